@@ -1,0 +1,1 @@
+"""Rule implementations, one module per rule, installed as ``bflint.rules``."""
