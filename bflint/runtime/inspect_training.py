@@ -251,7 +251,7 @@ def inspect_history(history: Any) -> dict[str, Any]:
     w = max(1, min(int(t["tail_window"]), n // 2))
     have_val = bool(val) and len(val) >= 2 * w
     skipped_reason = (
-        "skipped: losses are not finite" if bad else f"skipped: need at least {min_epochs} epochs"
+        "skipped: losses are not finite" if bad else "skipped: too few epochs to judge trends"
     )
     if not can_judge:
         for name in ("overfitting", "diverging_validation", "under_training"):
