@@ -17,10 +17,37 @@ Public API::
 
 from __future__ import annotations
 
-from ._common import RUNTIME_EXTRA_HINT, MissingRuntimeDependency
-from .check_diagnostics import DiagnosticsTableError, check_diagnostics, suggest_next_steps
-from .inspect_training import HistoryError, inspect_history
-from .report import FIGURE_NAMES, save_diagnostic_figures, write_report
+from importlib import import_module
+from typing import Any
+
+# Submodules are imported lazily (PEP 562) so that ``python -m bflint.runtime.<module>`` runs
+# without runpy warnings and ``import bflint.runtime`` stays cheap.
+_EXPORTS = {
+    "RUNTIME_EXTRA_HINT": "._common",
+    "MissingRuntimeDependency": "._common",
+    "DiagnosticsTableError": ".check_diagnostics",
+    "check_diagnostics": ".check_diagnostics",
+    "suggest_next_steps": ".check_diagnostics",
+    "HistoryError": ".inspect_training",
+    "inspect_history": ".inspect_training",
+    "FIGURE_NAMES": ".report",
+    "save_diagnostic_figures": ".report",
+    "write_report": ".report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "FIGURE_NAMES",
