@@ -238,6 +238,8 @@ def measure_modules(bf):
             for name, obj in children:
                 record(obj, f"{dotted}.{name}", depth + 1, True)
 
+    # which subpackages `import bayesflow` makes reachable as attributes (before we import any)
+    reachable = {sub: isinstance(getattr(bf, sub, None), types.ModuleType) for sub in SUBPACKAGES}
     record(bf, "bayesflow", 0, True)
     for sub in SUBPACKAGES:
         dotted = f"bayesflow.{sub}"
@@ -247,7 +249,7 @@ def measure_modules(bf):
             mod = importlib.import_module(dotted)
         except Exception:
             continue
-        record(mod, dotted, 1, hasattr(bf, sub))
+        record(mod, dotted, 1, reachable[sub])
     # drop private-looking or irrelevant deep modules that have no public names
     return {k: v for k, v in sorted(out.items())}
 
@@ -271,10 +273,6 @@ def _public_paths(modules_json, bf):
                 continue
             paths.setdefault(id(obj), (obj, []))[1].append(f"{dotted}.{name}")
     return paths
-
-
-def _canonical(path_list):
-    return sorted(path_list, key=lambda p: (p.count("."), p))[0]
 
 
 def _effective_keywords(cls, layer_keys):
@@ -532,11 +530,50 @@ def measure_functions(bf, module_names):
         for name in _public(dir(mod)):
             obj = getattr(mod, name)
             if isinstance(obj, types.FunctionType):
+                if hasattr(obj, "registry") and hasattr(obj, "dispatch"):
+                    signatures[f"{dotted}.{name}"] = _singledispatch_signature(obj, mod)
+                    continue
                 sig = _signature(obj, drop_self=False)
                 if sig is not None:
                     sig["keywords"] = sorted(p["name"] for p in sig["params"] if p["kind"] != "positional_only")
                     signatures[f"{dotted}.{name}"] = sig
     return signatures
+
+
+# Where the **kwargs of a singledispatch function's implementations go (read from the source of
+# bayesflow/simulators/make_simulator.py: SequentialSimulator(simulators, **kwargs) and
+# LambdaSimulator(fn, **kwargs)); their keywords are measured from their signatures.
+DISPATCH_KWARGS_TARGETS = {"make_simulator": ("SequentialSimulator", "LambdaSimulator")}
+
+
+def _singledispatch_signature(func, mod):
+    """Signature of a functools.singledispatch function: the generic one plus every registration."""
+    dispatch = {}
+    keywords = set()
+    var_kwargs = False
+    for typ, impl in func.registry.items():
+        if typ is object:
+            continue
+        sig = _signature(impl, drop_self=False)
+        if sig is None:
+            continue
+        params = sig["params"][1:]  # the dispatched-on argument is positional
+        dispatch[getattr(typ, "__name__", str(typ))] = {"params": params, "var_kwargs": sig["var_kwargs"]}
+        keywords |= {p["name"] for p in params if p["kind"] != "positional_only"}
+        var_kwargs = var_kwargs or sig["var_kwargs"]
+    for target in DISPATCH_KWARGS_TARGETS.get(func.__name__, ()):
+        cls = getattr(mod, target)
+        tsig = _signature(cls.__init__)
+        keywords |= {p["name"] for p in tsig["params"][1:] if p["kind"] != "positional_only"}
+    generic = _signature(func.registry[object], drop_self=False)
+    return {
+        "params": generic["params"],
+        "var_args": generic["var_args"],
+        "var_kwargs": var_kwargs,
+        "dispatch": dict(sorted(dispatch.items())),
+        "keywords": sorted(keywords),
+        "unknown_keywords": "error",
+    }
 
 
 def measure_adapter(bf):
@@ -597,6 +634,10 @@ def generate():
     strings = measure_string_networks(bf)
     net_sigs, net_defaults = measure_networks(bf, layer_keys, strings["subnet"])
     wf_sigs, wf_props = measure_workflow(bf, layer_keys, fit_keywords)
+    wf_rejections = measure_rejected_workflow_keywords(bf)
+    wf_sigs["bayesflow.BasicWorkflow"]["unknown_keywords"] = (
+        "error" if wf_rejections["unknown_keyword_error"] else "ignored"
+    )
 
     signatures = {}
     signatures.update(measure_top_level_classes(bf, layer_keys))
@@ -641,7 +682,7 @@ def generate():
         "layer_keywords": layer_keys,
         "workflow": {
             "properties": wf_props,
-            **measure_rejected_workflow_keywords(bf),
+            **wf_rejections,
         },
         "adapter_methods": sorted(n for n in signatures if n.startswith("bayesflow.Adapter.")),
         "deprecated_aliases": measure_deprecated_aliases(bf),
