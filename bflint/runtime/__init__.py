@@ -17,37 +17,24 @@ Public API::
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+import warnings as _warnings
 
-# Submodules are imported lazily (PEP 562) so that ``python -m bflint.runtime.<module>`` runs
-# without runpy warnings and ``import bflint.runtime`` stays cheap.
-_EXPORTS = {
-    "RUNTIME_EXTRA_HINT": "._common",
-    "MissingRuntimeDependency": "._common",
-    "DiagnosticsTableError": ".check_diagnostics",
-    "check_diagnostics": ".check_diagnostics",
-    "suggest_next_steps": ".check_diagnostics",
-    "HistoryError": ".inspect_training",
-    "inspect_history": ".inspect_training",
-    "FIGURE_NAMES": ".report",
-    "save_diagnostic_figures": ".report",
-    "write_report": ".report",
-}
+# ``python -m bflint.runtime.check_diagnostics`` (and ``.inspect_training``) run a module that this
+# package has already imported; runpy then warns. Both executions are side-effect free, so the
+# warning is noise for users of the documented command lines.
+_warnings.filterwarnings(
+    "ignore",
+    message=r".*found in sys\.modules after import of package 'bflint\.runtime'",
+    category=RuntimeWarning,
+)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
-
+# These modules import only the standard library; bayesflow / pandas / matplotlib are imported
+# lazily inside the functions that need them.
+from ._common import RUNTIME_EXTRA_HINT, MissingRuntimeDependency  # noqa: E402
+from .check_diagnostics import DiagnosticsTableError, suggest_next_steps  # noqa: E402
+from .check_diagnostics import check_diagnostics  # noqa: E402  (the function shadows the submodule name)
+from .inspect_training import HistoryError, inspect_history  # noqa: E402
+from .report import FIGURE_NAMES, save_diagnostic_figures, write_report  # noqa: E402
 
 __all__ = [
     "FIGURE_NAMES",
