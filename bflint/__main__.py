@@ -1,0 +1,3 @@
+from bflint.cli import main
+
+main()

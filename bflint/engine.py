@@ -1,0 +1,263 @@
+"""The per-file pipeline: pre-filter -> decode -> parse -> semantic model ->
+rules -> positions (only for reported nodes) -> suppression."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import re
+import sys
+import threading
+import tokenize
+import traceback
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from bflint.finding import Finding
+
+# A file is parsed only when it contains one of these byte strings. Files
+# without a BayesFlow import can still be reported on when they call
+# BayesFlow's own method names on imported objects, or set KERAS_BACKEND.
+PREFILTER_TOKENS = (
+    b"bayesflow",
+    b"fit_offline",
+    b"fit_disk",
+    b"_default_diagnostics",
+    b"num_samples",
+    b"KERAS_BACKEND",
+)
+_PREFILTER_RE = re.compile(b"|".join(re.escape(t) for t in PREFILTER_TOKENS))
+
+PARSE_ERROR = "BF000"
+IO_ERROR = "BF001"
+INTERNAL_ERROR = "BF999"
+_DEEP_STACK = 512 * 1024 * 1024
+_DEEP_RECURSION = 60_000
+
+
+def may_need_analysis(data: bytes | str) -> bool:
+    """The cheap text pre-filter."""
+    if isinstance(data, str):
+        return any(t.decode() in data for t in PREFILTER_TOKENS)
+    return _PREFILTER_RE.search(data) is not None
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode(data: bytes) -> str:
+    """Decode like Python does: BOM, PEP 263 declaration, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise DecodeError(str(exc)) from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DecodeError(f"cannot decode the file as {encoding}: {exc}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        raise DecodeError("the file contains NUL bytes (binary data?)")
+    return text
+
+
+def _enabled(select=None, ignore=(), extend_select=()) -> frozenset[str]:
+    from bflint import selection
+    from bflint.registry import all_rules
+
+    codes = [r.CODE for r in all_rules()]
+    return selection.resolve(codes, select, ignore, extend_select)
+
+
+def _meta(code: str) -> tuple[str, str]:
+    from bflint.registry import rules_by_code
+
+    rule = rules_by_code().get(code)
+    return (rule.NAME, rule.SEVERITY) if rule else (code.lower(), "E")
+
+
+def make_finding(code: str, message: str, filename: str, row: int, column: int,
+                 end_row: int | None = None, end_column: int | None = None,
+                 severity: str | None = None) -> Finding:
+    name, sev = _meta(code)
+    return Finding(code, name, severity or sev, message, filename, row, column,
+                   end_row if end_row is not None else row,
+                   end_column if end_column is not None else column)
+
+
+def check_text(text: str, filename: str, enabled: frozenset[str],
+               show_traceback: bool = False) -> list[Finding]:
+    """Analyse decoded source. Never raises for bad input."""
+    import libcst as cst
+
+    from bflint import suppression
+
+    lines = text.splitlines()
+    file_level = suppression.file_suppressions(text)
+
+    def keep(f: Finding) -> bool:
+        return f.code in enabled and not suppression.is_suppressed(f.code, f.row, lines, file_level)
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        row = max(1, exc.raw_line)
+        col = max(1, exc.raw_column + 1)
+        msg = f"SyntaxError: {exc.message} (bflint checks only files that parse)"
+        f = make_finding(PARSE_ERROR, msg, filename, row, col)
+        return [f] if f.code in enabled and file_level is not suppression.ALL else []
+    except RecursionError:
+        f = make_finding(PARSE_ERROR, "the file is nested too deeply for the parser", filename, 1, 1)
+        return [f] if f.code in enabled else []
+
+    from bflint.model import SemanticModel
+    from bflint.registry import all_rules
+
+    findings: list[Finding] = []
+    reports = []
+    try:
+        model = SemanticModel(module, text, filename)
+        for rule_cls in all_rules():
+            if rule_cls.CODE not in enabled:
+                continue
+            rule = rule_cls()
+            for rep in rule.check(model):
+                reports.append((rule_cls, rep))
+    except Exception as exc:  # one file's failure never stops the run
+        detail = "".join(traceback.format_exception(exc)) if show_traceback else ""
+        msg = (f"internal error while checking this file: {type(exc).__name__}: {exc}. "
+               "Please report it with the file (run with --show-traceback for details)")
+        if detail:
+            msg += "\n" + detail
+        return [make_finding(INTERNAL_ERROR, msg, filename, 1, 1)]
+
+    if reports:
+        positions = _positions(module, [rep.node for _, rep in reports if rep.node is not None])
+        for rule_cls, rep in reports:
+            if rep.position is not None:
+                r, c, er, ec = rep.position
+            elif rep.node is not None and rep.node in positions:
+                r, c, er, ec = positions[rep.node]
+            else:
+                r, c, er, ec = 1, 1, 1, 1
+            findings.append(Finding(rule_cls.CODE, rule_cls.NAME, rep.severity or rule_cls.SEVERITY,
+                                    rep.message, filename, r, c, er, ec))
+    out, seen = [], set()
+    for f in sorted(findings, key=Finding.sort_key):
+        key = (f.code, f.row, f.column, f.message)
+        if key in seen or not keep(f):
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
+
+
+def _positions(module, nodes) -> dict:
+    """1-based (row, col, end_row, end_col) of the reported nodes only."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    ranges = wrapper.resolve(PositionProvider)
+    out = {}
+    for n in nodes:
+        rng = ranges.get(n)
+        if rng is not None:
+            out[n] = (rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+    return out
+
+
+def run_deep(fn, *args):
+    """Run ``fn`` with a large stack and recursion limit (LibCST recurses on
+    deeply nested code). Falls back to a plain call if threads fail."""
+    result: list = []
+    error: list = []
+
+    def target():
+        try:
+            result.append(fn(*args))
+        except BaseException as exc:  # re-raised in the caller
+            error.append(exc)
+
+    old_size = threading.stack_size()
+    old_limit = sys.getrecursionlimit()
+    try:
+        threading.stack_size(_DEEP_STACK)
+        sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION))
+        t = threading.Thread(target=target, name="bflint-deep")
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
+                 prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
+    if prefilter and not may_need_analysis(source):
+        return []
+    if isinstance(source, bytes):
+        try:
+            text = decode(source)
+        except DecodeError as exc:
+            f = make_finding(PARSE_ERROR, f"cannot read the source: {exc}", filename, 1, 1)
+            return [f] if f.code in enabled else []
+    else:
+        text = source
+    try:
+        return check_text(text, filename, enabled, show_traceback)
+    except RecursionError:
+        try:
+            return run_deep(check_text, text, filename, enabled, show_traceback)
+        except RecursionError:
+            f = make_finding(PARSE_ERROR, "the file is nested too deeply to analyse", filename, 1, 1)
+            return [f] if f.code in enabled else []
+
+
+def check_path(path: Path, enabled: frozenset[str], *, display: str | None = None,
+               prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        f = make_finding(IO_ERROR, f"cannot read the file: {reason}", name, 1, 1)
+        return [f] if f.code in enabled else []
+    if path.suffix == ".ipynb":
+        from bflint import notebook
+
+        return notebook.check_notebook(data, name, enabled, prefilter=prefilter,
+                                       show_traceback=show_traceback)
+    return check_source(data, name, enabled, prefilter=prefilter, show_traceback=show_traceback)
+
+
+# -- public API ----------------------------------------------------------------
+
+def lint_source(source: str | bytes, filename: str = "<stdin>", *,
+                select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+                extend_select: Iterable[str] = (), prefilter: bool = True) -> list[Finding]:
+    """Lint one source text; returns the findings sorted by position."""
+    enabled = _enabled(select, ignore, extend_select)
+    return check_source(source, filename, enabled, prefilter=prefilter)
+
+
+def lint_paths(paths: Sequence[str | os.PathLike] = (".",), *,
+               select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+               extend_select: Iterable[str] = (), exclude: Iterable[str] = (),
+               prefilter: bool = True) -> list[Finding]:
+    """Lint files and directories (recursing into directories)."""
+    from bflint.discovery import discover
+
+    enabled = _enabled(select, ignore, extend_select)
+    findings: list[Finding] = []
+    files, missing = discover([Path(p) for p in paths], exclude=list(exclude))
+    for p in missing:
+        findings.append(make_finding(IO_ERROR, "no such file or directory", str(p), 1, 1))
+    for path in files:
+        findings.extend(check_path(path, enabled, prefilter=prefilter))
+    return findings

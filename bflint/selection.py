@@ -1,0 +1,51 @@
+"""Rule selection by code or prefix (``BF3``, ``BF30``, ``BF302``, ``ALL``),
+resolved like ruff: the most specific matching selector wins, and on a tie
+``ignore`` wins."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def _normalise(selectors: Iterable[str]) -> list[str]:
+    out = []
+    for raw in selectors:
+        for part in raw.replace(",", " ").split():
+            out.append(part.strip().upper())
+    return out
+
+
+def _match_length(code: str, selectors: Sequence[str]) -> int:
+    best = -1
+    for s in selectors:
+        if s == "ALL":
+            best = max(best, 0)
+        elif code.startswith(s):
+            best = max(best, len(s))
+    return best
+
+
+def validate(selectors: Iterable[str], codes: Sequence[str]) -> None:
+    for s in _normalise(selectors):
+        if s != "ALL" and not any(c.startswith(s) for c in codes):
+            raise SelectionError(f"unknown rule selector `{s}` (no code starts with it; see `bflint rules`)")
+
+
+def resolve(codes: Sequence[str], select: Iterable[str] | None = None,
+            ignore: Iterable[str] = (), extend_select: Iterable[str] = ()) -> frozenset[str]:
+    """The enabled codes. ``select=None`` means every rule."""
+    sel = _normalise(select) if select is not None else ["ALL"]
+    sel += _normalise(extend_select)
+    ign = _normalise(ignore)
+    for group in (sel, ign):
+        validate(group, codes)
+    enabled = set()
+    for code in codes:
+        s, i = _match_length(code, sel), _match_length(code, ign)
+        if s >= 0 and s > i:
+            enabled.add(code)
+    return frozenset(enabled)
