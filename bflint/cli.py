@@ -72,12 +72,16 @@ def main() -> None:
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write the report to this file instead of stdout.")
 @click.option("--show-traceback", is_flag=True, help="Add tracebacks to internal-error findings.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: all cores; 1 file is always checked in-process).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Where to keep the result cache (default: .bflint_cache).")
 @click.option("--no-prefilter", is_flag=True, hidden=True)
 def check(paths, select, ignore, extend_select, exclude, fmt, stdin_filename, exit_zero,
-          statistics, output_file, show_traceback, no_prefilter) -> None:
+          statistics, output_file, show_traceback, jobs, no_cache, cache_dir, no_prefilter) -> None:
     """Check files, directories or `-` (stdin)."""
     from bflint import engine, output, selection
-    from bflint.discovery import discover
     from bflint.registry import all_rules
 
     codes = [r.CODE for r in all_rules()]
@@ -105,13 +109,14 @@ def check(paths, select, ignore, extend_select, exclude, fmt, stdin_filename, ex
         n_files += 1
         paths = [p for p in paths if p != "-"]
     if paths:
-        files, missing = discover([Path(p) for p in paths], exclude=list(exclude))
-        for p in missing:
-            findings.append(engine.make_finding(engine.IO_ERROR, "no such file or directory", str(p), 1, 1))
-        for path in files:
-            findings.extend(engine.check_path(path, enabled, prefilter=prefilter,
-                                              show_traceback=show_traceback))
-        n_files += len(files)
+        from bflint.runner import RunOptions, run
+
+        options = RunOptions(enabled=enabled, exclude=list(exclude), prefilter=prefilter,
+                             show_traceback=show_traceback, jobs=jobs, cache=not no_cache,
+                             cache_dir=cache_dir)
+        more, checked = run(paths, options)
+        findings.extend(more)
+        n_files += checked
     findings.sort(key=lambda f: f.sort_key())
 
     if fmt == "json":

@@ -251,13 +251,9 @@ def lint_paths(paths: Sequence[str | os.PathLike] = (".",), *,
                extend_select: Iterable[str] = (), exclude: Iterable[str] = (),
                prefilter: bool = True) -> list[Finding]:
     """Lint files and directories (recursing into directories)."""
-    from bflint.discovery import discover
+    from bflint.runner import RunOptions, run
 
     enabled = _enabled(select, ignore, extend_select)
-    findings: list[Finding] = []
-    files, missing = discover([Path(p) for p in paths], exclude=list(exclude))
-    for p in missing:
-        findings.append(make_finding(IO_ERROR, "no such file or directory", str(p), 1, 1))
-    for path in files:
-        findings.extend(check_path(path, enabled, prefilter=prefilter))
+    findings, _ = run([str(p) for p in paths], RunOptions(enabled=enabled, exclude=list(exclude),
+                                                         prefilter=prefilter, cache=False))
     return findings
