@@ -4,7 +4,14 @@ IPython magics and shell escapes are neutralised line for line (so rows stay
 aligned), markdown/raw cells are skipped, and findings are mapped back to the
 cell (1-based over all cells, markdown included, like ruff) and the row
 within it. A cell with a syntax error gets one BF000 and is left out of the
-analysis of the others."""
+analysis of the others.
+
+Neutralisation only touches lines that start a logical line (never a line
+inside brackets, a triple-quoted string or after a backslash), so
+``"%d" \\n % x`` stays Python. ``%time``/``%timeit``/``%prun`` line magics and
+``%%time``/``%%timeit``/``%%capture`` cells keep their Python statement (a
+fit wrapped in ``%%time`` is still checked); other cell magics (``%%bash``,
+``%%writefile`` ...) are commented out."""
 
 from __future__ import annotations
 
@@ -15,60 +22,196 @@ import re
 from bflint.finding import Finding
 
 _MAGIC = re.compile(r"^(\s*)(%|!|\?)")
-_ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", ]+\s*=\s*)(%|!)")
-_HELP = re.compile(r"^(\s*)[\w.]+\?{1,2}\s*$")
+_ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", *]+?\s*=\s*)(%|!)")
+_HELP = re.compile(r"^(\s*)[\w.]+(\(\))?\?{1,2}\s*$")
+# line magics whose argument is a Python statement: the statement is kept
+_PY_LINE_MAGIC = re.compile(r"^(\s*)(%(?:time|timeit|prun)\s+)(?=[^\s-])")
+# cell magics whose body is Python
+_PY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "px", "autoreload"})
 
 
 class NotebookError(ValueError):
     pass
 
 
+@dataclasses.dataclass
+class Cell:
+    index: int                 # 1-based over all cells
+    lines: list[str]           # neutralised
+    offsets: dict[int, int]    # 0-based row -> columns removed at the start of that line
+    error: str | None = None   # not usable (non-string source)
+
+
+class _Scanner:
+    """Tracks whether the next line starts a logical line (not inside
+    brackets, a triple-quoted string or after a backslash continuation)."""
+
+    _TOKEN = re.compile(r"""(?P<str>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))|(?P<com>\#)|(?P<open>[(\[{])|(?P<close>[)\]}])""")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote: str | None = None    # open triple-quote
+        self.backslash = False
+
+    @property
+    def at_start(self) -> bool:
+        return self.depth == 0 and self.quote is None and not self.backslash
+
+    def feed(self, line: str) -> None:
+        i, n = 0, len(line)
+        if self.quote is not None:
+            end = _find_close(line, 0, self.quote)
+            if end < 0:
+                return
+            self.quote = None
+            i = end
+        self.backslash = False
+        while i < n:
+            m = self._TOKEN.search(line, i)
+            if m is None:
+                break
+            if m.group("com"):
+                break
+            if m.group("open"):
+                self.depth += 1
+                i = m.end()
+            elif m.group("close"):
+                self.depth = max(0, self.depth - 1)
+                i = m.end()
+            else:
+                q = m.group("str").lstrip("rRbBuUfF")
+                end = _find_close(line, m.end(), q)
+                if end < 0:
+                    if len(q) == 3:
+                        self.quote = q
+                    return  # unterminated single-quoted string: leave it to the parser
+                i = end
+        self.backslash = line.rstrip("\r\n").endswith("\\") and self.quote is None
+
+
+def _find_close(line: str, start: int, quote: str) -> int:
+    i = start
+    while True:
+        j = line.find(quote, i)
+        if j < 0:
+            return -1
+        k, bs = j - 1, 0
+        while k >= start and line[k] == "\\":
+            bs += 1
+            k -= 1
+        if bs % 2 == 0:
+            return j + len(quote)
+        i = j + 1
+
+
 def neutralise(lines: list[str]) -> list[str]:
     """Replace magics and shell lines by ``pass``-like code of the same rows."""
-    if lines and lines[0].lstrip().startswith("%%"):
-        return ["#" + line if line.strip() else line for line in lines]
-    out = []
+    return _neutralise(lines)[0]
+
+
+def _neutralise(lines: list[str]) -> tuple[list[str], dict[int, int]]:
+    offsets: dict[int, int] = {}
+    if lines and lines[0].startswith("%%"):
+        name = re.match(r"%%(\w*)", lines[0]).group(1)
+        if name in _PY_CELL_MAGICS:
+            body, body_offsets = _neutralise(lines[1:])
+            return ["pass  # " + lines[0].strip()] + body, {k + 1: v for k, v in body_offsets.items()}
+        return ["#" + line if line.strip() else line for line in lines], offsets
+    out: list[str] = []
+    scanner = _Scanner()
     continued = False
-    for line in lines:
-        if continued:
+    for row, line in enumerate(lines):
+        if continued:  # backslash continuation of a magic
             out.append("#" + line)
             continued = line.rstrip().endswith("\\")
             continue
-        m = _MAGIC.match(line)
-        if m or _HELP.match(line):
-            indent = (m.group(1) if m else re.match(r"^\s*", line).group(0))
-            out.append(indent + "pass  # " + line.strip())
-            continued = line.rstrip().endswith("\\")
-            continue
-        m = _ASSIGN_MAGIC.match(line)
-        if m:
-            out.append(m.group(1) + "None  # " + line[m.end(1):].strip())
-            continue
+        if scanner.at_start:
+            m = _PY_LINE_MAGIC.match(line)
+            if m:
+                rest = line[m.end():]
+                out.append(m.group(1) + rest)
+                offsets[row] = len(m.group(2))
+                scanner.feed(out[-1])
+                continue
+            m = _MAGIC.match(line)
+            if m or _HELP.match(line):
+                indent = re.match(r"^\s*", line).group(0)
+                out.append(indent + "pass  # " + line.strip())
+                continued = line.rstrip().endswith("\\")
+                continue
+            m = _ASSIGN_MAGIC.match(line)
+            if m:
+                out.append(m.group(1) + "None  # " + line[m.end(1):].strip())
+                continued = line.rstrip().endswith("\\")
+                continue
         out.append(line)
-    return out
+        scanner.feed(line)
+    return out, offsets
 
 
-def code_cells(data: bytes | str) -> list[tuple[int, list[str]]]:
-    """(1-based cell index over all cells, source lines) of each code cell."""
+def _is_python(nb: dict) -> bool:
+    meta = nb.get("metadata")
+    if not isinstance(meta, dict):
+        return True
+    for key, sub in (("kernelspec", "language"), ("language_info", "name")):
+        d = meta.get(key)
+        if isinstance(d, dict) and isinstance(d.get(sub), str) and d[sub]:
+            return d[sub].lower() in ("python", "python3", "ipython", "ipython3")
+    return True
+
+
+def load(data: bytes | str) -> dict:
     try:
         nb = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotebookError(f"invalid notebook JSON: {exc}") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+    if not isinstance(nb, dict):
+        raise NotebookError("invalid notebook: the JSON is not an object")
+    if "cells" not in nb and isinstance(nb.get("worksheets"), list):  # nbformat 3
+        ws = nb["worksheets"]
+        cells = []
+        for sheet in ws:
+            if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list):
+                for c in sheet["cells"]:
+                    if isinstance(c, dict) and "input" in c and "source" not in c:
+                        c = dict(c, source=c["input"])
+                    cells.append(c)
+        nb = dict(nb, cells=cells)
+    if not isinstance(nb.get("cells"), list):
         raise NotebookError("invalid notebook: no `cells` list")
+    return nb
+
+
+def cell_source(cell: dict) -> str:
+    """The source of one cell as a string; raises NotebookError."""
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        if not all(isinstance(s, str) for s in src):
+            raise NotebookError("the cell has a non-string source")
+        return "".join(src)
+    if not isinstance(src, str):
+        raise NotebookError("the cell has a non-string source")
+    return src
+
+
+def cells_of(nb: dict) -> list[Cell]:
     cells = []
     for i, cell in enumerate(nb["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
-        if isinstance(src, list):
-            if not all(isinstance(s, str) for s in src):
-                raise NotebookError(f"invalid notebook: cell {i} has a non-string source")
-            src = "".join(src)
-        elif not isinstance(src, str):
-            raise NotebookError(f"invalid notebook: cell {i} has a non-string source")
-        cells.append((i, neutralise(src.splitlines())))
+        try:
+            src = cell_source(cell)
+        except NotebookError as exc:
+            cells.append(Cell(i, [], {}, error=f"invalid notebook cell: {exc}"))
+            continue
+        lines, offsets = _neutralise(src.splitlines())
+        cells.append(Cell(i, lines, offsets))
     return cells
+
+
+def code_cells(data: bytes | str) -> list[tuple[int, list[str]]]:
+    """(1-based cell index over all cells, source lines) of each code cell."""
+    return [(c.index, c.lines) for c in cells_of(load(data)) if c.error is None]
 
 
 def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
@@ -78,51 +221,88 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
     if prefilter and not engine.may_need_analysis(data):
         return []
     try:
-        cells = code_cells(data)
+        nb = load(data)
     except NotebookError as exc:
         f = engine.make_finding(engine.PARSE_ERROR, str(exc), filename, 1, 1)
         return [f] if f.code in enabled else []
-
-    import libcst as cst
+    if not _is_python(nb):
+        return []
+    cells = cells_of(nb)
 
     findings: list[Finding] = []
     broken: set[int] = set()
-    for _ in range(len(cells) + 1):
-        text, rowmap = _join(cells, broken)
-        try:
-            cst.parse_module(text)
-        except cst.ParserSyntaxError as exc:
-            cell, row = rowmap[min(max(exc.raw_line, 1), len(rowmap)) - 1]
-            if cell in broken:  # pragma: no cover - defensive
-                break
-            broken.add(cell)
-            msg = f"SyntaxError: {exc.message} (this cell is left out of the analysis)"
-            f = engine.make_finding(engine.PARSE_ERROR, msg, filename, row, max(1, exc.raw_column + 1))
-            findings.append(dataclasses.replace(f, cell=cell))
-            continue
-        except RecursionError:
-            break
-        break
+    for c in cells:
+        if c.error is not None:
+            broken.add(c.index)
+            f = engine.make_finding(engine.PARSE_ERROR, c.error, filename, 1, 1)
+            findings.append(dataclasses.replace(f, cell=c.index))
+
+    with_bf000 = enabled | {engine.PARSE_ERROR}
     text, rowmap = _join(cells, broken)
-    for f in engine.check_source(text, filename, enabled, prefilter=False,
-                                 show_traceback=show_traceback):
+    result = engine.check_source(text, filename, with_bf000, prefilter=False,
+                                 show_traceback=show_traceback)
+    if any(f.code == engine.PARSE_ERROR for f in result):
+        # find the broken cells one by one, then analyse the others together
+        import libcst as cst
+
+        for c in cells:
+            if c.index in broken:
+                continue
+            try:
+                cst.parse_module("\n".join(c.lines) + "\n")
+            except cst.ParserSyntaxError as exc:
+                broken.add(c.index)
+                row, col, message = _syntax_error(c.lines, exc)
+                row = min(max(row, 1), max(len(c.lines), 1))
+                col = max(1, col) + c.offsets.get(row - 1, 0)
+                msg = f"SyntaxError: {message} (this cell is left out of the analysis)"
+                f = engine.make_finding(engine.PARSE_ERROR, msg, filename, row, col)
+                findings.append(dataclasses.replace(f, cell=c.index))
+            except RecursionError:
+                pass
+        text, rowmap = _join(cells, broken)
+        result = engine.check_source(text, filename, with_bf000, prefilter=False,
+                                     show_traceback=show_traceback)
+    for f in result:
         if 0 < f.row <= len(rowmap):
-            cell, row = rowmap[f.row - 1]
-            end_cell, end_row = rowmap[min(f.end_row, len(rowmap)) - 1]
-            end_row = end_row if end_cell == cell else row
-            findings.append(dataclasses.replace(f, row=row, end_row=end_row, cell=cell))
+            cell, row, off = rowmap[f.row - 1]
+            end_cell, end_row, end_off = rowmap[min(max(f.end_row, 1), len(rowmap)) - 1]
+            if end_cell != cell:
+                end_row, end_off = row, off
+            findings.append(dataclasses.replace(f, row=row, column=f.column + off, end_row=end_row,
+                                                end_column=f.end_column + end_off, cell=cell))
         else:
             findings.append(f)
+    findings.sort(key=Finding.sort_key)
     return [f for f in findings if f.code in enabled]
 
 
-def _join(cells, broken) -> tuple[str, list[tuple[int, int]]]:
+def _syntax_error(lines: list[str], exc) -> tuple[int, int, str]:
+    """CPython's location and message when it agrees that the cell is
+    invalid (LibCST's positions are often a line late), else LibCST's."""
+    import ast
+
+    try:
+        compile("\n".join(lines) + "\n", "<cell>", "exec",
+                flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as err:
+        if err.lineno:
+            return err.lineno, err.offset or 1, err.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.raw_line, exc.raw_column + 1, exc.message
+
+
+def _join(cells: list[Cell], broken) -> tuple[str, list[tuple[int, int, int]]]:
+    """The script of the usable cells and, per script row, (cell, row, column offset)."""
     lines: list[str] = []
-    rowmap: list[tuple[int, int]] = []
-    for index, cell_lines in cells:
-        for r, line in enumerate(cell_lines, start=1):
-            lines.append("" if index in broken else line)
-            rowmap.append((index, r))
+    rowmap: list[tuple[int, int, int]] = []
+    for c in cells:
+        if c.index in broken:
+            continue
+        for r, line in enumerate(c.lines, start=1):
+            lines.append(line)
+            rowmap.append((c.index, r, c.offsets.get(r - 1, 0)))
         lines.append("")
-        rowmap.append((index, len(cell_lines) + 1))
+        rowmap.append((c.index, len(c.lines) + 1, 0))
     return "\n".join(lines) + "\n", rowmap
