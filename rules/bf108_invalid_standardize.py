@@ -1,0 +1,93 @@
+import difflib
+
+import libcst as cst
+
+from bflint.model import string_value
+from bflint.rule import Rule
+
+VALID = ("all", "inference_variables", "summary_variables", "inference_conditions")
+SLOT_NAMES = VALID[1:]
+ALL_SYNONYMS = frozenset({"both", "every", "everything", "any", "true", "yes", "full", "*"})
+
+
+class InvalidStandardize(Rule):
+    """## What it does
+    Flags `BasicWorkflow(standardize=...)` when the string, or an element of
+    the list, is not one of `"all"`, `"inference_variables"`,
+    `"summary_variables"`, `"inference_conditions"`.
+
+    ## Why is this bad?
+    BayesFlow 2.1 compares these names with the adapter's output keys and
+    silently ignores any other value: `standardize="summary"` or
+    `standardize=["all"]` standardises nothing, without an error or a
+    warning.
+
+    ## Example
+    ```python
+    workflow = bf.BasicWorkflow(adapter=adapter, standardize="inference_variable")
+    workflow = bf.BasicWorkflow(adapter=adapter, standardize=["x", "theta"])
+    ```
+
+    ## Use instead
+    ```python
+    workflow = bf.BasicWorkflow(adapter=adapter, standardize="all")
+    workflow = bf.BasicWorkflow(
+        adapter=adapter, standardize=["inference_variables", "summary_variables"]
+    )
+    ```
+    """
+
+    CODE = "BF108"
+    NAME = "invalid-standardize"
+    SEVERITY = "E"
+    MESSAGE = ("`BasicWorkflow(standardize=...)` has {bad}, which BayesFlow silently ignores "
+               "(nothing is standardised for {them}): {advice}")
+
+    def check(self, model):
+        for wf in model.workflows:
+            arg = wf.arg("standardize")
+            if arg is None:
+                continue
+            values = model.strings(arg.value)
+            if not values:
+                continue
+            single = len(values) == 1 and _is_single_string(arg.value, model)
+            if single:
+                bad = [v for v in values if v not in VALID]
+            else:
+                bad = [v for v in values if v not in SLOT_NAMES]
+            if not bad:
+                continue
+            shown = ", ".join(f'`"{v}"`' for v in bad)
+            bad_text = f"the value {shown}" if len(bad) == 1 else f"the values {shown}"
+            tips = []
+            for v in bad:
+                if v == "all" and not single:
+                    tips.append('`"all"` works only as a plain string: use `standardize="all"`')
+                    continue
+                options = VALID if single else SLOT_NAMES
+                close = difflib.get_close_matches(v, options, n=1, cutoff=0.5)
+                if not close and single and v.lower() in ALL_SYNONYMS:
+                    close = ["all"]
+                if not close:
+                    close = [c for c in options if v and (v in c or c.startswith(v.split("_")[0]))][:1]
+                if close:
+                    tips.append(f'did you mean `"{close[0]}"` instead of `"{v}"`?')
+            if not tips:
+                tips.append('use `standardize="all"` or a list of `"inference_variables"`, '
+                            '`"summary_variables"`, `"inference_conditions"`')
+            yield self.report(wf.node, bad=bad_text, advice="; ".join(tips),
+                              them="it" if len(bad) == 1 else "them")
+
+
+def _is_single_string(expr, model) -> bool:
+    """The argument is one string (literal or bound to a name), not a list."""
+    for _ in range(4):
+        if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
+            obj = model.value(expr)
+            if obj is None or obj.kind != "literal":
+                return False
+            expr = obj.node
+        else:
+            break
+    return string_value(expr) is not None
