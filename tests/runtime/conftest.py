@@ -55,3 +55,10 @@ def runtime_env(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", env["KERAS_HOME"])
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return env
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "runtime_smoke: runs a generated workflow script with --smoke on real BayesFlow (30-60 s each)",
+    )
