@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from bflint import api
+from bflint.rule import Rule
+from bflint.rules.bf601_image_target_without_diffusion import short, workflow_network
+
+SET_TRANSFORMER = "bayesflow.networks.SetTransformer"
+DEEP_SET = "bayesflow.networks.DeepSet"
+# summary networks that may hold a SetTransformer inside (one backbone per modality)
+CONTAINERS = frozenset({"bayesflow.networks.FusionNetwork"})
+STRING_NAMES = {"set_transformer": SET_TRANSFORMER, "deep_set": DEEP_SET}
+
+
+class SetDataWithoutSetTransformer(Rule):
+    """## What it does
+    Flags a workflow whose adapter marks data as a set (`.as_set(...)`) and routes it to
+    `summary_variables`, while the summary network is not a `SetTransformer` (a `DeepSet`
+    is reported as advice, severity I).
+
+    ## Why is this bad?
+    Exchangeable observations (i.i.d. draws, trials, repeated measurements) need a
+    permutation-invariant summary network that learns interactions between the set
+    members. The house default is `bf.networks.SetTransformer`; `DeepSet` is a weaker
+    baseline, and sequence or image networks (`TimeSeriesNetwork`,
+    `ConvolutionalNetwork`, ...) treat the arbitrary order of the set as meaningful.
+
+    ## Example
+    ```python
+    adapter = bf.Adapter().as_set(["x"]).concatenate(["x"], into="summary_variables")...
+    workflow = bf.BasicWorkflow(
+        adapter=adapter, summary_network=bf.networks.TimeSeriesNetwork(summary_dim=4), ...
+    )
+    ```
+
+    ## Use instead
+    ```python
+    workflow = bf.BasicWorkflow(
+        adapter=adapter, summary_network=bf.networks.SetTransformer(summary_dim=4), ...
+    )
+    ```
+    """
+
+    CODE = "BF602"
+    NAME = "set-data-without-set-transformer"
+    SEVERITY = "W"
+    MESSAGE = ("{keys} {verb} set data (`.as_set`) routed to `summary_variables` but the summary "
+               "network is {network}: use `bf.networks.SetTransformer(...)`, the house default for "
+               "exchangeable data{extra}")
+
+    def check(self, model):
+        for wf in model.workflows:
+            adapter = wf.explicit_adapter
+            if adapter is None or not adapter.calls("as_set"):
+                continue
+            set_keys = adapter.keys_of("as_set")
+            routes = wf.routes()
+            if not set_keys or not routes:
+                continue
+            keys = list(dict.fromkeys(k for k, _ in routes["summary_variables"] if k in set_keys))
+            if not keys:
+                continue
+            ref = workflow_network(model, wf, "summary_network")
+            qualname = None
+            if ref.kind == "string":
+                name = ref.string.lower() if ref.string else ""
+                if not api.is_string_network_name("summary", name):
+                    continue  # an invalid name is BF903's business
+                qualname = STRING_NAMES.get(name, f"string:{name}")
+                shown = f'`"{ref.string}"`'
+            elif ref.kind in ("call", "class") and ref.qualname:
+                qualname = ref.qualname
+                if api.network_role(qualname) != "summary" or qualname in CONTAINERS:
+                    continue
+                shown = f"`{short(qualname)}`"
+            else:
+                continue  # missing / None (BF105), custom or unknown networks
+            if qualname == SET_TRANSFORMER:
+                continue
+            shown_keys = ", ".join(f"`{k}`" for k in keys)
+            verb = "are" if len(keys) > 1 else "is"
+            if qualname == DEEP_SET:
+                msg = self.MESSAGE.format(keys=shown_keys, verb=verb, network=shown,
+                                          extra=" (`DeepSet` is a simpler, discouraged baseline)")
+                yield self.report(ref.node, msg, severity="I")
+            else:
+                yield self.report(ref.node, keys=shown_keys, verb=verb, network=shown, extra="")
