@@ -63,7 +63,12 @@ def test_generated_script_follows_the_guide(kind):
     assert not calls(tree, "fit_online")
     assert calls(tree, "inspect_history") and "json.dump(history.history, f)" in src
     assert calls(tree, "write_report")
-    assert calls(tree, "compute_default_diagnostics")
+    if kind == "image-target":
+        # the guide: visual sample grids instead of the standard diagnostics for image targets
+        assert "# noqa: BF401" in src and "sample_grid.png" in src
+        assert not calls(tree, "compute_default_diagnostics")
+    else:
+        assert calls(tree, "compute_default_diagnostics")
     assert '"inference_variables"]' not in src and "isinstance(" not in src
     assert "--smoke" in src
     # simulations come from workflow.simulate, never a loop over the simulator
