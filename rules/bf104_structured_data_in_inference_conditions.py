@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from bflint.model import FunctionInfo, SimulatorObj, walk
+from bflint.rule import Rule
+from bflint.rules.bf103_unconstrained_bounded_parameter import RNG_HINTS, RNG_NAMES
+
+# numpy.random / Generator draws -> position of the ``size`` argument
+SIZE_POS = {
+    "normal": 2, "uniform": 2, "lognormal": 2, "gamma": 2, "beta": 2, "laplace": 2,
+    "logistic": 2, "gumbel": 2, "vonmises": 2, "wald": 2, "binomial": 2,
+    "negative_binomial": 2, "integers": 2, "randint": 2, "f": 2, "noncentral_chisquare": 2,
+    "multivariate_normal": 2, "multinomial": 2, "hypergeometric": 3, "triangular": 3,
+    "noncentral_f": 3, "exponential": 1, "poisson": 1, "chisquare": 1, "standard_t": 1,
+    "standard_gamma": 1, "weibull": 1, "pareto": 1, "power": 1, "rayleigh": 1, "geometric": 1,
+    "zipf": 1, "logseries": 1, "choice": 1, "dirichlet": 1, "standard_normal": 0,
+    "standard_cauchy": 0, "standard_exponential": 0, "random": 0, "random_sample": 0,
+    "sample": 0, "ranf": 0,
+}
+DIMS_AS_ARGS = frozenset({"rand", "randn"})
+ELEMENTWISE = frozenset({
+    "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "absolute",
+    "fabs", "tanh", "sinh", "cosh", "arctanh", "sin", "cos", "tan", "arctan", "square", "clip",
+    "negative", "round", "rint", "floor", "ceil", "sign", "asarray", "array", "float32",
+    "float64", "expit", "logit", "softplus", "sigmoid", "maximum", "minimum", "where",
+    "nan_to_num", "sort", "cumsum", "cumprod", "atleast_1d", "atleast_2d", "squeeze",
+    "expand_dims", "power", "add", "subtract", "multiply", "divide",
+})
+JOINS = frozenset({"stack", "concatenate", "column_stack", "hstack", "vstack", "dstack"})
+KEEP_METHODS = frozenset({"astype", "copy", "squeeze", "clip", "round", "cumsum", "sort"})
+FLATTEN_METHODS = frozenset({"flatten", "ravel"})
+
+
+def _arg(call: cst.Call, index: int | None, name: str) -> cst.BaseExpression | None:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == name:
+            return a.value
+    pos = [a for a in call.args if a.keyword is None and not a.star]
+    return pos[index].value if index is not None and index < len(pos) else None
+
+
+def _is_scalar_size(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name) and expr.value == "None":
+        return True
+    if isinstance(expr, cst.Integer) and expr.value == "1":
+        return True
+    return isinstance(expr, (cst.Tuple, cst.List)) and not expr.elements
+
+
+def _is_minus_one(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.Tuple, cst.List)) and len(expr.elements) == 1:
+        expr = expr.elements[0].value
+    return (isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus)
+            and isinstance(expr.expression, cst.Integer) and expr.expression.value == "1")
+
+
+class _Analyzer:
+    """Does one simulator output carry a sample axis (set / time series /
+    image), or was it flattened?"""
+
+    def __init__(self, model, outputs):
+        self.model = model
+        self.outputs = outputs
+
+    def draw_name(self, call: cst.Call) -> str | None:
+        """The numpy-style draw name when ``call`` is a random draw."""
+        event = self.model.call_event(call)
+        if event is None:
+            return None
+        if event.qualname:
+            parts = event.qualname.split(".")
+            if parts[:2] == ["numpy", "random"] and len(parts) == 3:
+                return parts[2]
+            if parts[:2] == ["scipy", "stats"] and parts[-1] == "rvs":
+                return "rvs"
+            return None
+        if event.method == "rvs" and event.receiver is not None and (
+                event.receiver.qualname or "").startswith("scipy.stats."):
+            return "rvs"
+        if event.method in SIZE_POS or event.method in DIMS_AS_ARGS:
+            recv = event.receiver
+            if recv is not None and recv.qualname:
+                return event.method if recv.qualname.startswith(("numpy.random", "random")) else None
+            func = call.func
+            base = func.value if isinstance(func, cst.Attribute) else None
+            text = (base.value if isinstance(base, cst.Name) else
+                    base.attr.value if isinstance(base, cst.Attribute) else "").lower()
+            if text in RNG_NAMES or any(h in text for h in RNG_HINTS):
+                return event.method
+        return None
+
+    def vector_param(self, name: str) -> bool:
+        """A prior output that is itself a vector (drawn with ``size=``)."""
+        if self.outputs is None or name not in self.outputs:
+            return False
+        f, expr = self.outputs[name]
+        return isinstance(expr, cst.Call) and self.draw_name(expr) is not None and (
+            self.sized(expr, self.draw_name(expr)) is not None)
+
+    def sized(self, call: cst.Call, name: str) -> cst.BaseExpression | None:
+        if name in DIMS_AS_ARGS:
+            pos = [a for a in call.args if a.keyword is None and not a.star]
+            return pos[0].value if pos else None
+        size = _arg(call, SIZE_POS.get(name) if name != "rvs" else None, "size")
+        if size is None or _is_scalar_size(size):
+            return None
+        return size
+
+    def reason(self, expr, f: FunctionInfo | None, depth: int = 8) -> str | None:
+        if expr is None or depth <= 0:
+            return None
+        d = depth - 1
+        if isinstance(expr, cst.Name):
+            if f is not None and expr.value in f.assigns:
+                return self.reason(f.assigns[expr.value], f, d)
+            return None
+        if isinstance(expr, cst.BinaryOperation):
+            return self.reason(expr.left, f, d) or self.reason(expr.right, f, d)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.reason(expr.expression, f, d)
+        if isinstance(expr, cst.Subscript):
+            for el in expr.slice:
+                idx = el.slice
+                if isinstance(idx, cst.Index) and not (
+                        isinstance(idx.value, (cst.Ellipsis,)) or
+                        (isinstance(idx.value, cst.Name) and idx.value.value == "None") or
+                        (isinstance(idx.value, cst.Attribute) and idx.value.attr.value == "newaxis")):
+                    return None
+            return self.reason(expr.value, f, d)
+        if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
+            return self.comprehension(expr, f)
+        if not isinstance(expr, cst.Call):
+            return None
+        name = self.draw_name(expr)
+        if name is not None:
+            size = self.sized(expr, name)
+            if size is None:
+                return None
+            if self.elementwise_over_vector(expr, f):
+                return None
+            shown = cst.Module(body=[]).code_for_node(size)
+            return f"drawn with a sample axis: `size={shown}`" if name not in DIMS_AS_ARGS else (
+                f"drawn with a sample axis: `{name}({shown}, ...)`")
+        event = self.model.call_event(expr)
+        qual = event.qualname if event is not None else None
+        method = event.method if event is not None else None
+        short = qual.rsplit(".", 1)[-1] if qual else None
+        if qual and qual.split(".")[0] == "numpy":
+            if short == "ravel" or (short == "reshape" and _is_minus_one(_arg(expr, 1, "newshape")
+                                                                          or cst.Name("x"))):
+                return "flattened with `np.ravel` / `reshape(-1)`"
+            if short in ELEMENTWISE:
+                for a in expr.args:
+                    r = self.reason(a.value, f, d)
+                    if r:
+                        return r
+                return None
+            if short in JOINS:
+                first = _arg(expr, 0, "arrays")
+                if isinstance(first, (cst.List, cst.Tuple)):
+                    for el in first.elements:
+                        r = self.reason(el.value, f, d)
+                        if r:
+                            return r
+                    return None
+                return self.reason(first, f, d)
+            return None
+        if qual is None and method is not None and isinstance(expr.func, cst.Attribute):
+            if method in FLATTEN_METHODS:
+                return "flattened with `.flatten()` / `.ravel()`"
+            if method == "reshape":
+                args = [a.value for a in expr.args if a.keyword is None]
+                if len(args) == 1 and _is_minus_one(args[0]):
+                    return "flattened with `.reshape(-1)`"
+                return self.reason(expr.func.value, f, d)
+            if method in KEEP_METHODS:
+                return self.reason(expr.func.value, f, d)
+            return None
+        if qual is None and method is None and isinstance(expr.func, cst.Name) and \
+                expr.func.value in ("float",):
+            return None
+        return None
+
+    def elementwise_over_vector(self, call: cst.Call, f: FunctionInfo | None) -> bool:
+        """``rng.normal(theta, 0.1, size=D)`` with a vector parameter
+        ``theta``: one noisy observation per parameter, not a set."""
+        for a in call.args:
+            if a.keyword is not None and a.keyword.value == "size":
+                continue
+            for node in walk(a.value):
+                if isinstance(node, cst.Name) and f is not None and node.value in f.params:
+                    if self.vector_param(node.value):
+                        return True
+        return False
+
+    def comprehension(self, comp, f: FunctionInfo | None) -> str | None:
+        """``[rng.normal(mu, s) for _ in range(n)]``: n exchangeable draws."""
+        for_in = comp.for_in
+        if for_in.inner_for_in is not None or not isinstance(for_in.iter, cst.Call):
+            return None
+        it = for_in.iter
+        if not (isinstance(it.func, cst.Name) and it.func.value == "range"):
+            return None
+        targets = {n.value for n in walk(for_in.target) if isinstance(n, cst.Name)}
+        has_draw = False
+        for node in walk(comp.elt):
+            if isinstance(node, cst.Name) and node.value in targets:
+                return None  # depends on the index: an ordered vector
+            if isinstance(node, cst.Call) and self.draw_name(node) is not None:
+                has_draw = True
+        return "a list of draws built in a comprehension" if has_draw else None
+
+
+def routing_anchor(node: cst.CSTNode) -> cst.CSTNode:
+    """Where to report a routing: the method name of a (possibly chained)
+    adapter call, so the line is the `.concatenate(...)` line itself."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.attr
+    return node
+
+
+class StructuredDataInInferenceConditions(Rule):
+    """## What it does
+    Flags structured data (a set, a time series, an image, or data flattened
+    into a vector) that is routed to `inference_conditions`: a key that went
+    through `.as_set` / `.as_time_series`, that the simulator returns with a
+    sample axis (`size=n`, `size=(n, d)`, a list of n draws) or flattened
+    (`.flatten()`, `.reshape(-1)`, `np.ravel`).
+
+    ## Why is this bad?
+    `inference_conditions` are concatenated as one fixed-order vector. N
+    exchangeable observations routed there either crash with an obscure
+    concatenate error or train silently as a fixed-order vector: the network
+    ignores the symmetry of the data, needs far more simulations and cannot
+    handle a different N at inference time. Structured data belongs in
+    `summary_variables` with a matching summary network (`SetTransformer`,
+    `TimeSeriesNetwork`, `ConvolutionalNetwork`). Broadcast scalars such as
+    the sample size `N` are fine as conditions.
+
+    ## Example
+    ```python
+    def likelihood(mu, sigma):
+        return {"x": rng.normal(mu, sigma, size=50)}
+
+    adapter = (
+        bf.Adapter()
+        .concatenate(["mu", "sigma"], into="inference_variables")
+        .concatenate(["x"], into="inference_conditions")
+    )
+    ```
+
+    ## Use instead
+    ```python
+    adapter = (
+        bf.Adapter()
+        .as_set(["x"])
+        .concatenate(["mu", "sigma"], into="inference_variables")
+        .concatenate(["x"], into="summary_variables")
+    )
+    workflow = bf.BasicWorkflow(
+        adapter=adapter, summary_network=bf.networks.SetTransformer(), ...
+    )
+    ```
+    """
+
+    CODE = "BF104"
+    NAME = "structured-data-in-inference-conditions"
+    SEVERITY = "E"
+    MESSAGE = ("{keys} {verb} structured data ({why}), yet {verb2} routed to "
+               "`inference_conditions`: route {them} to `summary_variables` with a summary network "
+               "({network}); keep only fixed-length scalars such as the sample size in "
+               "`inference_conditions`")
+
+    def check(self, model):
+        seen: set[int] = set()
+        for wf in model.workflows:
+            routes = wf.routes()
+            if routes is None or not routes["inference_conditions"]:
+                continue
+            as_set: set[str] = set()
+            as_ts: set[str] = set()
+            adapter = wf.explicit_adapter if wf.adapter_given else None
+            if adapter is not None:
+                as_set = adapter.keys_of("as_set") or set()
+                as_ts = adapter.keys_of("as_time_series") or set()
+            sim = wf.simulator
+            outputs = sim.outputs() if isinstance(sim, SimulatorObj) else None
+            analyzer = _Analyzer(model, outputs)
+            by_node: dict[int, tuple[cst.CSTNode, list[tuple[str, str, str]]]] = {}
+            for key, node in routes["inference_conditions"]:
+                if key in as_set:
+                    why, net = "it goes through `.as_set`", "`SetTransformer`"
+                elif key in as_ts:
+                    why, net = "it goes through `.as_time_series`", "`TimeSeriesNetwork`"
+                elif outputs is not None and key in outputs:
+                    f, expr = outputs[key]
+                    why = analyzer.reason(expr, f)
+                    if why is None:
+                        continue
+                    net = ("`SetTransformer` for exchangeable draws, `TimeSeriesNetwork` for "
+                           "ordered ones") if "flattened" not in why else (
+                        "e.g. `ConvolutionalNetwork` for images, `SetTransformer` for sets")
+                else:
+                    continue
+                entry = by_node.setdefault(id(node), (node, []))
+                if all(k != key for k, _, _ in entry[1]):
+                    entry[1].append((key, why, net))
+            for node, items in by_node.values():
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                keys = ", ".join(f"`{k}`" for k, _, _ in items)
+                why = "; ".join(f"`{k}`: {w}" for k, w, _ in items) if len(items) > 1 else items[0][1]
+                network = items[0][2]
+                many = len(items) > 1
+                yield self.report(routing_anchor(node), keys=keys, verb="are" if many else "is",
+                                  verb2="are" if many else "is", why=why,
+                                  them="them" if many else "it", network=network)
