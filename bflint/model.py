@@ -15,6 +15,7 @@ When a binding is ambiguous the model answers ``None`` and rules stay silent.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from typing import Iterable, Iterator
 
@@ -677,6 +678,43 @@ _MISSING = object()
 _HISTORY_LIKE = ("history", "history_dict")
 
 
+# Values that are BayesFlow data (what ``SemanticModel.origins`` looks for)
+# and values that carry none.
+DATA_KINDS = frozenset({"sims", "samples", "diagnostics", "figures", "history", "history_dict"})
+_NO_DATA_KINDS = frozenset(
+    {"import", "function", "workflow", "adapter", "simulator", "network", "estimator", "bf"}
+)
+_RANDOM_MODULES = ("numpy.random.", "random.", "jax.random.", "keras.random.",
+                   "tensorflow.random.", "torch.distributions.")
+_RNG_MAKERS = ("numpy.random.default_rng()", "numpy.random.RandomState()",
+               "numpy.random.Generator()", "random.Random()")
+_NOT_DRAWS = frozenset({
+    "choice", "permutation", "permuted", "shuffle", "integers", "randint", "random_integers",
+    "seed", "default_rng", "RandomState", "Generator", "SeedSequence", "PRNGKey", "key", "split",
+    "get_state", "set_state", "bytes", "spawn", "fold_in", "SeedGenerator", "Random", "getstate",
+    "setstate", "sample", "choices", "randrange", "getrandbits", "manual_seed", "set_seed",
+})
+_DRAW_METHODS = frozenset({
+    "normal", "lognormal", "poisson", "binomial", "negative_binomial", "gamma", "beta",
+    "exponential", "uniform", "standard_t", "multivariate_normal", "multinomial", "dirichlet",
+    "laplace", "logistic", "gumbel", "weibull", "pareto", "geometric", "hypergeometric",
+    "chisquare", "f", "vonmises", "wald", "rayleigh", "triangular", "zipf", "standard_cauchy",
+    "standard_gamma", "standard_exponential", "noncentral_chisquare", "noncentral_f", "power",
+    "logseries", "multivariate_hypergeometric", "bernoulli", "cauchy", "gauss",
+})
+
+
+@dataclasses.dataclass(eq=False)
+class Origin:
+    """A BayesFlow data value an expression derives from (``obj``), the
+    expression where it was reached (``node``) and the literal key first taken
+    from it (``test_data["mu"]`` -> ``"mu"``) or ``None``."""
+
+    obj: Obj
+    node: cst.CSTNode
+    key: str | None
+
+
 class SemanticModel:
     """What one file's code means, as far as bflint needs it."""
 
@@ -698,6 +736,9 @@ class SemanticModel:
         self._values: dict[cst.CSTNode, Obj] = {}
         self._call_events: dict[cst.Call, CallEvent] = {}
         self._index: dict[type, list[cst.CSTNode]] = defaultdict(list)
+        # unidentified values -> the expression they were computed from
+        # (loop / comprehension targets: the iterable; ``a, b = rhs``: rhs)
+        self._sources: dict[Obj, cst.CSTNode] = {}
         _Builder(self).build()
 
     # -- queries -----------------------------------------------------------
@@ -785,6 +826,152 @@ class SemanticModel:
     def line(self, row: int) -> str:
         return self.lines[row - 1] if 0 < row <= len(self.lines) else ""
 
+    # -- data flow ---------------------------------------------------------
+    def param_arguments(self, param: "ParamObj") -> list[tuple[CallEvent, cst.BaseExpression]]:
+        """(call, argument expression) passed for a parameter of a function of
+        this file at each of its call sites (by keyword or position)."""
+        f = param.function
+        if f is None or param.name not in f.params:
+            return []
+        index = f.params.index(param.name)
+        out = []
+        for c in self.calls:
+            if c.local is not f:
+                continue
+            kw = c.kwarg(param.name)
+            if kw is not None:
+                out.append((c, kw.value))
+                continue
+            if any(a.star for a in c.node.args):
+                continue  # positions unknown
+            offset = 1 if f.is_method and isinstance(c.node.func, cst.Attribute) else 0
+            pos = c.positional()
+            if 0 <= index - offset < len(pos):
+                out.append((c, pos[index - offset].value))
+        return out
+
+    def origins(self, expr: cst.CSTNode | None, stop=None, limit: int = 600) -> list["Origin"]:
+        """The BayesFlow data values (kinds in ``DATA_KINDS``: ``sims``,
+        ``samples``, ``history`` ...) an expression is computed from. Walks the
+        expression and follows names back to what they were computed from
+        (assignments, unpacking, loop / comprehension targets to their
+        iterable, parameters of local functions to the arguments of their call
+        sites). ``stop(call_event) -> bool`` cuts the walk at a call (e.g.
+        random draws, the simulator). Bounded by ``limit`` visited nodes."""
+        out: list[Origin] = []
+        if expr is None:
+            return out
+        seen: set[int] = set()
+        stack: list[cst.CSTNode] = [expr]
+        while stack and limit > 0:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            limit -= 1
+            v = self._values.get(node)
+            if v is not None and v.kind in DATA_KINDS:
+                out.append(Origin(v, node, None))
+                continue
+            if stop is not None and isinstance(node, cst.Call):
+                ev = self._call_events.get(node)
+                if ev is not None and stop(ev):
+                    continue
+            if v is not None:
+                if v.kind in _NO_DATA_KINDS:
+                    continue
+                if isinstance(v, ParamObj):
+                    for ev, arg in self.param_arguments(v):
+                        if stop is None or not stop(ev):
+                            stack.append(arg)
+                    continue
+                src = self._sources.get(v)
+                if src is None and v.node is not None and v.node is not node:
+                    src = v.node
+                if src is not None and src is not node:
+                    stack.append(src)
+                    continue
+            if isinstance(node, cst.Subscript):
+                base = self._values.get(node.value)
+                if base is not None and base.kind in DATA_KINDS:
+                    key = None
+                    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+                        key = string_value(node.slice[0].slice.value)
+                    out.append(Origin(base, node.value, key))
+                    continue
+                stack.append(node.value)  # an index or key is not the data
+                continue
+            stack.extend(iter_children(node))
+        return out
+
+    def simulator_functions(self) -> set[int]:
+        """``id`` of every FunctionInfo passed to ``bf.make_simulator`` (the
+        prior / observation functions), and of local functions nested in them."""
+        cached = getattr(self, "_sim_functions", None)
+        if cached is None:
+            cached = {id(f) for sim in self.simulators for f in sim.functions if f is not None}
+            for f in self.functions:  # functions are recorded parents first
+                if f.parent is not None and id(f.parent) in cached:
+                    cached.add(id(f))
+            self._sim_functions = cached
+        return cached
+
+    def in_simulator_function(self, call: CallEvent) -> bool:
+        """The call is made inside a simulator function (or a function nested in one)."""
+        return call.function is not None and id(call.function) in self.simulator_functions()
+
+    def calls_simulator(self, call: CallEvent) -> bool:
+        """The call runs the simulator: a prior / observation function given to
+        ``bf.make_simulator``, the simulator object itself, ``simulator.sample``
+        or ``workflow.simulate``."""
+        if call.local is not None and id(call.local) in self.simulator_functions():
+            return True
+        if call.bf in ("simulate", "simulator_sample"):
+            return True
+        v = self._values.get(call.node.func)
+        return v is not None and v.kind == "simulator"
+
+    def random_draw(self, call: CallEvent) -> list[cst.BaseExpression] | None:
+        """When ``call`` draws random numbers from a distribution
+        (``np.random.normal``, ``rng.poisson``, ``scipy.stats.norm.rvs``,
+        ``stats.norm(mu).rvs()``, ``random.gauss``...), the expressions that
+        parameterise it (its arguments, plus those of a frozen scipy
+        distribution); else ``None``. Shuffling / choice / integers / seeding
+        are not draws."""
+        args = [a.value for a in call.node.args]
+        q = call.qualname
+        if q is not None:
+            parts = q.split(".")
+            last = parts[-1]
+            if last in _NOT_DRAWS:
+                return None
+            if q.startswith(_RANDOM_MODULES):
+                return args
+            if q.startswith("scipy.stats.") and last == "rvs":
+                return args
+            if q in ("torch.normal", "torch.poisson", "torch.bernoulli", "torch.binomial"):
+                return args
+            return None
+        m = call.method
+        if m is None or m in _NOT_DRAWS:
+            return None
+        r = call.receiver
+        if m == "rvs":
+            if r is not None and r.kind == "foreign" and (r.qualname or "").startswith("scipy.stats."):
+                if isinstance(r.node, cst.Call):
+                    args += [a.value for a in r.node.args]
+                return args
+            return None
+        if m not in _DRAW_METHODS:
+            return None
+        if r is not None and r.kind == "foreign" and (r.qualname or "").startswith(_RNG_MAKERS):
+            return args
+        if r is None or r.kind in ("opaque", "param"):
+            name = ref_key(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else None
+            if name and re.search(r"(^|[._])(rng|prng|random_state|generator|rs)$", name.lower()):
+                return args
+        return None
+
 
 class _Builder:
     """Walks the module once, filling the model."""
@@ -860,7 +1047,7 @@ class _Builder:
                     self.suite(s.orelse.body)
         elif t is cst.For:
             self.eval(s.iter)
-            self.bind(s.target, None, None)
+            self.bind_from(s.target, s.iter)
             outer = self.loops
             self.loops = outer + (s,)
             self.suite(s.body)
@@ -1029,7 +1216,7 @@ class _Builder:
                 inner = el.value
                 if isinstance(inner, cst.StarredElement):
                     inner = inner.value
-                self.bind(inner, None, None)
+                self.bind_from(inner, value_node)
             return
         if isinstance(target, cst.StarredElement):
             self.bind(target.value, None, None)
@@ -1044,6 +1231,25 @@ class _Builder:
         elif value is None:
             value = Obj("opaque", target)
         self.scope.bind(key, value)
+
+    def bind_from(self, target: cst.CSTNode, source: cst.CSTNode | None) -> None:
+        """Bind unidentified values to ``target`` (a name or an unpacking)
+        and remember the expression they come from (see ``SemanticModel.origins``)."""
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.bind_from(el.value, source)
+            return
+        if isinstance(target, cst.StarredElement):
+            self.bind_from(target.value, source)
+            return
+        self.bind(target, None, None)
+        if source is None:
+            return
+        key = ref_key(target)
+        if key is not None:
+            found = self.scope.lookup(key)
+            if isinstance(found, Obj):
+                self.m._sources[found] = source
 
     def eval_target_parts(self, target: cst.CSTNode) -> None:
         if isinstance(target, cst.Attribute):
@@ -1139,7 +1345,7 @@ class _Builder:
                 v = self.eval(node.iter)
                 if v is not None and v.kind in _HISTORY_LIKE:
                     taint = v
-            self.bind(node.target, None, None)
+            self.bind_from(node.target, node.iter)
             for cond in node.ifs:
                 self.eval(cond.test)
             node = node.inner_for_in

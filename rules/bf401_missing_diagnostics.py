@@ -1,0 +1,62 @@
+import libcst as cst
+
+from bflint.rule import Rule, first_arg_name
+
+TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
+
+
+def fit_label(call) -> tuple[str, str]:
+    """(method, receiver) of a training call, for messages."""
+    method = "fit" if call.bf == "estimator_fit" else call.bf
+    receiver = first_arg_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else "..."
+    return method, receiver if receiver != "..." else "workflow"
+
+
+def mentions(model, attr: str) -> bool:
+    """The script calls or references ``<anything>.<attr>``."""
+    if any(c.method == attr or c.callee_name == attr for c in model.calls):
+        return True
+    return any(a.attr.value == attr for a in model.nodes(cst.Attribute))
+
+
+class MissingDiagnostics(Rule):
+    """## What it does
+    Flags a script that trains (`fit_offline` / `fit_online` / `fit_disk`, or
+    an estimator's `.fit`) but never calls `compute_default_diagnostics(...)`.
+    Reported at the first training call.
+
+    ## Why is this bad?
+    A good training loss does not imply good inference: only in-silico
+    diagnostics on held-out simulations (recovery, calibration, contraction)
+    show whether the amortized posterior can be trusted.
+
+    ## Example
+    ```python
+    history = workflow.fit_offline(data=train_data, validation_data=val_data)
+    samples = workflow.sample(conditions=real_data, num_samples=1000)
+    ```
+
+    ## Use instead
+    Diagnose on fresh simulations before using the posterior:
+    ```python
+    history = workflow.fit_offline(data=train_data, validation_data=val_data)
+    test_data = workflow.simulate(300)
+    metrics = workflow.compute_default_diagnostics(test_data=test_data)
+    figures = workflow.plot_default_diagnostics(test_data=test_data)
+    ```
+    """
+
+    CODE = "BF401"
+    NAME = "missing-diagnostics"
+    SEVERITY = "E"
+    MESSAGE = ("`{method}(...)` trains `{receiver}` but the script never calls "
+               "`compute_default_diagnostics(...)`: diagnose on held-out simulations "
+               "(`{receiver}.compute_default_diagnostics(test_data={receiver}.simulate(300))`) "
+               "before trusting the posterior")
+
+    def check(self, model):
+        fits = model.bf_calls(*TRAINING)
+        if not fits or mentions(model, "compute_default_diagnostics"):
+            return
+        method, receiver = fit_label(fits[0])
+        yield self.report(fits[0].node, method=method, receiver=receiver)

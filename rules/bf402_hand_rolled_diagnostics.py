@@ -1,0 +1,163 @@
+import libcst as cst
+
+from bflint.model import walk
+from bflint.rule import Rule, first_arg_name
+
+_ORDER = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+_VALUE_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Expr, cst.Return)
+
+
+class HandRolledDiagnostics(Rule):
+    """## What it does
+    Flags coverage, calibration (SBC ranks), bias, RMSE or contraction
+    computed by hand from posterior draws (`workflow.sample(...)`) and the
+    true parameters of simulated test data (`workflow.simulate(...)`):
+    interval or quantile comparisons against the truth
+    (`mean((lo <= theta) & (theta <= hi))`), rank counting
+    (`sum(draws < theta)`), errors of posterior means
+    (`sqrt(mean((post_mean - theta) ** 2))`), z-scores and variance ratios.
+
+    ## Why is this bad?
+    Hand-rolled diagnostics are easy to get subtly wrong (the wrong sample
+    axis, a missing broadcast, quantiles of the wrong level, variances of
+    the wrong axis) and are not comparable with the house thresholds.
+    `compute_default_diagnostics` computes recovery (NRMSE), calibration
+    (ECE, log-gamma) and contraction consistently for every parameter, and
+    `check_diagnostics` rates them.
+
+    ## Example
+    ```python
+    test_data = workflow.simulate(300)
+    samples = workflow.sample(conditions=test_data, num_samples=1000)
+    lo, hi = np.quantile(samples["mu"], [0.05, 0.95], axis=1)
+    coverage = np.mean((lo <= test_data["mu"]) & (test_data["mu"] <= hi))
+    rmse = np.sqrt(np.mean((samples["mu"].mean(axis=1) - test_data["mu"]) ** 2))
+    ```
+
+    ## Use instead
+    ```python
+    test_data = workflow.simulate(300)
+    metrics = workflow.compute_default_diagnostics(test_data=test_data)
+    figures = workflow.plot_default_diagnostics(test_data=test_data)
+    ```
+    """
+
+    CODE = "BF402"
+    NAME = "hand-rolled-diagnostics"
+    SEVERITY = "E"
+    MESSAGE = ("{stat} computed by hand from posterior draws (`{samples}`) and the true parameters "
+               "(`{truth}`): use `{workflow}.compute_default_diagnostics(test_data={test})` "
+               "(and `plot_default_diagnostics`) instead")
+
+    def check(self, model):
+        if not model.bf_calls("sample") or not model.bf_calls("simulate", "simulator_sample"):
+            return
+        self.model = model
+        self.cache: dict[int, tuple] = {}
+        self.observations = self._observation_keys(model)
+        offending: dict[int, tuple] = {}
+        for node in model.nodes(cst.Comparison):
+            found = self._comparison(node)
+            if found:
+                offending[id(node)] = found
+        for node in model.nodes(cst.BinaryOperation):
+            if isinstance(node.operator, (cst.Subtract, cst.Divide)):
+                found = self._pair(node.left, node.right, node.operator)
+                if found:
+                    offending[id(node)] = found
+        if not offending:
+            return
+        # one finding per statement, at its value expression
+        reported: set[int] = set()
+        for line in model.nodes(cst.SimpleStatementLine):
+            for small in line.body:
+                if not isinstance(small, _VALUE_STATEMENTS) or small.value is None:
+                    continue
+                for n in walk(small.value):
+                    if id(n) in offending:
+                        reported.add(id(n))
+                        yield self._report(small.value, offending[id(n)])
+                        break
+                # mark the statement's other offending nodes as handled
+                for n in walk(small.value):
+                    if id(n) in offending:
+                        reported.add(id(n))
+        for node in model.nodes(cst.Comparison) + model.nodes(cst.BinaryOperation):
+            if id(node) in offending and id(node) not in reported:
+                reported.add(id(node))
+                yield self._report(node, offending[id(node)])
+
+    def _report(self, node, found):
+        stat, samples, truth = found
+        workflow = "workflow"
+        if truth.obj.parent is not None and isinstance(truth.obj.node, cst.Call):
+            func = truth.obj.node.func
+            if isinstance(func, cst.Attribute) and truth.obj.parent.kind == "workflow":
+                workflow = first_arg_name(func.value)
+        if workflow == "...":
+            workflow = "workflow"
+        test = first_arg_name(truth.node)
+        return self.report(node, stat=stat, samples=first_arg_name(samples.node),
+                           truth=first_arg_name(truth.node), workflow=workflow,
+                           test=test if test != "..." else "test_data")
+
+    # -- evidence --------------------------------------------------------------
+    def _observation_keys(self, model) -> set[str]:
+        """Keys the simulators return from their observation functions (not
+        parameters)."""
+        obs: set[str] = set()
+        params: set[str] = set()
+        for sim in model.simulators:
+            for i, f in enumerate(sim.functions):
+                if f is None:
+                    continue
+                for d in f.returned_dicts():
+                    (params if i == 0 else obs).update(d)
+        for wf in model.workflows:
+            routes = wf.routes()
+            if routes:
+                params.update(k for k, _ in routes.get("inference_variables", ()))
+        return obs - params
+
+    def _stop(self, ev) -> bool:
+        # replicated data (the simulator, random draws) is not a posterior estimate
+        return self.model.calls_simulator(ev) or self.model.random_draw(ev) is not None
+
+    def _sides(self, expr):
+        key = id(expr)
+        if key not in self.cache:
+            samples = truth = None
+            for o in self.model.origins(expr, stop=self._stop):
+                if o.obj.kind == "samples":
+                    samples = samples or o
+                elif o.obj.kind == "sims" and (o.key is None or o.key not in self.observations):
+                    truth = truth or o
+            self.cache[key] = (samples, truth)
+        return self.cache[key]
+
+    def _pair(self, left, right, op):
+        ls, lt = self._sides(left)
+        rs, rt = self._sides(right)
+        if ls and not lt and rt and not rs:
+            samples, truth = ls, rt
+        elif rs and not rt and lt and not ls:
+            samples, truth = rs, lt
+        else:
+            return None
+        if isinstance(op, _ORDER):
+            stat = "Coverage / calibration (interval or rank comparison against the truth)"
+        elif isinstance(op, cst.Subtract):
+            stat = "Bias / RMSE / z-score (posterior estimate minus the truth)"
+        else:
+            stat = "Contraction / normalised error (posterior over prior spread)"
+        return stat, samples, truth
+
+    def _comparison(self, node: cst.Comparison):
+        left = node.left
+        for target in node.comparisons:
+            if isinstance(target.operator, _ORDER):
+                found = self._pair(left, target.comparator, target.operator)
+                if found:
+                    return found
+            left = target.comparator
+        return None

@@ -1,0 +1,71 @@
+import libcst as cst
+
+from bflint.model import string_value
+from bflint.rule import Rule, first_arg_name
+
+TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
+DIAGNOSTICS = ("compute_default_diagnostics", "plot_default_diagnostics")
+REPORT = "report.md"
+
+
+def _writes_report(model) -> bool:
+    for c in model.calls:
+        if c.callee_name == "write_report":
+            return True
+    for node in model.nodes(cst.SimpleString):
+        s = string_value(node)
+        if s is not None and s.strip().lower().endswith(REPORT):
+            return True
+    for node in model.nodes(cst.FormattedString):
+        parts = [p for p in node.parts if isinstance(p, cst.FormattedStringText)]
+        if parts and node.parts[-1] is parts[-1] and parts[-1].value.strip().lower().endswith(REPORT):
+            return True
+    return False
+
+
+class MissingReport(Rule):
+    """## What it does
+    Flags a script that trains and runs the default diagnostics but never
+    writes `report.md` (no `"…report.md"` path, no call of a `write_report`
+    such as `bflint.runtime.write_report`). Reported at the first training
+    call.
+
+    ## Why is this bad?
+    The house workflow requires a self-contained `report.md` after every
+    training + diagnostics run: convergence, recovery, calibration and
+    contraction ratings and the next steps. Without it the results of the
+    run are scattered over figures and CSV files and get lost between
+    iterations.
+
+    ## Example
+    ```python
+    history = workflow.fit_offline(data=train_data, validation_data=val_data)
+    metrics = workflow.compute_default_diagnostics(test_data=test_data)
+    metrics.to_csv(os.path.join(results_dir, "metrics.csv"))
+    ```
+
+    ## Use instead
+    ```python
+    from bflint.runtime import check_diagnostics, inspect_history, write_report
+
+    metrics = workflow.compute_default_diagnostics(test_data=test_data)
+    write_report(results_dir, training_report=inspect_history(history),
+                 diag_report=check_diagnostics(metrics))
+    ```
+    """
+
+    CODE = "BF404"
+    NAME = "missing-report"
+    SEVERITY = "W"
+    MESSAGE = ("`{method}(...)` trains `{receiver}` and the script runs the default diagnostics but "
+               "never writes `report.md`: call `bflint.runtime.write_report(results_dir, ...)` "
+               "(or write `<results_dir>/report.md`) after the diagnostics")
+
+    def check(self, model):
+        fits = model.bf_calls(*TRAINING)
+        if not fits or not model.bf_calls(*DIAGNOSTICS) or _writes_report(model):
+            return
+        call = fits[0]
+        method = "fit" if call.bf == "estimator_fit" else call.bf
+        receiver = first_arg_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else "..."
+        yield self.report(call.node, method=method, receiver=receiver if receiver != "..." else "workflow")

@@ -1,0 +1,86 @@
+import libcst as cst
+
+from bflint.rule import Rule, first_arg_name
+
+# keywords under which a fit call receives its training data
+_DATA_KEYWORDS = ("data", "dataset", "x")
+
+
+class DiagnosticsOnTrainingData(Rule):
+    """## What it does
+    Flags `compute_default_diagnostics(test_data=...)` /
+    `plot_default_diagnostics(test_data=...)` whose test data is the very
+    object (or an alias of it) that a `fit_*` call received as training
+    `data=` or as `validation_data=`.
+
+    ## Why is this bad?
+    Diagnostics on data the networks were trained or early-stopped on
+    measure memorisation, not amortized inference: recovery and calibration
+    look better than they are on new data, so the report overstates the
+    quality of the posterior.
+
+    ## Example
+    ```python
+    train_data = workflow.simulate(10_000)
+    val_data = workflow.simulate(300)
+    workflow.fit_offline(data=train_data, validation_data=val_data)
+    metrics = workflow.compute_default_diagnostics(test_data=val_data)
+    ```
+
+    ## Use instead
+    Simulate a fresh, held-out test set:
+    ```python
+    test_data = workflow.simulate(300)
+    metrics = workflow.compute_default_diagnostics(test_data=test_data)
+    ```
+    """
+
+    CODE = "BF406"
+    NAME = "diagnostics-on-training-data"
+    SEVERITY = "E"
+    MESSAGE = ("`{method}(test_data={name})`: `{name}` is the {role} passed to `{fit}(...)`; "
+               "diagnose on fresh held-out simulations instead "
+               "(`test_data = {receiver}.simulate(300)`)")
+
+    @staticmethod
+    def _same(model, a, b) -> bool:
+        if model.same_object(a, b):
+            return True
+        va, vb = model.value(a), model.value(b)
+        # the same data object imported from a project module
+        return (va is not None and vb is not None and va.kind == vb.kind == "import"
+                and va.qualname == vb.qualname)
+
+    def check(self, model):
+        fits = model.bf_calls("fit_offline", "fit_online", "fit_disk", "estimator_fit")
+        if not fits:
+            return
+        used: list[tuple[cst.BaseExpression, str, str]] = []  # (expr, role, fit name)
+        for fit in fits:
+            name = "fit" if fit.bf == "estimator_fit" else fit.bf
+            val = fit.kwarg("validation_data")
+            if val is not None:
+                used.append((val.value, "validation data", name))
+            if fit.bf == "fit_offline":
+                data = fit.argument(0, "data")
+            elif fit.bf == "estimator_fit":
+                data = next((fit.kwarg(k).value for k in _DATA_KEYWORDS if fit.kwarg(k)), None)
+                if data is None and fit.positional():
+                    data = fit.positional()[0].value
+            else:
+                data = None
+            if data is not None:
+                used.append((data, "training data", name))
+        for call in model.bf_calls("compute_default_diagnostics", "plot_default_diagnostics"):
+            test = call.argument(0, "test_data")
+            if test is None or isinstance(test, (cst.Integer, cst.Float)):
+                continue
+            for expr, role, fit_name in used:
+                if isinstance(expr, (cst.Integer, cst.Float)):
+                    continue
+                if self._same(model, test, expr):
+                    receiver = first_arg_name(call.node.func.value) if call.method else "workflow"
+                    yield self.report(call.node, method=call.bf, name=first_arg_name(test),
+                                      role=role, fit=fit_name,
+                                      receiver=receiver if receiver != "..." else "workflow")
+                    break

@@ -1,0 +1,107 @@
+import libcst as cst
+
+from bflint.model import string_value
+from bflint.rule import Rule, first_arg_name
+
+KEY = "inference_variables"
+
+
+class InferenceVariablesKey(Rule):
+    """## What it does
+    Flags indexing the result of a workflow's `sample(...)` or `simulate(...)`
+    with `"inference_variables"` (`samples["inference_variables"]`,
+    `samples.get("inference_variables")`).
+
+    ## Why is this bad?
+    The adapter is applied in reverse after sampling: `workflow.sample()`
+    returns the simulator's original parameter names (`"mu"`, `"sigma"`),
+    each of shape `(datasets, num_samples, ...)`, and `simulate()` returns
+    the raw simulator outputs. `"inference_variables"` exists only inside the
+    adapter's output, so the lookup raises `KeyError` (or `.get` silently
+    gives `None`).
+
+    ## Example
+    ```python
+    samples = workflow.sample(conditions=obs, num_samples=1000)
+    theta = samples["inference_variables"]
+    ```
+
+    ## Use instead
+    Index with the parameter names:
+    ```python
+    samples = workflow.sample(conditions=obs, num_samples=1000)
+    mu, sigma = samples["mu"], samples["sigma"]
+    ```
+    """
+
+    CODE = "BF501"
+    NAME = "inference-variables-key"
+    SEVERITY = "E"
+    MESSAGE = ("`{expr}` looks up \"inference_variables\", but {what} is keyed by the simulator's "
+               "original names ({keys}): index it with those names instead")
+
+    def _simulator_has_key(self, model) -> bool:
+        for sim in model.simulators:
+            for f in sim.functions:
+                if f is not None and any(KEY in d for d in f.returned_dicts()):
+                    return True
+        return False
+
+    def _describe(self, model, obj):
+        if obj.kind == "samples":
+            what = "the result of `sample(...)`"
+        else:
+            what = "the result of `simulate(...)`"
+        keys = None
+        for sim in model.simulators:
+            if obj.kind == "sims":
+                out = sim.outputs()
+                keys = list(out) if out else keys
+            elif sim.functions and sim.functions[0] is not None:
+                dicts = sim.functions[0].returned_dicts()
+                keys = [k for d in dicts for k in d] or keys
+        if obj.kind == "samples":
+            # parameter names: what the adapter routes into inference variables
+            for wf in model.workflows:
+                routes = wf.routes()
+                if routes and routes.get(KEY):
+                    keys = [k for k, _ in routes[KEY]]
+                    break
+        shown = ", ".join(f'"{k}"' for k in keys[:6]) if keys else 'e.g. "mu", "sigma"'
+        return what, shown
+
+    def check(self, model):
+        sims_ok = None
+        for node in model.nodes(cst.Subscript):
+            if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+                continue
+            if string_value(node.slice[0].slice.value) != KEY:
+                continue
+            obj = model.value(node.value)
+            if obj is None or obj.kind not in ("samples", "sims"):
+                continue
+            if obj.kind == "sims":
+                if sims_ok is None:
+                    sims_ok = self._simulator_has_key(model)
+                if sims_ok:
+                    continue
+            what, keys = self._describe(model, obj)
+            base = first_arg_name(node.value)
+            expr = f'{base}["{KEY}"]' if base != "..." else f'...["{KEY}"]'
+            yield self.report(node, expr=expr, what=what, keys=keys)
+        for call in model.calls:
+            if call.method not in ("get", "pop") or call.receiver is None:
+                continue
+            if call.receiver.kind not in ("samples", "sims"):
+                continue
+            first = call.argument(0, "key")
+            if string_value(first) != KEY:
+                continue
+            if call.receiver.kind == "sims":
+                if sims_ok is None:
+                    sims_ok = self._simulator_has_key(model)
+                if sims_ok:
+                    continue
+            what, keys = self._describe(model, call.receiver)
+            base = first_arg_name(call.node.func.value)
+            yield self.report(call.node, expr=f'{base}.{call.method}("{KEY}")', what=what, keys=keys)
