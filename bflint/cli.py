@@ -9,7 +9,7 @@ import click
 
 from bflint import __version__
 
-FORMATS = ["text", "concise", "json"]
+from bflint.output import FORMATS
 
 
 # The runtime companion's commands, imported only when used (they never
@@ -63,14 +63,26 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Codes or prefixes to enable (e.g. BF3, BF302, ALL). Default: ALL.")
 @click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of --select.")
-@click.option("--exclude", multiple=True, help="Glob of files/directories to skip (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
+@click.option("--exclude", multiple=True, help="Glob of files/directories to skip (repeatable; replaces the config's).")
+@click.option("--extend-exclude", multiple=True, help="Globs to skip on top of --exclude / the config's.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Use this bflint.toml / pyproject.toml instead of searching for one.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip files ignored by git when walking directories (default: on).")
+@click.option("--force-exclude/--no-force-exclude", default=None,
+              help="Apply the excludes to files named on the command line too (for pre-commit).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: full on a terminal, else concise; text = concise).")
+@click.option("--no-color", is_flag=True, help="No colours (also: the NO_COLOR environment variable).")
 @click.option("--stdin-filename", default=None, help="The name to report for source read from stdin (`-`).")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when problems are found.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write the report to this file instead of stdout.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (files are rewritten).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--show-traceback", is_flag=True, help="Add tracebacks to internal-error findings.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores; 1 file is always checked in-process).")
@@ -78,57 +90,115 @@ def main() -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), default=None,
               help="Where to keep the result cache (default: .bflint_cache).")
 @click.option("--no-prefilter", is_flag=True, hidden=True)
-def check(paths, select, ignore, extend_select, exclude, fmt, stdin_filename, exit_zero,
-          statistics, output_file, show_traceback, jobs, no_cache, cache_dir, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_path, isolated,
+          respect_gitignore, force_exclude, fmt, no_color, stdin_filename, exit_zero, statistics,
+          output_file, fix, unsafe_fixes, diff, show_traceback, jobs, no_cache, cache_dir,
+          no_prefilter) -> None:
     """Check files, directories or `-` (stdin)."""
-    from bflint import engine, output, selection
-    from bflint.registry import all_rules
+    import os
 
-    codes = [r.CODE for r in all_rules()]
+    from bflint import config as config_mod
+    from bflint import engine, output, selection
+
+    paths = list(paths) or ["."]
     try:
-        enabled = selection.resolve(codes, _split(select) if select else None, _split(ignore),
-                                    _split(extend_select))
+        if isolated:
+            cfg = config_mod.Config()
+        elif config_path:
+            cfg = config_mod.load(config_path)
+        else:
+            cfg = config_mod.discover([stdin_filename or "." if p == "-" else p for p in paths])
+        enabled = config_mod.enabled_codes(cfg, _split(select) if select else None, _split(ignore),
+                                           _split(extend_select))
+    except config_mod.ConfigError as exc:
+        click.echo(f"bflint: error: {exc}", err=True)
+        sys.exit(2)
     except selection.SelectionError as exc:
         raise click.UsageError(str(exc))
 
+    excludes = (_split_globs(exclude) if exclude else list(cfg.exclude)) + list(cfg.extend_exclude) \
+        + _split_globs(extend_exclude)
+    if respect_gitignore is None:
+        respect_gitignore = cfg.respect_gitignore
+    if force_exclude is None:
+        force_exclude = cfg.force_exclude
+    stdout_tty = _stdout_isatty() and not output_file
+    if fmt is None:
+        fmt = "full" if stdout_tty else "concise"
+    color = fmt == "full" and stdout_tty and not no_color and not os.environ.get("NO_COLOR")
+    per_file = cfg.per_file_ignores
+    root = cfg.root
+
     prefilter = not no_prefilter
     findings = []
-    paths = list(paths) or ["."]
     n_files = 0
+    given: dict[str, bytes] = {}
+    stdin_data = None
+    stdin_name = stdin_filename or "-"
     if "-" in paths:
-        data = click.get_binary_stream("stdin").read()
-        name = stdin_filename or "-"
-        if name.endswith(".ipynb"):
+        stdin_data = sys.stdin.buffer.read()
+        given[stdin_name] = stdin_data
+        en = enabled - config_mod.ignored_codes_for(stdin_name, per_file, root) if per_file else enabled
+        if force_exclude and stdin_filename and _excluded(stdin_filename, excludes):
+            pass
+        elif stdin_name.endswith(".ipynb"):
             from bflint import notebook
 
-            findings.extend(notebook.check_notebook(data, name, enabled, prefilter=prefilter,
+            findings.extend(notebook.check_notebook(stdin_data, stdin_name, en, prefilter=prefilter,
                                                     show_traceback=show_traceback))
         else:
-            findings.extend(engine.check_source(data, name, enabled, prefilter=prefilter,
+            findings.extend(engine.check_source(stdin_data, stdin_name, en, prefilter=prefilter,
                                                 show_traceback=show_traceback))
         n_files += 1
         paths = [p for p in paths if p != "-"]
+    files: list[Path] = []
     if paths:
+        from bflint.discovery import discover
         from bflint.runner import RunOptions, run
 
-        options = RunOptions(enabled=enabled, exclude=list(exclude), prefilter=prefilter,
-                             show_traceback=show_traceback, jobs=jobs, cache=not no_cache,
-                             cache_dir=cache_dir)
-        more, checked = run(paths, options)
-        findings.extend(more)
-        n_files += checked
+        files, missing = discover([Path(p) for p in paths], exclude=excludes)
+        explicit = {os.path.normpath(p) for p in paths if not Path(p).is_dir()}
+        if force_exclude and excludes:
+            files = [f for f in files if os.path.normpath(str(f)) not in explicit
+                     or not _excluded(str(f), excludes)]
+        if respect_gitignore:
+            walked = [f for f in files if os.path.normpath(str(f)) not in explicit]
+            ignored = config_mod.git_ignored(walked)
+            if ignored:
+                files = [f for f in files if str(f) not in ignored]
+        if files or missing:
+            options = RunOptions(enabled=enabled, exclude=[], prefilter=prefilter,
+                                 show_traceback=show_traceback, jobs=jobs, cache=not no_cache,
+                                 cache_dir=cache_dir)
+            more, checked = run([str(f) for f in files] + [str(m) for m in missing], options)
+            findings.extend(config_mod.filter_per_file(more, per_file, root))
+            n_files += checked
     findings.sort(key=lambda f: f.sort_key())
 
-    if fmt == "json":
-        text = output.format_json(findings)
-    else:
-        text = output.format_concise(findings, n_files)
-    if statistics and fmt != "json":
+    n_fixed = 0
+    if fix or diff:
+        findings, n_fixed, changed = _apply_fixes(findings, files, enabled, per_file, root,
+                                                  unsafe_fixes, diff, prefilter, stdin_name,
+                                                  stdin_data)
+        if diff:
+            if changed:
+                click.echo(changed, nl=False)
+            n = n_fixed
+            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}." if n else "No fixes available.",
+                       err=True)
+            sys.exit(1 if n and not exit_zero else 0)
+
+    text = output.render(fmt, findings, n_files, color=color, source=output.SourceLines(given),
+                         fixed=n_fixed)
+    if statistics and fmt in ("full", "concise", "text"):
         text = output.format_statistics(findings) + text
-    if output_file:
+    if fix and stdin_data is not None and not paths:
+        # the fixed source goes to stdout, the report to stderr
+        click.echo(text, nl=False, err=True)
+    elif output_file:
         Path(output_file).write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color)
 
     internal = any(f.code == engine.INTERNAL_ERROR for f in findings)
     if internal:
@@ -136,6 +206,91 @@ def check(paths, select, ignore, extend_select, exclude, fmt, stdin_filename, ex
     if findings and not exit_zero:
         sys.exit(1)
     sys.exit(0)
+
+
+def _stdout_isatty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _split_globs(values) -> list[str]:
+    out: list[str] = []
+    for v in values or ():
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return out
+
+
+def _excluded(path: str, patterns: list[str]) -> bool:
+    from bflint.discovery import _excluded as excluded
+
+    return bool(patterns) and excluded(Path(path), patterns)
+
+
+def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilter, stdin_name,
+                 stdin_data):
+    """Fix the files with applicable fixes; returns (findings after fixing,
+    number fixed, the diff text)."""
+    import os
+
+    from bflint import config as config_mod
+    from bflint import fix as fixes
+
+    by_file: dict[str, list] = {}
+    for f in findings:
+        by_file.setdefault(f.filename, []).append(f)
+    paths = {str(p): p for p in files}
+    out, n_fixed, diffs = [], 0, []
+    warned = set()
+    stdin_done = False
+    for name, fs in by_file.items():
+        fixable = [f for f in fs if f.fix and (f.fix.get("applicability") == "safe" or unsafe)]
+        if not fixable:
+            out.extend(fs)
+            continue
+        if any(f.cell is not None for f in fixable) or name.endswith(".ipynb"):
+            if name not in warned:
+                warned.add(name)
+                click.echo(f"bflint: {name}: notebooks are not fixed automatically; "
+                           "apply the fixes shown by `--format json` by hand", err=True)
+            out.extend(fs)
+            continue
+        en = enabled - config_mod.ignored_codes_for(name, per_file, root) if per_file else enabled
+        if stdin_data is not None and name == stdin_name:
+            from bflint import engine
+
+            try:
+                text = engine.decode(stdin_data)
+            except engine.DecodeError:
+                out.extend(fs)
+                continue
+            res = fixes.fix_text(text, name, en, unsafe=unsafe, prefilter=prefilter)
+            stdin_done = True
+            n_fixed += len(res.fixed)
+            out.extend(res.remaining)
+            if diff:
+                diffs.append(fixes.unified_diff(text, res.text, name))
+            else:
+                sys.stdout.write(res.text)
+            continue
+        path = paths.get(name) or Path(name)
+        ff = fixes.fix_file(path, en, display=name, unsafe=unsafe, write=not diff, prefilter=prefilter)
+        if ff is None:
+            out.extend(fs)
+            continue
+        if ff.error:
+            click.echo(f"bflint: {name}: {ff.error}", err=True)
+        n_fixed += len(ff.result.fixed)
+        out.extend(config_mod.filter_per_file(ff.result.remaining, per_file, root))
+        if diff and ff.changed:
+            diffs.append(fixes.unified_diff(ff.original, ff.result.text, os.path.normpath(name)))
+    if stdin_data is not None and not diff and not stdin_done:
+        # nothing fixed in stdin: echo it unchanged (like a formatter)
+        sys.stdout.buffer.write(stdin_data) if hasattr(sys.stdout, "buffer") else None
+        sys.stdout.flush()
+    out.sort(key=lambda f: f.sort_key())
+    return out, n_fixed, "".join(diffs)
 
 
 @main.command("rule")

@@ -135,7 +135,14 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
         return [make_finding(INTERNAL_ERROR, msg, filename, 1, 1)]
 
     if reports:
-        positions = _positions(module, [rep.node for _, rep in reports if rep.node is not None])
+        nodes = [rep.node for _, rep in reports if rep.node is not None]
+        if any(rep.fix is not None for _, rep in reports):
+            from bflint import fix as fixes
+
+            for _, rep in reports:
+                if rep.fix is not None:
+                    nodes.extend(fixes.edit_nodes(rep.fix))
+        positions = _positions(module, nodes)
         for rule_cls, rep in reports:
             if rep.position is not None:
                 r, c, er, ec = rep.position
@@ -143,8 +150,9 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
                 r, c, er, ec = positions[rep.node]
             else:
                 r, c, er, ec = 1, 1, 1, 1
+            fix = fixes.to_json(rep.fix, positions) if rep.fix is not None else None
             findings.append(Finding(rule_cls.CODE, rule_cls.NAME, rep.severity or rule_cls.SEVERITY,
-                                    rep.message, filename, r, c, er, ec))
+                                    rep.message, filename, r, c, er, ec, fix=fix))
     out, seen = [], set()
     for f in sorted(findings, key=Finding.sort_key):
         key = (f.code, f.row, f.column, f.message)

@@ -1,12 +1,21 @@
-"""Output formats."""
+"""Output formats: ``full`` (source lines, carets and help), ``concise``
+(one line per finding; ``text`` is an alias), ``json``, ``sarif`` (SARIF
+2.1.0, for GitHub code scanning) and ``github`` (workflow-command
+annotations)."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
+from urllib.parse import quote
 
-from bflint.finding import Finding
+from bflint.finding import SEVERITIES, Finding
+
+FORMATS = ("full", "concise", "text", "json", "sarif", "github")
+_COLORS = {"E": "red", "W": "yellow", "I": "blue"}
 
 
 def location(f: Finding) -> str:
@@ -15,23 +24,40 @@ def location(f: Finding) -> str:
     return f"{f.filename}:{f.row}:{f.column}"
 
 
-def format_concise(findings: Sequence[Finding], files_checked: int | None = None) -> str:
-    lines = [f"{location(f)}: {f.code} {f.message}" for f in findings]
-    lines.append(summary_line(findings, files_checked))
+def fixable_mark(f: Finding) -> str:
+    return "[*] " if f.fix else ""
+
+
+def format_concise(findings: Sequence[Finding], files_checked: int | None = None,
+                   fixed: int = 0) -> str:
+    lines = [f"{location(f)}: {f.code} {fixable_mark(f)}{f.message}" for f in findings]
+    lines.append(summary_line(findings, files_checked, fixed))
     return "\n".join(lines) + "\n"
 
 
-def summary_line(findings: Sequence[Finding], files_checked: int | None = None) -> str:
+def summary_line(findings: Sequence[Finding], files_checked: int | None = None,
+                 fixed: int = 0) -> str:
     checked = f" ({files_checked} file{'s' if files_checked != 1 else ''} checked)" if files_checked is not None else ""
+    fixed_part = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}. " if fixed else ""
     if not findings:
-        return f"All checks passed!{checked}"
+        return f"{fixed_part}All checks passed!{checked}"
     by_sev = Counter(f.severity for f in findings)
     files = len({f.filename for f in findings})
     parts = ", ".join(f"{by_sev[s]} {name}{'s' if by_sev[s] != 1 else ''}"
                       for s, name in (("E", "error"), ("W", "warning"), ("I", "info")) if by_sev[s])
     n = len(findings)
-    return (f"Found {n} problem{'s' if n != 1 else ''} ({parts}) in {files} "
+    text = (f"{fixed_part}Found {n} problem{'s' if n != 1 else ''} ({parts}) in {files} "
             f"file{'s' if files != 1 else ''}{checked}.")
+    n_fix = sum(1 for f in findings if f.fix)
+    if n_fix:
+        safe = sum(1 for f in findings if f.fix and f.fix.get("applicability") == "safe")
+        hint = []
+        if safe:
+            hint.append(f"{safe} fixable with `--fix`")
+        if n_fix - safe:
+            hint.append(f"{n_fix - safe} more with `--unsafe-fixes`")
+        text += f"\n[*] {' and '.join(hint)}."
+    return text
 
 
 def format_json(findings: Sequence[Finding]) -> str:
@@ -40,5 +66,270 @@ def format_json(findings: Sequence[Finding]) -> str:
 
 def format_statistics(findings: Sequence[Finding]) -> str:
     counts = Counter((f.code, f.name) for f in findings)
-    rows = [f"{n:>5}  {code}  {name}" for (code, name), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+    fixable = Counter(f.code for f in findings if f.fix)
+    rows = [f"{n:>5}  {code}  {'[*] ' if fixable[code] else ''}{name}"
+            for (code, name), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
     return "\n".join(rows) + ("\n" if rows else "")
+
+
+# -- full -----------------------------------------------------------------------
+
+class SourceLines:
+    """Reads (and caches) the lines a finding points into: a file's lines,
+    or a notebook cell's. ``given`` maps names to already known text
+    (stdin)."""
+
+    def __init__(self, given: dict[str, bytes | str] | None = None) -> None:
+        self.given = dict(given or {})
+        self._cache: dict[tuple[str, int | None], list[str] | None] = {}
+
+    def __call__(self, filename: str, cell: int | None) -> list[str] | None:
+        key = (filename, cell)
+        if key not in self._cache:
+            self._cache[key] = self._read(filename, cell)
+        return self._cache[key]
+
+    def _read(self, filename: str, cell: int | None) -> list[str] | None:
+        data = self.given.get(filename)
+        if data is None:
+            try:
+                data = Path(filename).read_bytes()
+            except OSError:
+                return None
+        if cell is not None:
+            from bflint import notebook
+
+            try:
+                nb = notebook.load(data)
+                return notebook.cell_source(nb["cells"][cell - 1]).splitlines()
+            except (notebook.NotebookError, IndexError, TypeError, AttributeError):
+                return None
+        if isinstance(data, bytes):
+            from bflint import engine
+
+            try:
+                data = engine.decode(data)
+            except engine.DecodeError:
+                return None
+        return data.splitlines()
+
+
+def _style(text: str, color: bool, **kw) -> str:
+    if not color:
+        return text
+    import click
+
+    return click.style(text, **kw)
+
+
+def _rule_help(code: str) -> str:
+    from bflint.registry import rules_by_code
+
+    rule = rules_by_code().get(code)
+    try:
+        return rule.help() if rule is not None and hasattr(rule, "help") else ""
+    except Exception:  # a rule's docstring must never break the output
+        return ""
+
+
+def format_full(findings: Sequence[Finding], files_checked: int | None = None, *,
+                color: bool = False, source: Callable | None = None, fixed: int = 0) -> str:
+    source = source or SourceLines()
+    out: list[str] = []
+    for f in findings:
+        sev_color = _COLORS.get(f.severity, "red")
+        head = (_style(location(f), color, bold=True) + ": "
+                + _style(f.code, color, fg=sev_color, bold=True) + " "
+                + (_style("[*] ", color, fg="cyan") if f.fix else "") + f.message)
+        out.append(head)
+        lines = source(f.filename, f.cell)
+        if lines and 0 < f.row <= len(lines):
+            last = min(f.end_row, f.row + 2, len(lines)) if f.end_row >= f.row else f.row
+            width = len(str(last))
+            gutter = _style(" " * width + " |", color, fg="blue")
+            out.append(gutter)
+            for r in range(f.row, last + 1):
+                raw = lines[r - 1]
+                shown = raw.expandtabs(4)
+                out.append(_style(f"{r:>{width}} |", color, fg="blue") + " " + shown)
+                if r == f.row:
+                    start = len(raw[:max(f.column - 1, 0)].expandtabs(4))
+                    if f.end_row == f.row and f.end_column > f.column:
+                        end = len(raw[:f.end_column - 1].expandtabs(4))
+                    else:
+                        end = len(shown.rstrip())
+                    carets = "^" * max(1, end - start)
+                    label = f" {f.code}" if last == f.row else ""
+                    out.append(gutter + " " + " " * start + _style(carets + label, color, fg=sev_color,
+                                                                    bold=True))
+            if f.end_row > last:
+                out.append(_style(" " * width + " :", color, fg="blue") + " ...")
+            out.append(gutter)
+        hint = _rule_help(f.code)
+        if hint:
+            out.append(" " * 2 + _style("= help:", color, fg="cyan", bold=True) + " " + hint)
+        if f.fix:
+            kind = "safe fix" if f.fix.get("applicability") == "safe" else "unsafe fix"
+            out.append(" " * 2 + _style(f"= {kind}:", color, fg="cyan", bold=True) + " "
+                       + f.fix.get("message", ""))
+        out.append("")
+    out.append(summary_line(findings, files_checked, fixed))
+    return "\n".join(out) + "\n"
+
+
+# -- github ----------------------------------------------------------------------
+
+_GH_LEVEL = {"E": "error", "W": "warning", "I": "notice"}
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(findings: Sequence[Finding]) -> str:
+    """GitHub Actions workflow commands: one annotation per finding."""
+    out = []
+    for f in findings:
+        level = _GH_LEVEL.get(f.severity, "error")
+        props = [f"file={_gh_prop(_relpath(f.filename))}"]
+        msg = f.message
+        if f.cell is None:
+            props += [f"line={f.row}", f"col={f.column}", f"endLine={f.end_row}",
+                      f"endColumn={f.end_column}"]
+        else:  # rows of notebooks are relative to a cell: no line in the JSON file
+            msg = f"cell {f.cell}:{f.row}:{f.column}: {msg}"
+        props.append(f"title={_gh_prop(f.code)}")
+        out.append(f"::{level} {','.join(props)}::{_gh_data(f.code + ' ' + msg)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+# -- SARIF -----------------------------------------------------------------------
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {"E": "error", "W": "warning", "I": "note"}
+INFORMATION_URI = "https://github.com/bflint/bflint"
+
+
+def _relpath(filename: str) -> str:
+    if filename in ("-", "<stdin>"):
+        return filename
+    p = os.path.abspath(filename)
+    try:
+        rel = os.path.relpath(p)
+    except ValueError:
+        return Path(filename).as_posix()
+    if rel.startswith(".."):
+        return Path(p).as_posix()
+    return Path(rel).as_posix()
+
+
+def _uri(filename: str) -> tuple[str, bool]:
+    """(URI, relative to %SRCROOT%?)."""
+    rel = _relpath(filename)
+    if os.path.isabs(rel):
+        return Path(rel).as_uri(), False
+    return quote(rel, safe="/"), True
+
+
+def format_sarif(findings: Sequence[Finding], rules: Sequence[type] | None = None) -> str:
+    from bflint import __version__
+    from bflint.registry import all_rules
+
+    rules = list(rules if rules is not None else all_rules())
+    index = {r.CODE: i for i, r in enumerate(rules)}
+    descriptors = []
+    for r in rules:
+        from bflint.finding import rule_url
+
+        doc = r.doc()
+        desc = {
+            "id": r.CODE,
+            "name": _pascal(r.NAME),
+            "shortDescription": {"text": r.summary() or r.NAME},
+            "fullDescription": {"text": doc or r.NAME},
+            "help": {"text": doc or r.NAME, "markdown": doc or r.NAME},
+            "helpUri": rule_url(r.CODE, r.NAME),
+            "defaultConfiguration": {"level": _SARIF_LEVEL.get(r.SEVERITY, "error")},
+            "properties": {"tags": ["bayesflow", r.NAME], "severity": SEVERITIES.get(r.SEVERITY, "error"),
+                           "problem.severity": {"E": "error", "W": "warning", "I": "recommendation"}
+                           .get(r.SEVERITY, "error")},
+        }
+        descriptors.append(desc)
+    results = []
+    for f in findings:
+        uri, relative = _uri(f.filename)
+        artifact = {"uri": uri}
+        if relative:
+            artifact["uriBaseId"] = "%SRCROOT%"
+        phys: dict = {"artifactLocation": artifact}
+        msg = f.message
+        if f.cell is None:
+            region = {"startLine": max(1, f.row), "startColumn": max(1, f.column)}
+            if f.end_row >= f.row:
+                region["endLine"] = max(1, f.end_row)
+                if f.end_column >= 1 and (f.end_row > f.row or f.end_column > f.column):
+                    region["endColumn"] = f.end_column
+            phys["region"] = region
+        else:
+            msg = f"cell {f.cell}:{f.row}:{f.column}: {msg}"
+        res: dict = {
+            "ruleId": f.code,
+            "level": _SARIF_LEVEL.get(f.severity, "error"),
+            "message": {"text": msg},
+            "locations": [{"physicalLocation": phys}],
+        }
+        if f.code in index:
+            res["ruleIndex"] = index[f.code]
+        if f.cell is not None:
+            res["properties"] = {"cell": f.cell, "row": f.row, "column": f.column}
+        if f.fix and f.cell is None:
+            res["fixes"] = [_sarif_fix(f, artifact)]
+        results.append(res)
+    cwd = Path(os.getcwd()).as_uri().rstrip("/") + "/"
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "bflint", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": descriptors}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _sarif_fix(f: Finding, artifact: dict) -> dict:
+    reps = []
+    for e in f.fix["edits"]:
+        reps.append({
+            "deletedRegion": {"startLine": e["location"]["row"], "startColumn": e["location"]["column"],
+                              "endLine": e["end_location"]["row"], "endColumn": e["end_location"]["column"]},
+            "insertedContent": {"text": e["content"]},
+        })
+    return {"description": {"text": f.fix.get("message") or "fix"},
+            "artifactChanges": [{"artifactLocation": dict(artifact), "replacements": reps}]}
+
+
+def _pascal(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("-"))
+
+
+# -- dispatch -------------------------------------------------------------------
+
+def render(fmt: str, findings: Sequence[Finding], files_checked: int | None = None, *,
+           color: bool = False, source: Callable | None = None, fixed: int = 0) -> str:
+    if fmt == "json":
+        return format_json(findings)
+    if fmt == "sarif":
+        return format_sarif(findings)
+    if fmt == "github":
+        return format_github(findings)
+    if fmt == "full":
+        return format_full(findings, files_checked, color=color, source=source, fixed=fixed)
+    return format_concise(findings, files_checked, fixed)

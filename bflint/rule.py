@@ -12,15 +12,46 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclasses.dataclass
+class Edit:
+    """Replace the source of ``target`` by ``content``. ``target`` is a node
+    (its whole source range), a 1-based ``(row, column, end_row,
+    end_column)`` range (end column exclusive; an empty range inserts), or
+    ``("before"|"after", node)`` to insert right before / after a node."""
+
+    target: object
+    content: str
+
+
+@dataclasses.dataclass
+class Fix:
+    """An automatic fix. ``applicability``: ``"safe"`` (applied by
+    ``--fix``: keeps the script's meaning except for the mistake) or
+    ``"unsafe"`` (``--unsafe-fixes``: changes behaviour, review it)."""
+
+    applicability: str
+    message: str
+    edits: list[Edit]
+
+    @classmethod
+    def safe(cls, message: str, *edits: Edit) -> "Fix":
+        return cls("safe", message, list(edits))
+
+    @classmethod
+    def unsafe(cls, message: str, *edits: Edit) -> "Fix":
+        return cls("unsafe", message, list(edits))
+
+
+@dataclasses.dataclass
 class Report:
     """What a rule reports: a node (positions are computed only for
     reported nodes) or an explicit 1-based (row, column), a message, and
-    optionally a severity that overrides the rule's."""
+    optionally a severity that overrides the rule's and a :class:`Fix`."""
 
     node: cst.CSTNode | None
     message: str
     severity: str | None = None
     position: tuple[int, int, int, int] | None = None
+    fix: Fix | None = None
 
 
 class Rule:
@@ -37,14 +68,15 @@ class Rule:
     NAME: ClassVar[str] = ""
     SEVERITY: ClassVar[str] = "E"
     MESSAGE: ClassVar[str] = ""
+    HELP: ClassVar[str] = ""  # one line for the "help:" of the full output (default: from "Use instead")
 
     def check(self, model: "SemanticModel") -> Iterable[Report]:  # pragma: no cover
         return ()
 
     def report(self, node: cst.CSTNode | None, message: str | None = None, *,
-               severity: str | None = None, **fields: object) -> Report:
+               severity: str | None = None, fix: Fix | None = None, **fields: object) -> Report:
         text = message if message is not None else self.MESSAGE.format(**fields)
-        return Report(node, text, severity)
+        return Report(node, text, severity, fix=fix)
 
     # -- documentation -------------------------------------------------------
     @classmethod
@@ -62,6 +94,23 @@ class Rule:
             text = text.split(marker, 1)[1]
         para = text.strip().split("\n\n", 1)[0].replace("\n", " ").strip()
         return para.split(". ")[0].rstrip(".") + "." if para else ""
+
+    @classmethod
+    def help(cls) -> str:
+        """One line of advice: ``HELP``, else the first sentence of the
+        "Use instead" section (before its code block)."""
+        if cls.HELP:
+            return cls.HELP
+        text = cls.doc()
+        marker = "## Use instead"
+        if marker not in text:
+            return ""
+        text = text.split(marker, 1)[1].split("```", 1)[0]
+        para = text.strip().split("\n\n", 1)[0].replace("\n", " ").strip()
+        if not para:
+            return ""
+        first = para.split(". ")[0].split("; ")[0].rstrip(" .:")
+        return first + "."
 
 
 def first_arg_name(node: cst.CSTNode | None) -> str:

@@ -1,0 +1,326 @@
+"""Project configuration: ``[tool.bflint]`` in ``pyproject.toml`` or the
+top level of ``bflint.toml``.
+
+The nearest configuration file is searched upward from the checked paths
+(``bflint.toml`` wins over ``pyproject.toml`` in the same directory; a
+``pyproject.toml`` without a ``[tool.bflint]`` table is skipped). Patterns
+(``exclude``, ``per-file-ignores``) are relative to the directory of that
+file. Command-line options override the file.
+
+Keys::
+
+    select = ["BF"]               # codes or prefixes (default: ALL)
+    ignore = ["BF107"]
+    extend-select = []
+    exclude = ["legacy/"]         # globs of files/directories to skip
+    extend-exclude = []
+    per-file-ignores = { "tests/*" = ["BF3"], "notebooks/**/*.ipynb" = ["BF107"] }
+    respect-gitignore = true      # skip files ignored by git (directory walks only)
+    force-exclude = false         # apply excludes to files named explicitly too
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILES = ("bflint.toml", "pyproject.toml")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used (exit code 2)."""
+
+
+@dataclasses.dataclass
+class Config:
+    path: Path | None = None          # the file it came from
+    select: list[str] | None = None
+    ignore: list[str] = dataclasses.field(default_factory=list)
+    extend_select: list[str] = dataclasses.field(default_factory=list)
+    exclude: list[str] = dataclasses.field(default_factory=list)
+    extend_exclude: list[str] = dataclasses.field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
+
+
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_BOOL_KEYS = ("respect-gitignore", "force-exclude")
+KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOL_KEYS
+
+
+def _codes() -> list[str]:
+    from bflint.registry import all_rules
+
+    return [r.CODE for r in all_rules()]
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{where}` must be a list of strings, got {type(value).__name__}: {value!r}")
+    return list(value)
+
+
+def parse(table: dict[str, Any], path: Path | None = None, prefix: str = "") -> Config:
+    """Validate one ``[tool.bflint]`` table."""
+    from bflint import selection
+
+    cfg = Config(path=path)
+    codes = _codes()
+    for key, value in table.items():
+        where = prefix + key
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else f" (known keys: {', '.join(KEYS)})"
+            raise ConfigError(f"unknown key `{where}`{hint}")
+        if key in _BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"`{where}` must be true or false, got {value!r}")
+            setattr(cfg, key.replace("-", "_"), value)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"`{where}` must be a table of glob = [codes], got {type(value).__name__}")
+            out = {}
+            for pattern, sel in value.items():
+                sel = _str_list(sel, f"{where}.{pattern}")
+                _validate(selection, sel, codes, f"{where}.\"{pattern}\"")
+                out[pattern] = [s.upper() for s in sel]
+            cfg.per_file_ignores = out
+        else:
+            items = _str_list(value, where)
+            if key in ("select", "ignore", "extend-select"):
+                _validate(selection, items, codes, where)
+                items = [s.upper() for s in items]
+            setattr(cfg, key.replace("-", "_"), items)
+    return cfg
+
+
+def _validate(selection, items: list[str], codes: list[str], where: str) -> None:
+    try:
+        selection.validate(items, codes)
+    except selection.SelectionError as exc:
+        raise ConfigError(f"`{where}`: {exc}") from None
+
+
+def read(path: Path) -> Config | None:
+    """The configuration in one file (None: a pyproject.toml without
+    ``[tool.bflint]``). Raises ConfigError."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc}") from None
+    try:
+        if path.name == "pyproject.toml":
+            table = data.get("tool", {})
+            table = table.get("bflint") if isinstance(table, dict) else None
+            if table is None:
+                return None
+            if not isinstance(table, dict):
+                raise ConfigError("`tool.bflint` must be a table")
+            return parse(table, path, "tool.bflint.")
+        return parse(data, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def find(start: Path) -> Path | None:
+    """The nearest configuration file at or above ``start``."""
+    start = start.resolve() if start.exists() else start.absolute()
+    if start.is_file() or not start.exists():
+        start = start.parent
+    for d in (start, *start.parents):
+        for name in CONFIG_FILES:
+            p = d / name
+            if p.is_file():
+                if name == "pyproject.toml" and not _has_bflint_table(p):
+                    continue
+                return p
+    return None
+
+
+def _has_bflint_table(p: Path) -> bool:
+    try:
+        text = p.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "tool.bflint" in text
+
+
+def discover(paths: Sequence[str]) -> Config:
+    """The configuration for checking ``paths`` (their common directory)."""
+    existing = [os.path.abspath(p) for p in paths if p != "-"] or [os.getcwd()]
+    try:
+        common = Path(os.path.commonpath(existing))
+    except ValueError:  # different drives
+        common = Path(existing[0])
+    found = find(common)
+    if found is None:
+        return Config()
+    return read(found) or Config()
+
+
+def load(path: str | os.PathLike) -> Config:
+    """An explicitly given configuration file (``--config``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such configuration file")
+    cfg = read(p)
+    if cfg is None:
+        raise ConfigError(f"{p}: has no [tool.bflint] table")
+    return cfg
+
+
+# -- applying ----------------------------------------------------------------
+
+def enabled_codes(cfg: Config, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+                  extend_select: Iterable[str] = ()) -> frozenset[str]:
+    """Rule selection: the file, then the command line on top. A command-line
+    ``--select`` replaces the file's selection; ``--ignore`` and
+    ``--extend-select`` adjust it. Raises SelectionError."""
+    from bflint import selection
+
+    codes = _codes()
+    ignore, extend_select = list(ignore), list(extend_select)
+    if select is not None:
+        return selection.resolve(codes, list(select), ignore, extend_select)
+    base = selection.resolve(codes, cfg.select, cfg.ignore, cfg.extend_select)
+    if not ignore and not extend_select:
+        return base
+    cli_ignored = selection.resolve(codes, ignore) if ignore else frozenset()
+    cli_added = selection.resolve(codes, extend_select, ignore) if extend_select else frozenset()
+    return frozenset((base - cli_ignored) | cli_added)
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix()
+    except ValueError:
+        try:
+            return Path(os.path.abspath(path)).relative_to(root.absolute()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+
+def glob_match(rel: str, pattern: str) -> bool:
+    """``pattern`` (relative to the configuration directory) matches the
+    relative path ``rel``: globs as in fnmatch (``*`` also crosses ``/``),
+    ``**/`` may match nothing, a directory pattern matches what is inside,
+    a pattern without ``/`` matches the file name too."""
+    pat = pattern.strip()
+    if pat.startswith("./"):
+        pat = pat[2:]
+    pat = pat.rstrip("/")
+    candidates = {pat}
+    if pat.startswith("**/"):
+        candidates.add(pat[3:])
+    for p in candidates:
+        if fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(rel, p + "/*"):
+            return True
+    if "/" not in pat and fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], pat):
+        return True
+    return False
+
+
+def ignored_codes_for(filename: str, per_file_ignores: dict[str, list[str]], root: Path,
+                      codes: Sequence[str] | None = None) -> frozenset[str]:
+    """Codes ignored for one file by ``per-file-ignores``."""
+    from bflint import selection
+
+    if not per_file_ignores:
+        return frozenset()
+    rel = _relative(filename, root)
+    selected: list[str] = []
+    for pattern, sel in per_file_ignores.items():
+        negate = pattern.startswith("!")
+        hit = glob_match(rel, pattern[1:] if negate else pattern)
+        if hit != negate:
+            selected.extend(sel)
+    if not selected:
+        return frozenset()
+    return selection.resolve(list(codes) if codes is not None else _codes(), selected)
+
+
+def filter_per_file(findings: list, per_file_ignores: dict[str, list[str]], root: Path) -> list:
+    if not per_file_ignores:
+        return findings
+    cache: dict[str, frozenset[str]] = {}
+    codes = _codes()
+    out = []
+    for f in findings:
+        if f.filename not in cache:
+            cache[f.filename] = ignored_codes_for(f.filename, per_file_ignores, root, codes)
+        if f.code not in cache[f.filename]:
+            out.append(f)
+    return out
+
+
+def git_ignored(files: Sequence[Path]) -> set[str]:
+    """The files (as given) that git ignores. One ``git check-ignore`` per
+    repository; silent when git is missing or the files are not in a repo."""
+    if not files:
+        return set()
+    dirs = sorted({os.path.dirname(os.path.abspath(f)) for f in files})
+    memo: dict[str, str | None] = {}
+    tops: dict[str, list[Path]] = {}
+    top = _toplevel(os.path.commonpath(dirs), memo)
+    if top is not None:
+        tops[top] = list(files)
+    else:  # the common directory is not in a repository: maybe some below are
+        for f in files:
+            t = _toplevel(os.path.dirname(os.path.abspath(f)), memo)
+            if t is not None:
+                tops.setdefault(t, []).append(f)
+    ignored: set[str] = set()
+    for top, fs in tops.items():
+        rels = {}
+        for f in fs:
+            rel = os.path.relpath(os.path.realpath(os.path.abspath(f)), os.path.realpath(top))
+            if not rel.startswith(".."):
+                rels[rel] = str(f)
+        if not rels:
+            continue
+        try:
+            proc = subprocess.run(["git", "-C", top, "check-ignore", "--stdin", "-z"],
+                                  input="\0".join(rels).encode() + b"\0",
+                                  capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if proc.returncode not in (0, 1):
+            continue
+        for rel in proc.stdout.decode(errors="surrogateescape").split("\0"):
+            if rel in rels:
+                ignored.add(rels[rel])
+    return ignored
+
+
+def _toplevel(d: str, memo: dict[str, str | None]) -> str | None:
+    if d in memo:
+        return memo[d]
+    try:
+        proc = subprocess.run(["git", "-C", d, "rev-parse", "--show-toplevel"],
+                              capture_output=True, timeout=30)
+        top = proc.stdout.decode().strip() if proc.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        top = None
+    memo[d] = top or None
+    return memo[d]

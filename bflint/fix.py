@@ -1,0 +1,298 @@
+"""Automatic fixes: turning a rule's :class:`~bflint.rule.Fix` into
+1-based ranges (``Finding.fix``, like ruff's JSON) and applying them.
+
+Applying is text editing on the decoded source: non-overlapping edits,
+applied from the end, the result re-parsed (code that does not parse is
+never written) and re-linted until no fix applies (bounded). Files are
+written atomically (a temporary file in the same directory, then
+``os.replace``) in their own encoding (a BOM is kept), line endings and
+file mode."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import io
+import os
+import stat
+import tempfile
+import tokenize
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from bflint.finding import Finding
+
+MAX_ROUNDS = 10
+
+
+# -- from Report.fix to Finding.fix -------------------------------------------
+
+def _targets(fix) -> Iterable[object]:
+    for e in fix.edits:
+        t = e.target
+        if isinstance(t, tuple) and len(t) == 2 and t[0] in ("before", "after"):
+            yield t[1]
+        elif not isinstance(t, tuple):
+            yield t
+
+
+def edit_nodes(fix) -> list:
+    """The nodes whose positions the fix needs."""
+    return [t for t in _targets(fix) if t is not None]
+
+
+def to_json(fix, positions: dict) -> dict[str, Any] | None:
+    """``{"applicability", "message", "edits": [{"content", "location",
+    "end_location"}]}``; None when a node has no position."""
+    edits = []
+    for e in fix.edits:
+        t = e.target
+        if isinstance(t, tuple) and len(t) == 2 and t[0] in ("before", "after"):
+            pos = positions.get(t[1])
+            if pos is None:
+                return None
+            r, c = (pos[0], pos[1]) if t[0] == "before" else (pos[2], pos[3])
+            rng = (r, c, r, c)
+        elif isinstance(t, tuple) and len(t) == 4:
+            rng = tuple(int(x) for x in t)
+        else:
+            rng = positions.get(t)
+            if rng is None:
+                return None
+        edits.append({"content": e.content,
+                      "location": {"row": rng[0], "column": rng[1]},
+                      "end_location": {"row": rng[2], "column": rng[3]}})
+    if not edits:
+        return None
+    edits.sort(key=lambda d: (d["location"]["row"], d["location"]["column"]))
+    return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
+
+
+# -- applying to text ---------------------------------------------------------
+
+def _line_starts(text: str) -> list[int]:
+    """Offsets of each line start, lines ending in \\n, \\r\\n or \\r (as LibCST)."""
+    starts = [0]
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\r":
+            if i + 1 < n and text[i + 1] == "\n":
+                i += 1
+            starts.append(i + 1)
+        elif ch == "\n":
+            starts.append(i + 1)
+        i += 1
+    return starts
+
+
+def _offset(starts: list[int], text: str, row: int, col: int) -> int:
+    if row < 1:
+        return 0
+    if row > len(starts):
+        return len(text)
+    return min(starts[row - 1] + col - 1, len(text))
+
+
+def applicable(f: Finding, unsafe: bool) -> bool:
+    return bool(f.fix) and f.cell is None and (
+        f.fix.get("applicability") == "safe" or (unsafe and f.fix.get("applicability") == "unsafe"))
+
+
+def newline_of(text: str) -> str:
+    i = text.find("\n")
+    if i > 0 and text[i - 1] == "\r":
+        return "\r\n"
+    if i < 0 and "\r" in text:
+        return "\r"
+    return "\n"
+
+
+def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool = False,
+                skip: set | None = None) -> tuple[str, list[Finding]]:
+    """Apply the non-overlapping applicable fixes (in source order, a fix
+    is all or nothing); returns (new text, the findings whose fix was applied)."""
+    starts = _line_starts(text)
+    nl = newline_of(text)
+    taken: list[tuple[int, int]] = []
+    chosen: list[tuple[int, int, str]] = []
+    applied: list[Finding] = []
+    for f in sorted(findings, key=Finding.sort_key):
+        if not applicable(f, unsafe) or (skip and fix_key(f) in skip):
+            continue
+        spans = []
+        for e in f.fix["edits"]:
+            a = _offset(starts, text, e["location"]["row"], e["location"]["column"])
+            b = _offset(starts, text, e["end_location"]["row"], e["end_location"]["column"])
+            if b < a:
+                break
+            content = e["content"] if nl == "\n" else e["content"].replace("\n", nl)
+            spans.append((a, b, content))
+        else:
+            if any(_overlap(s, t) for s in spans for t in taken) or _self_overlap(spans):
+                continue
+            taken.extend((a, b) for a, b, _ in spans)
+            chosen.extend(spans)
+            applied.append(f)
+    for a, b, content in sorted(chosen, key=lambda s: (s[0], s[1]), reverse=True):
+        text = text[:a] + content + text[b:]
+    return text, applied
+
+
+def _overlap(s, t) -> bool:
+    a, b = s[0], s[1]
+    c, d = t
+    if a == b and c == d:  # two insertions at one point: ambiguous order
+        return a == c
+    return a < d and c < b or (a == b and c < a < d) or (c == d and a < c < b)
+
+
+def _self_overlap(spans) -> bool:
+    spans = sorted((a, b) for a, b, _ in spans)
+    return any(spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1))
+
+
+def fix_key(f: Finding) -> tuple:
+    return (f.code, f.message, tuple((e["content"], e["location"]["row"], e["location"]["column"])
+                                     for e in (f.fix or {}).get("edits", ())))
+
+
+def _parses(text: str) -> bool:
+    import libcst as cst
+
+    try:
+        cst.parse_module(text)
+    except Exception:
+        return False
+    return True
+
+
+@dataclasses.dataclass
+class FixResult:
+    text: str                 # the fixed source
+    fixed: list[Finding]      # findings whose fix was applied (all rounds)
+    remaining: list[Finding]  # findings of the fixed source
+
+
+def fix_text(text: str, filename: str, enabled: frozenset[str], *, unsafe: bool = False,
+             prefilter: bool = True) -> FixResult:
+    """Fix decoded source until no fix applies (at most MAX_ROUNDS rounds)."""
+    from bflint import engine
+
+    findings = engine.check_source(text, filename, enabled, prefilter=prefilter)
+    fixed: list[Finding] = []
+    skip: set = set()
+    for _ in range(MAX_ROUNDS):
+        new, applied = apply_edits(text, findings, unsafe, skip)
+        if not applied:
+            break
+        if not _parses(new):
+            # apply them one by one, dropping those that break the code
+            new, applied = text, []
+            for f in sorted(findings, key=Finding.sort_key):
+                if not applicable(f, unsafe) or fix_key(f) in skip:
+                    continue
+                skip.add(fix_key(f))
+                one, done = apply_edits(text, [f], unsafe)
+                if done and _parses(one):
+                    new, applied = one, done
+                    break
+            if not applied:
+                break
+        text = new
+        fixed.extend(applied)
+        findings = engine.check_source(text, filename, enabled, prefilter=prefilter)
+    return FixResult(text, fixed, findings)
+
+
+# -- files ---------------------------------------------------------------------
+
+class FixError(Exception):
+    pass
+
+
+def read_source(path: Path) -> tuple[str, str]:
+    """(decoded text, encoding) of a Python file."""
+    from bflint import engine
+
+    data = path.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise FixError(str(exc)) from None
+    try:
+        text = engine.decode(data)
+    except engine.DecodeError as exc:
+        raise FixError(str(exc)) from None
+    return text, encoding
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path``'s contents (through a symlink, keeping the mode)."""
+    target = Path(os.path.realpath(path))
+    mode = stat.S_IMODE(target.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bflint-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    diff = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                fromfile=f"a/{name}", tofile=f"b/{name}")
+    out = []
+    for line in diff:
+        if not line.endswith(("\n", "\r")):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+@dataclasses.dataclass
+class FileFix:
+    name: str
+    original: str
+    result: FixResult
+    encoding: str
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.result.text != self.original
+
+
+def fix_file(path: Path, enabled: frozenset[str], *, display: str | None = None,
+             unsafe: bool = False, write: bool = True, prefilter: bool = True) -> FileFix | None:
+    """Fix one ``.py`` file; None when it cannot be read as source."""
+    name = display or str(path)
+    try:
+        text, encoding = read_source(path)
+    except (OSError, FixError):
+        return None
+    result = fix_text(text, name, enabled, unsafe=unsafe, prefilter=prefilter)
+    ff = FileFix(name, text, result, encoding)
+    if write and ff.changed:
+        try:
+            data = result.text.encode(encoding)
+        except (UnicodeEncodeError, LookupError) as exc:
+            ff.error = f"not written: the fix cannot be encoded as {encoding} ({exc})"
+            ff.result = FixResult(text, [], engine_check(text, name, enabled, prefilter))
+            return ff
+        write_atomic(path, data)
+    return ff
+
+
+def engine_check(text: str, name: str, enabled: frozenset[str], prefilter: bool) -> list[Finding]:
+    from bflint import engine
+
+    return engine.check_source(text, name, enabled, prefilter=prefilter)

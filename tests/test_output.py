@@ -1,0 +1,241 @@
+"""Output formats: full, concise/text, json, sarif (validated against the
+SARIF 2.1.0 schema), github; --statistics, --output-file, colours."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from bflint import output
+from bflint.finding import Finding
+from tests.conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+SEL = ("--select", "BF000,BF302")
+BAD = ("import bayesflow as bf\n"
+       "workflow = bf.BasicWorkflow(inference_network=None)\n"
+       "history = workflow.fit_offline(data=1, epochs=2)\n")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text(BAD)
+    (tmp_path / "sub dir").mkdir()
+    (tmp_path / "sub dir" / "other.py").write_text("import bayesflow as bf\n\n" + BAD.split("\n", 1)[1])
+    nb = {"cells": [{"cell_type": "markdown", "source": "# t"},
+                    {"cell_type": "code", "source": BAD}], "metadata": {}, "nbformat": 4,
+          "nbformat_minor": 5}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "broken.py").write_text("import bayesflow as bf\ndef f(:\n")
+    return tmp_path
+
+
+def _finding(**kw):
+    base = dict(code="BF302", name="missing-validation-data", severity="E", message="msg",
+                filename="a.py", row=3, column=11, end_row=3, end_column=49)
+    base.update(kw)
+    return Finding(**base)
+
+
+def test_concise_is_default_when_not_a_tty(project, run_cli):
+    res = run_cli(*SEL, "train.py")
+    assert res.exit_code == 1
+    assert res.output.splitlines()[0].startswith("train.py:3:11: BF302 `fit_offline(...)`")
+    assert "Found 1 problem (1 error) in 1 file (1 file checked)." in res.output
+
+
+def test_text_is_an_alias_of_concise(project, run_cli):
+    a = run_cli(*SEL, "--format", "text", ".").output
+    b = run_cli(*SEL, "--format", "concise", ".").output
+    assert a == b
+    assert "nb.ipynb:cell 2:3:11: BF302" in a
+
+
+def test_full_shows_source_carets_and_help(project, run_cli):
+    res = run_cli(*SEL, "--format", "full", "train.py")
+    lines = res.output.splitlines()
+    assert lines[0].startswith("train.py:3:11: BF302 ")
+    src = next(i for i, l in enumerate(lines) if l.startswith("3 | history"))
+    caret = lines[src + 1]
+    assert caret.index("^") == lines[src].index("workflow")
+    assert caret.rstrip().endswith("^ BF302")
+    assert caret.count("^") == len("workflow.fit_offline(data=1, epochs=2)")
+    assert any(l.strip().startswith("= help: Hold out ~300 simulations") for l in lines)
+    assert "\x1b[" not in res.output  # not a terminal: no colour
+
+
+def test_full_for_notebook_cells_and_stdin(project, run_cli):
+    res = run_cli(*SEL, "--format", "full", "nb.ipynb")
+    assert "nb.ipynb:cell 2:3:11: BF302" in res.output
+    assert "3 | history = workflow.fit_offline" in res.output
+    res = run_cli(*SEL, "--format", "full", "-", "--stdin-filename", "x.py", input=BAD)
+    assert "3 | history = workflow.fit_offline" in res.output
+
+
+def test_full_multiline_node_and_tabs():
+    lines = ["x = (", "\tworkflow.fit_offline(", "\t\tdata=1)", ")"]
+    f = _finding(row=2, column=2, end_row=3, end_column=10)
+    text = output.format_full([f], source=lambda name, cell: lines)
+    assert "2 |     workflow.fit_offline(" in text
+    assert "3 |         data=1)" in text
+    caret = [l for l in text.splitlines() if "^" in l][0]
+    assert caret.index("^") == text.splitlines()[2].index("workflow")
+
+
+def test_full_survives_missing_source():
+    text = output.format_full([_finding(filename="/nonexistent/x.py")])
+    assert text.startswith("/nonexistent/x.py:3:11: BF302 msg\n")
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
+    f = _finding()
+    coloured = output.format_full([f], color=True, source=lambda n, c: ["", "", "h = wf.fit_offline(x)"])
+    assert "\x1b[" in coloured
+    plain = output.format_full([f], color=False, source=lambda n, c: ["", "", "h = wf.fit_offline(x)"])
+    assert "\x1b[" not in plain
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+def test_cli_colour_decision(monkeypatch, project):
+    """The CLI colours only a TTY stdout, and never with --no-color / NO_COLOR."""
+    from bflint import cli
+
+    seen = {}
+    real_render = output.render
+
+    def spy(fmt, findings, *a, **kw):
+        seen["fmt"], seen["color"] = fmt, kw.get("color")
+        return real_render(fmt, findings, *a, **kw)
+
+    monkeypatch.setattr(output, "render", spy)
+    monkeypatch.setattr(cli, "_stdout_isatty", lambda: True)
+    for args, env, want in [((), None, ("full", True)), (("--no-color",), None, ("full", False)),
+                            ((), "1", ("full", False)), (("--format", "concise"), None, ("concise", False)),
+                            (("-o", "out.txt"), None, ("concise", False))]:
+        if env:
+            monkeypatch.setenv("NO_COLOR", env)
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        with pytest.raises(SystemExit):
+            cli.check.main([*SEL, *args, "train.py"], standalone_mode=False)
+        assert (seen["fmt"], seen["color"]) == want, args
+
+
+def test_json_shape(project, run_cli):
+    res = run_cli(*SEL, "--format", "json", ".")
+    data = json.loads(res.output)
+    assert {d["filename"] for d in data} == {"broken.py", "nb.ipynb", "sub dir/other.py", "train.py"}
+    d = next(d for d in data if d["filename"] == "train.py")
+    assert set(d) == {"code", "name", "severity", "message", "filename", "location", "end_location",
+                      "fix", "url"}
+    assert d["location"] == {"row": 3, "column": 11} and d["end_location"] == {"row": 3, "column": 49}
+    assert d["url"].endswith("#bf302-missing-validation-data")
+    assert next(d for d in data if d["filename"] == "nb.ipynb")["cell"] == 2
+
+
+def test_sarif_validates_against_the_schema(project, run_cli):
+    res = run_cli(*SEL, "--format", "sarif", ".")
+    assert res.exit_code == 1
+    log = json.loads(res.output)
+    jsonschema.validate(log, SCHEMA, format_checker=jsonschema.FormatChecker())
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert {r["id"] for r in rules} >= {"BF000", "BF302"}
+    for r in rules:
+        assert r["helpUri"].startswith("https://")
+        assert r["shortDescription"]["text"] and r["help"]["text"]
+    results = run["results"]
+    by_uri = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r for r in results}
+    assert set(by_uri) == {"train.py", "sub%20dir/other.py", "nb.ipynb", "broken.py"}
+    r = by_uri["train.py"]
+    assert r["ruleId"] == "BF302" and r["level"] == "error"
+    assert rules[r["ruleIndex"]]["id"] == "BF302"
+    assert r["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 3, "startColumn": 11, "endLine": 3, "endColumn": 49}
+    assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file://")
+    assert by_uri["nb.ipynb"]["message"]["text"].startswith("cell 2:3:11: ")
+
+
+def test_sarif_levels_and_empty_run(run_cli, tmp_path):
+    findings = [_finding(severity="W"), _finding(severity="I", row=4, end_row=4)]
+    log = json.loads(output.format_sarif(findings))
+    jsonschema.validate(log, SCHEMA)
+    assert [r["level"] for r in log["runs"][0]["results"]] == ["warning", "note"]
+    empty = json.loads(output.format_sarif([]))
+    jsonschema.validate(empty, SCHEMA)
+    assert empty["runs"][0]["results"] == []
+
+
+def test_sarif_with_fix_validates():
+    fix = {"applicability": "safe", "message": "rename", "edits": [
+        {"content": "x", "location": {"row": 1, "column": 1}, "end_location": {"row": 1, "column": 3}}]}
+    log = json.loads(output.format_sarif([_finding(fix=fix)]))
+    jsonschema.validate(log, SCHEMA)
+    assert log["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0][
+        "insertedContent"] == {"text": "x"}
+
+
+def test_sarif_absolute_path_outside_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    log = json.loads(output.format_sarif([_finding(filename="/opt/some where/a.py")]))
+    jsonschema.validate(log, SCHEMA, format_checker=jsonschema.FormatChecker())
+    loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert loc == {"uri": "file:///opt/some%20where/a.py"}
+
+
+def test_github_annotations(project, run_cli):
+    res = run_cli(*SEL, "--format", "github", ".")
+    lines = res.output.splitlines()
+    assert ("::error file=train.py,line=3,col=11,endLine=3,endColumn=49,title=BF302::BF302 "
+            "`fit_offline(...)` on `workflow` has no `validation_data=`") in res.output
+    nb = next(l for l in lines if "nb.ipynb" in l)
+    assert nb.startswith("::error file=nb.ipynb,title=BF302::BF302 cell 2:3:11: ")
+    assert not any(l.startswith("Found") for l in lines)
+
+
+def test_github_levels_and_escaping():
+    out = output.format_github([_finding(severity="W", message="a%b\nc", filename="d,e:f.py"),
+                                _finding(severity="I")])
+    first, second = out.splitlines()
+    assert first.startswith("::warning file=d%2Ce%3Af.py,line=3,")
+    assert first.endswith("::BF302 a%25b%0Ac")
+    assert second.startswith("::notice ")
+
+
+def test_fixable_marker_in_concise():
+    fix = {"applicability": "safe", "message": "m", "edits": []}
+    text = output.format_concise([_finding(fix=fix), _finding(row=5, end_row=5)])
+    assert "a.py:3:11: BF302 [*] msg" in text
+    assert "a.py:5:11: BF302 msg" in text
+    assert "[*] 1 fixable with `--fix`." in text
+
+
+def test_statistics(project, run_cli):
+    res = run_cli(*SEL, "--statistics", "--format", "concise", ".")
+    lines = res.output.splitlines()
+    assert lines[0].split() == ["3", "BF302", "missing-validation-data"]
+    assert lines[1].split() == ["1", "BF000", "parse-error"]
+    assert lines[-1].startswith("Found 4 problems")
+
+
+def test_output_file(project, run_cli):
+    res = run_cli(*SEL, "--format", "json", "--output-file", "report.json", ".")
+    assert res.exit_code == 1
+    assert res.output == ""
+    data = json.loads(Path("report.json").read_text())
+    assert len(data) == 4
+    res = run_cli(*SEL, "-o", "report.txt", "--exit-zero", "train.py")
+    assert res.exit_code == 0
+    assert Path("report.txt").read_text().startswith("train.py:3:11: BF302")
+
+
+def test_rule_help_first_sentence_of_use_instead():
+    from bflint.registry import rules_by_code
+
+    assert rules_by_code()["BF302"].help() == "Hold out ~300 simulations for offline/disk training."
