@@ -159,19 +159,19 @@ def _posterior_rows(summary: Any) -> tuple[list[str], list[tuple[str, dict[str, 
     return cols, rows
 
 
-def _save_ppc(ppc_figures: Any, results_dir: str) -> list[tuple[str, str]]:
-    """Return ``(caption, relative path)`` pairs; Figures are saved as ``ppc_<name>.png``."""
-    if ppc_figures is None:
+def _save_figures(figures: Any, results_dir: str, prefix: str) -> list[tuple[str, str]]:
+    """Return ``(caption, relative path)`` pairs; Figures are saved as ``<prefix><name>.png``."""
+    if figures is None:
         return []
-    items = ppc_figures.items() if isinstance(ppc_figures, Mapping) else (
-        (os.path.splitext(os.path.basename(os.fspath(p)))[0], p) for p in ppc_figures
+    items = figures.items() if isinstance(figures, Mapping) else (
+        (os.path.splitext(os.path.basename(os.fspath(p)))[0], p) for p in figures
     )
     out: list[tuple[str, str]] = []
     for name, fig in items:
         if hasattr(fig, "savefig"):
-            fname = f"ppc_{_safe_name(name)}.png"
+            fname = f"{prefix}{_safe_name(name)}.png"
             fig.savefig(os.path.join(results_dir, fname), dpi=150, bbox_inches="tight")
-            plt = require("matplotlib.pyplot", "closing posterior predictive figures")
+            plt = require("matplotlib.pyplot", "closing report figures")
             plt.close(fig)
             out.append((str(name), fname))
         else:
@@ -213,6 +213,7 @@ def write_report(
     posterior_summary: Any = None,
     ppc_figures: Any = None,
     ppc_notes: str | None = None,
+    extra_figures: Any = None,
     notes: str | None = None,
     filename: str = "report.md",
 ) -> str:
@@ -225,6 +226,9 @@ def write_report(
     (summarised as mean / sd / 5 % / median / 95 %) or a DataFrame with one row per parameter.
     ``ppc_figures``: optional ``{name: Figure or path}`` or list of paths for the posterior
     predictive checks (Figures are saved as ``ppc_<name>.png``).
+    ``extra_figures``: optional ``{caption: Figure or path}`` or list of paths shown in their own
+    section after the diagnostics (e.g. visual sample grids for image-valued targets; Figures are
+    saved as ``<caption>.png``).
     """
     from .check_diagnostics import suggest_next_steps
 
@@ -302,6 +306,8 @@ def write_report(
                   "`metrics.csv`._" if os.path.exists(os.path.join(rdir, "metrics.csv")) else
                   "_Ratings are qualitative; if they disagree, trust calibration first: a narrow but "
                   "miscalibrated posterior is worse than a wider calibrated one._", ""]
+    elif extra_figures:
+        lines += ["_No per-parameter diagnostics report was provided; see the additional figures below._", ""]
     else:
         lines += ["_No diagnostics report was provided._", ""]
     present = [(name, cap) for name, cap in _FIGURE_CAPTIONS.items() if os.path.exists(os.path.join(rdir, name))]
@@ -310,8 +316,14 @@ def write_report(
         for name, (heading, caption) in present:
             lines += [f"#### {heading}", "", f"![{heading}]({name})", "", f"_{caption}_", ""]
 
+    extra = _save_figures(extra_figures, rdir, prefix="")
+    if extra:
+        lines += ["## Additional figures", ""]
+        for caption, rel in extra:
+            lines += [f"![{caption}]({rel})", "", f"_{caption}_", ""]
+
     # Real data (optional) -----------------------------------------------------------------
-    if posterior_summary is not None or ppc_figures is not None:
+    if posterior_summary is not None or ppc_figures:
         lines += ["## Inference on observed data", ""]
         if posterior_summary is not None:
             cols, rows = _posterior_rows(posterior_summary)
@@ -320,7 +332,7 @@ def write_report(
             for name, stats in rows:
                 lines.append(f"| {_md_escape(name)} | " + " | ".join(_md_escape(_fmt(stats.get(c, ''))) for c in cols) + " |")
             lines.append("")
-        ppc = _save_ppc(ppc_figures, rdir)
+        ppc = _save_figures(ppc_figures, rdir, prefix="ppc_")
         if ppc:
             lines += ["### Posterior predictive checks", ""]
             if ppc_notes:

@@ -591,11 +591,15 @@ report_path = write_report(
         "smoke run": args.smoke,
     }},
     training_report=training_report,
-    ppc_figures=["sample_grid.png"],
-    ppc_notes="Visual sample grid on held-out simulations: noisy condition, true clean image, posterior "
-    "mean and posterior standard deviation per pixel. The standard per-parameter diagnostics do not apply "
-    "to image-valued targets.",
-    notes="Image-valued target: judge the posterior from the sample grid below, not from per-parameter ratings.",
+    next_steps=training_report["overall"]["issues"]
+    + [
+        "Inspect sample_grid.png: the posterior mean should recover the clean image from the noisy condition, "
+        "and the posterior standard deviation should be largest where the noisy image is ambiguous. If the "
+        "means stay noisy after sufficient training, train longer before scaling the UNet up (UViT, ResidualUViT)."
+    ],
+    extra_figures={{"Posterior sample grid (noisy condition, truth, posterior mean, posterior sd)": "sample_grid.png"}},
+    notes="Image-valued target: the standard per-parameter diagnostics do not apply; judge the posterior "
+    "from the visual sample grid on held-out simulations.",
 )
 print(f"report written to {{report_path}}")
 '''

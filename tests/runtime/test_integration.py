@@ -93,7 +93,21 @@ def test_set_template_smoke_run_end_to_end(tmp_path, runtime_env, requires_runti
     assert any("100 epochs" in s for s in out["next_steps"])
 
 
-@pytest.mark.parametrize("kind, params", [("time-series", ["phi", "sigma"]), ("vector", ["amplitude", "rate"])])
+@pytest.mark.parametrize(
+    "kind, params",
+    [("time-series", ["phi", "sigma"]), ("vector", ["amplitude", "rate"]), ("image", ["cx", "cy", "width"])],
+)
 def test_other_templates_smoke_run(tmp_path, runtime_env, requires_runtime, kind, params):
     results, _ = run_smoke(tmp_path, runtime_env, f"demo-{kind}", kind)
     check_standard_artefacts(results, params)
+
+
+def test_image_target_smoke_run(tmp_path, runtime_env, requires_runtime):
+    results, _ = run_smoke(tmp_path, runtime_env, "denoise", "image-target", timeout=600)
+    history = json.loads((results / "history.json").read_text())
+    assert len(history["loss"]) == 2 and len(history["val_loss"]) == 2
+    assert (results / "sample_grid.png").read_bytes()[:8] == PNG_MAGIC
+    report = (results / "report.md").read_text()
+    assert "## Additional figures" in report and "](sample_grid.png)" in report
+    assert "Inspect sample_grid.png" in report
+    assert not (results / "metrics.csv").exists()

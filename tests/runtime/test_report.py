@@ -183,3 +183,20 @@ def test_report_explicit_next_steps_and_custom_filename(tmp_path):
     text = open(path).read()
     assert path.endswith("iter2.md")
     assert "1. Do A.\n2. Do B." in text
+
+
+def test_report_extra_figures_section(plt, tmp_path):
+    (tmp_path / "sample_grid.png").write_bytes(PNG_MAGIC)
+    path = write_report(
+        tmp_path,
+        training_report=healthy_training(),
+        extra_figures={"Sample grid": "sample_grid.png", "density": make_fig(plt)},
+        next_steps=["Look at the grid."],
+    )
+    text = open(path).read()
+    assert "## Additional figures" in text
+    assert "![Sample grid](sample_grid.png)" in text and "](density.png)" in text
+    assert (tmp_path / "density.png").read_bytes()[:8] == PNG_MAGIC
+    assert "see the additional figures below" in text
+    assert "## Inference on observed data" not in text
+    assert text.index("## In-silico diagnostics") < text.index("## Additional figures") < text.index("## Suggested")
