@@ -17,7 +17,7 @@ def require(module: str, purpose: str) -> Any:
     """Import ``module`` lazily, or fail with a message naming the ``runtime`` extra."""
     try:
         return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    except ImportError as exc:
         top = module.split(".")[0]
         raise MissingRuntimeDependency(
             f"{purpose} needs the optional dependency {top!r}, which is not installed. "
