@@ -163,7 +163,14 @@ def _has_bflint_table(p: Path) -> bool:
         text = p.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return "tool.bflint" in text
+    if "bflint" not in text:
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return True  # mentions bflint: report the syntax error
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "bflint" in tool
 
 
 def discover(paths: Sequence[str]) -> Config:
