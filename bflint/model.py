@@ -725,6 +725,8 @@ class SemanticModel:
         self.lines = source.splitlines()
         self.imports: list[ImportRecord] = []
         self.assignments: list[AssignRecord] = []
+        # ``x += ...`` and friends (target, value, index); not in ``assignments``
+        self.aug_assignments: list[AssignRecord] = []
         self.calls: list[CallEvent] = []
         self.functions: list[FunctionInfo] = []
         self.workflows: list[WorkflowObj] = []
@@ -1023,6 +1025,9 @@ class _Builder:
         elif t is cst.AugAssign:
             self.eval(s.value)
             self.eval(s.target)
+            self.m.aug_assignments.append(
+                AssignRecord([s.target], s.value, self.counter, self.function)
+            )
         elif t is cst.Return:
             value = self.eval(s.value) if s.value is not None else None
             if self.function is not None:
