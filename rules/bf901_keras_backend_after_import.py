@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from bflint.model import string_value
+from bflint.rule import Rule
+
+BACKEND = "KERAS_BACKEND"
+ROOTS = ("keras", "bayesflow")
+SETTER_CALLS = {
+    "os.environ.setdefault": "os.environ.setdefault",
+    "os.putenv": "os.putenv",
+    "os.environ.update": "os.environ.update",
+    "os.environ.__setitem__": "os.environ.__setitem__",
+}
+
+
+def _is_backend_key(expr: cst.BaseExpression | None) -> bool:
+    return string_value(expr) == BACKEND
+
+
+class KerasBackendAfterImport(Rule):
+    """## What it does
+    Flags `os.environ["KERAS_BACKEND"] = ...` (or `os.environ.setdefault(...)`,
+    `os.putenv(...)`, `os.environ.update(KERAS_BACKEND=...)`) that runs after
+    `import keras` or `import bayesflow` (in any form, `from bayesflow import ...`
+    included) earlier in the script.
+
+    ## Why is this bad?
+    Keras reads `KERAS_BACKEND` once, when it is first imported (and `import bayesflow`
+    imports keras). Setting it afterwards is silently ignored: the script runs on whatever
+    backend was picked at import time (BayesFlow's jax > torch > tensorflow preference, or
+    keras' own default, tensorflow, which crashes when it is not installed).
+    Imports inside a function count only for settings later in the same function.
+
+    ## Example
+    ```python
+    import bayesflow as bf
+    import os
+
+    os.environ["KERAS_BACKEND"] = "jax"
+    ```
+
+    ## Use instead
+    ```python
+    import os
+
+    os.environ["KERAS_BACKEND"] = "jax"
+
+    import bayesflow as bf
+    ```
+    """
+
+    CODE = "BF901"
+    NAME = "keras-backend-after-import"
+    SEVERITY = "E"
+    MESSAGE = ("`{setting}` runs after `{imported}` already imported keras: the backend is chosen "
+               "at import time, so this is silently ignored; set `KERAS_BACKEND` at the very top "
+               "of the script, before any `import keras` / `import bayesflow`")
+
+    def check(self, model):
+        imports = [r for r in model.imports if r.qualname.split(".")[0] in ROOTS]
+        if not imports:
+            return
+        settings = list(self.settings(model))
+        if not settings:
+            return
+        first_import = min((r.index for r in imports if r.function is None), default=None)
+        early_values = {
+            value for node, index, function, value, _ in settings
+            if function is None and first_import is not None and index < first_import
+        }
+        for node, index, function, value, text in settings:
+            before = [r for r in imports if r.index < index and (
+                r.function is None or r.function is function)]
+            if not before:
+                continue
+            if value is not None and value in early_values:
+                continue  # repeats the value set before the imports: harmless
+            imported = model.module.code_for_node(before[0].node).strip().splitlines()[0]
+            yield self.report(node, setting=text, imported=imported)
+
+    @staticmethod
+    def settings(model):
+        """(report node, source index, function, literal value or None, rendering)."""
+        for rec in model.assignments:
+            for target in rec.targets:
+                if (
+                    isinstance(target, cst.Subscript)
+                    and model.qualname(target.value) == "os.environ"
+                    and len(target.slice) == 1
+                    and isinstance(target.slice[0].slice, cst.Index)
+                    and _is_backend_key(target.slice[0].slice.value)
+                ):
+                    text = model.module.code_for_node(target).strip() + " = ..."
+                    yield target, rec.index, rec.function, string_value(rec.value), text
+        for call in model.calls:
+            qualname = call.qualname or model.qualname(call.node)
+            if qualname not in SETTER_CALLS:
+                continue
+            value = None
+            if qualname == "os.environ.update":
+                hit = False
+                kw = call.kwarg(BACKEND)
+                if kw is not None:
+                    hit, value = True, string_value(kw.value)
+                pos = call.positional()
+                if pos and isinstance(pos[0].value, cst.Dict):
+                    for el in pos[0].value.elements:
+                        if isinstance(el, cst.DictElement) and _is_backend_key(el.key):
+                            hit, value = True, string_value(el.value)
+                if not hit:
+                    continue
+                text = model.module.code_for_node(call.node.func).strip() + "(KERAS_BACKEND=...)"
+            else:
+                pos = call.positional()
+                if not pos or not _is_backend_key(pos[0].value):
+                    continue
+                value = string_value(pos[1].value) if len(pos) > 1 else None
+                func = model.module.code_for_node(call.node.func).strip()
+                text = f'{func}("KERAS_BACKEND", ...)'
+            yield call.node, call.index, call.function, value, text
