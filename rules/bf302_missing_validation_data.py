@@ -1,10 +1,21 @@
+import libcst as cst
+
 from bflint.rule import Rule, first_arg_name
+
+# position of ``validation_data`` when passed positionally (keras ``fit`` for
+# an estimator: x, y, batch_size, epochs, verbose, callbacks, validation_split,
+# validation_data)
+_POSITION = {"fit_offline": 4, "fit_online": 4, "fit_disk": 6, "estimator_fit": 7}
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 class MissingValidationData(Rule):
     """## What it does
     Flags a `fit_offline` / `fit_online` / `fit_disk` call (or an estimator's
-    `.fit`) without `validation_data=`.
+    `.fit`) without `validation_data=` (or with `validation_data=None`).
 
     ## Why is this bad?
     Without validation data BayesFlow trains without any warning and the
@@ -34,7 +45,10 @@ class MissingValidationData(Rule):
 
     def check(self, model):
         for call in model.bf_calls("fit_offline", "fit_online", "fit_disk", "estimator_fit"):
-            if call.kwarg("validation_data") is not None or call.has_star_kwargs():
+            if call.has_star_kwargs() or call.kwarg("validation_split") is not None:
+                continue
+            given = call.argument(_POSITION[call.bf], "validation_data")
+            if given is not None and not _is_none(given):
                 continue
             method = "fit" if call.bf == "estimator_fit" else call.bf
             if call.bf == "fit_online":
