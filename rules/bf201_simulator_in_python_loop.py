@@ -129,8 +129,9 @@ class SimulatorInPythonLoop(Rule):
                 if name in checked:
                     continue
                 checked.add(name)
-                if any(o.obj.kind == "samples" for o in model.origins(node, limit=300)):
-                    return True
+                found = model.origins(node, limit=300)
+                if not found.complete or any(o.obj.kind == "samples" for o in found):
+                    return True  # (an unfinished walk: stay silent)
         return False
 
     # -- is the result collected into a data set? ------------------------------

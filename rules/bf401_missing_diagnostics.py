@@ -50,13 +50,17 @@ class MissingDiagnostics(Rule):
     NAME = "missing-diagnostics"
     SEVERITY = "E"
     MESSAGE = ("`{method}(...)` trains `{receiver}` but the script never calls "
-               "`compute_default_diagnostics(...)`: diagnose on held-out simulations "
-               "(`{receiver}.compute_default_diagnostics(test_data={receiver}.simulate(300))`) "
-               "before trusting the posterior")
+               "`compute_default_diagnostics(...)`: {advice} before trusting the posterior")
 
     def check(self, model):
         fits = model.bf_calls(*TRAINING)
         if not fits or mentions(model, "compute_default_diagnostics"):
             return
         method, receiver = fit_label(fits[0])
-        yield self.report(fits[0].node, method=method, receiver=receiver)
+        if fits[0].bf == "estimator_fit":
+            advice = ("train through a `BasicWorkflow` and diagnose on held-out simulations with "
+                      "`workflow.compute_default_diagnostics(test_data=workflow.simulate(300))`")
+        else:
+            advice = ("diagnose on held-out simulations with "
+                      f"`{receiver}.compute_default_diagnostics(test_data={receiver}.simulate(300))`")
+        yield self.report(fits[0].node, method=method, receiver=receiver, advice=advice)

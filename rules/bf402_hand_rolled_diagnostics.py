@@ -127,11 +127,15 @@ class HandRolledDiagnostics(Rule):
         key = id(expr)
         if key not in self.cache:
             samples = truth = None
-            for o in self.model.origins(expr, stop=self._stop):
+            found = self.model.origins(expr, stop=self._stop, limit=250)
+            for o in found:
                 if o.obj.kind == "samples":
                     samples = samples or o
                 elif o.obj.kind == "sims" and (o.key is None or o.key not in self.observations):
                     truth = truth or o
+            if not found.complete:
+                # an unfinished walk may have missed the other side: claim both
+                samples, truth = samples or True, truth or True
             self.cache[key] = (samples, truth)
         return self.cache[key]
 

@@ -77,8 +77,9 @@ class DiagnosticsFiguresMisused(Rule):
                 recv = call.node.func.value
                 if self._figures(model, recv):
                     shown = first_arg_name(recv)
+                    where = f"`{shown}`" if shown != "..." else "the result of `plot_default_diagnostics(...)`"
                     yield self.report(call.node, what=f"`.{call.method}(...)` is called on "
-                                      f"`{shown}` as if it were one Figure",
+                                      f"{where} as if it were one Figure",
                                       name=shown if shown != "..." else "figures")
                 continue
             if call.qualname == "matplotlib.pyplot.close":

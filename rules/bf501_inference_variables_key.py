@@ -6,6 +6,14 @@ from bflint.rule import Rule, first_arg_name
 KEY = "inference_variables"
 
 
+def obj_call(obj) -> str:
+    """``sample(...)`` / ``simulate(...)``: how the value was produced."""
+    node = obj.node
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return f"{first_arg_name(node.func.value)}.{node.func.attr.value}(...)".replace("....", "")
+    return "sample(...)" if obj.kind == "samples" else "simulate(...)"
+
+
 class InferenceVariablesKey(Rule):
     """## What it does
     Flags indexing the result of a workflow's `sample(...)` or `simulate(...)`
@@ -87,7 +95,7 @@ class InferenceVariablesKey(Rule):
                     continue
             what, keys = self._describe(model, obj)
             base = first_arg_name(node.value)
-            expr = f'{base}["{KEY}"]' if base != "..." else f'...["{KEY}"]'
+            expr = f'{base}["{KEY}"]' if base != "..." else f'{obj_call(obj)}["{KEY}"]'
             yield self.report(node, expr=expr, what=what, keys=keys)
         for call in model.calls:
             if call.method not in ("get", "pop") or call.receiver is None:
