@@ -170,11 +170,14 @@ class HistoryUse:
     """The history (or ``history.history``) was passed to a call.
     ``callee`` is the callee's resolved name (``json.dump``), a method name
     (``to_csv``) or a local function's name; ``arg`` the position (int) or
-    keyword (str) it was passed as."""
+    keyword (str) it was passed as. ``whole``: the History object itself (or
+    a parameter that may be either) was passed, not ``history.history`` or
+    data derived from it."""
 
     callee: str
     arg: int | str
     node: cst.Call
+    whole: bool = False
 
 
 @dataclasses.dataclass(eq=False)
@@ -995,6 +998,45 @@ class _Builder:
 
     def build(self) -> None:
         self.stmts(self.m.module.body)
+        self.resolve_forward_calls()
+
+    def resolve_forward_calls(self) -> None:
+        """Calls of a function of this file that is defined further down
+        (``main()`` calling ``save_history`` defined below it; ``self.save``
+        before ``def save``): set ``CallEvent.local`` and apply the callee's
+        history effects. Latest calls first, so that effects of nested
+        forward calls reach the outer call sites."""
+        by_name: dict[tuple[bool, str], list[FunctionInfo]] = defaultdict(list)
+        for f in self.m.functions:
+            if f.is_method or f.parent is None:
+                by_name[(f.is_method, f.name)].append(f)
+        if not by_name:
+            return
+        for ev in reversed(self.m.calls):
+            if ev.local is not None or ev.qualname is not None or ev.bf is not None:
+                continue
+            func = ev.node.func
+            bound = False
+            if isinstance(func, cst.Name):
+                if self.m.value(func) is not None:
+                    continue
+                cands = by_name.get((False, func.value), ())
+            elif (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and ev.function is not None
+                and ev.function.is_method
+                and ev.function.params[:1] == [func.value.value]
+            ):
+                cands = by_name.get((True, func.attr.value), ())
+                bound = True
+            else:
+                continue
+            if len(cands) != 1:
+                continue
+            ev.local = cands[0]
+            arg_values = [self.m.value(a.value) for a in ev.node.args]
+            self.apply_effects(ev.node, cands[0], arg_values, offset=1 if bound else 0)
 
     # -- statements --------------------------------------------------------
     def stmts(self, body: Iterable[cst.CSTNode]) -> None:
@@ -1315,13 +1357,21 @@ class _Builder:
                 self.eval(e.value)
                 return found
         base = self.eval(e.value)
+        attr = e.attr.value
+        if attr == "history" and (base is None or base.kind not in ("param", "history", "history_dict")):
+            # ``workflow.history``: BasicWorkflow keeps the last fit's History
+            last = self.last_fit_history(e.value, base)
+            if last is not None:
+                return last
         if base is None:
             return None
-        attr = e.attr.value
         if base.kind == "import":
             return Obj("import", e, qualname=canonical(f"{base.qualname}.{attr}"))
         if base.kind == "history" and attr == "history":
             return Obj("history_dict", e, parent=base)
+        if base.kind == "workflow" and attr in ("estimator", "approximator"):
+            # ``workflow.estimator.fit(...)`` trains the estimator directly
+            return Obj("estimator", e, qualname="bayesflow.BasicEstimator", parent=base)
         if base.kind == "param" and attr == "history":
             return Obj("history_dict", e, parent=base)
         if base.kind == "history_dict":
@@ -1416,6 +1466,10 @@ class _Builder:
             method = None  # a module attribute, not a method call
             receiver = None
         result, bf = self.classify(e, qualname, method, receiver, local, arg_values)
+        if (bf is not None and qualname is not None and isinstance(func, cst.Attribute)
+                and qualname.split(".")[0] != BAYESFLOW):
+            # a BayesFlow method called on an object imported from a project module
+            qualname, method, receiver = None, func.attr.value, self.m.value(func.value)
         event = CallEvent(
             node=e,
             index=self.counter,
@@ -1474,6 +1528,11 @@ class _Builder:
                 if name in ESTIMATOR_NAMES:
                     return Obj("estimator", e, qualname=qualname), "construct"
                 return Obj("bf", e, qualname=qualname + "()"), None
+            if isinstance(e.func, cst.Attribute):
+                # ``from my_model import workflow``: BayesFlow's own method names still count
+                found = self.unknown_origin_method(e, e.func.attr.value, m.value(e.func.value))
+                if found[1] is not None:
+                    return found
             return Obj("foreign", e, qualname=qualname + "()"), None
         if local is not None:
             bound = local.is_method and isinstance(e.func, cst.Attribute)
@@ -1513,6 +1572,10 @@ class _Builder:
                 return self.workflow_method(e, method, receiver)
             return None, None
         # unknown origin: parameter, project import, opaque value, unbound name
+        return self.unknown_origin_method(e, method, receiver)
+
+    def unknown_origin_method(self, e, method, receiver):
+        m = self.m
         if method in UNIQUE_WORKFLOW_METHODS:
             return self.workflow_method(e, method, receiver)
         keywords = {a.keyword.value for a in e.args if a.keyword is not None}
@@ -1539,6 +1602,23 @@ class _Builder:
                       "estimate", "samples_to_data_frame"):
             return None, method
         return None, None
+
+    def last_fit_history(self, target: cst.BaseExpression, base: Obj | None) -> HistoryObj | None:
+        """The History of the latest BayesFlow ``fit_*`` call on ``target``
+        (same object, or same spelling when the receiver is unknown)."""
+        key = ref_key(target)
+        for h in reversed(self.m.histories):
+            func = h.node.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in FIT_METHODS:
+                continue
+            if base is not None and base.kind == "workflow":
+                if h.parent is base:
+                    return h
+            elif key is not None and ref_key(func.value) == key and (
+                h.parent is None or h.parent is base
+            ):
+                return h
+        return None
 
     def new_history(self, e, receiver) -> HistoryObj:
         h = HistoryObj("history", e, parent=receiver)
@@ -1602,7 +1682,7 @@ class _Builder:
                 pos += 1
             if v is None or v.kind not in ("history", "history_dict", "param"):
                 continue
-            self.record_use(v, HistoryUse(callee, where, event.node))
+            self.record_use(v, HistoryUse(callee, where, event.node, whole=v.kind != "history_dict"))
         # ``history.history`` used as a receiver: ``pd.DataFrame(h.history).to_csv``
         if event.receiver is not None and event.receiver.kind == "history_dict":
             self.record_use(event.receiver, HistoryUse(callee, "self", event.node))
@@ -1630,6 +1710,9 @@ class _Builder:
             if name is None or v is None or v.kind not in ("history", "history_dict", "param"):
                 continue
             for use in f.param_effects.get(name, ()):
+                whole = use.whole and v.kind != "history_dict"
+                if whole != use.whole:
+                    use = HistoryUse(use.callee, use.arg, use.node, whole)
                 self.record_use(v, use)
 
 
