@@ -54,8 +54,8 @@ class KerasBackendAfterImport(Rule):
     CODE = "BF901"
     NAME = "keras-backend-after-import"
     SEVERITY = "E"
-    MESSAGE = ("`{setting}` runs after `{imported}` already imported keras: the backend is chosen "
-               "at import time, so this is silently ignored; set `KERAS_BACKEND` at the very top "
+    MESSAGE = ("`{setting}` comes after `{imported}`: keras picks its backend when it is first "
+               "imported, so this setting is silently ignored; set `KERAS_BACKEND` at the very top "
                "of the script, before any `import keras` / `import bayesflow`")
 
     def check(self, model):

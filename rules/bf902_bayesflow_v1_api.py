@@ -223,9 +223,9 @@ def bayesflow_callable(model, call) -> str | None:
     """The recorded qualname of a BayesFlow call: a constructor / function resolved through
     the imports, or a method of a workflow, estimator or adapter the model identified."""
     q = call.qualname or model.qualname(call.node)
-    if q:
-        return api.canonical(q) if q.startswith("bayesflow") else None
-    if not call.method:
+    if q and (q == "bayesflow" or q.startswith("bayesflow.")):
+        return api.canonical(q)
+    if call.qualname or not call.method:
         return None
     recv = call.receiver
     if isinstance(recv, WorkflowObj):

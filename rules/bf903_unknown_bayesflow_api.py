@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from bflint import api
+from bflint.model import WorkflowObj, AdapterObj, ref_key
+from bflint.rule import Rule
+from bflint.rules.bf601_image_target_without_diffusion import bound_args
+from bflint.rules.bf902_bayesflow_v1_api import (
+    bayesflow_callable,
+    legacy_keyword,
+    legacy_method,
+    legacy_name,
+    unknown_names,
+)
+
+STRING_SLOTS = {"inference_network": "inference", "summary_network": "summary", "subnet": "subnet"}
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper()):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _network_class(text: str) -> str | None:
+    """``bf.networks`` class whose name matches ``text`` ignoring case and underscores."""
+    key = text.replace("_", "").lower()
+    for name in api.public_names("bayesflow.networks") or ():
+        if name[:1].isupper() and name.lower() == key:
+            return name
+    return None
+
+
+def _workflow_members() -> frozenset[str]:
+    prefix = "bayesflow.BasicWorkflow."
+    names = {q[len(prefix):] for q in api.api_data()["signatures"] if q.startswith(prefix)}
+    return frozenset(names) | frozenset(api.api_data()["workflow"].get("properties", ()))
+
+
+def _short(qualname: str) -> str:
+    parts = qualname.split(".")
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return f"{parts[-2]}.{parts[-1]}"  # a method: BasicWorkflow.fit_offline
+    return parts[-1]
+
+
+class UnknownBayesflowApi(Rule):
+    """## What it does
+    Flags names, keywords and string options that BayesFlow 2.1 does not have or rejects:
+    attribute typos (`bf.networks.SetTransfomer`), unknown keywords of BayesFlow calls
+    (`fit_offline(val_data=...)`, `CouplingFlow(subnet_kwrgs=...)`),
+    `BasicWorkflow(inference_kwargs= / summary_kwargs= / optimizer_kwargs=)`, network names
+    BayesFlow does not accept as strings (`inference_network="FlowMatching"`,
+    `subnet="unet"`) and names removed during 2.0.x. BayesFlow 1.x names are BF902's.
+
+    ## Why is this bad?
+    Misspelled names crash with `AttributeError` / `ImportError`; unknown keywords either
+    crash (`BasicWorkflow`, `make_simulator`) or, worse, are silently dropped (networks drop
+    unknown keywords, `fit_*` keep only keywords of keras `fit`), so the setting the user
+    wrote never takes effect. The checks use the API recorded from the installed BayesFlow
+    (`bflint/data/bayesflow_api.json`); keywords forwarded to keras `fit` are known.
+
+    ## Example
+    ```python
+    summary_network = bf.networks.SetTransfomer(summary_dim=8)
+    workflow = bf.BasicWorkflow(inference_network="FlowMatching", inference_kwargs={"depth": 4})
+    history = workflow.fit_offline(data, epochs=100, val_data=validation_data)
+    ```
+
+    ## Use instead
+    ```python
+    summary_network = bf.networks.SetTransformer(summary_dim=8)
+    workflow = bf.BasicWorkflow(inference_network=bf.networks.FlowMatching())
+    history = workflow.fit_offline(data, epochs=100, validation_data=validation_data)
+    ```
+    """
+
+    CODE = "BF903"
+    NAME = "unknown-bayesflow-api"
+    SEVERITY = "E"
+    MESSAGE = "{what} {problem}: {advice}"
+
+    def check(self, model):
+        if not (model.uses_bayesflow or model.bf_calls()):
+            return
+        yield from self.names(model)
+        members = None
+        for call in model.calls:
+            if legacy_method(model, call) is not None:
+                continue  # BF902
+            recv = call.receiver
+            if call.method and isinstance(recv, (WorkflowObj, AdapterObj)):
+                if members is None:
+                    members = _workflow_members()
+                found = self.method_typo(call, recv, members)
+                if found is not None:
+                    yield found
+                    continue
+            if call.method and recv is not None and (
+                isinstance(recv, WorkflowObj) or recv.kind == "estimator"
+            ):
+                entry = api.legacy_entry(call.method, "removed_2x")
+                if entry is not None and entry.get("kind") == "attribute":
+                    shown = ref_key(call.node.func.value) or "..."
+                    yield self.report(call.node, what=f"`{shown}.{call.method}(...)`",
+                                      problem="was removed during BayesFlow 2.0.x",
+                                      advice=f"use {entry['replacement']}")
+                    continue
+            qualname = bayesflow_callable(model, call)
+            if qualname is None or api.signature(qualname) is None:
+                continue
+            yield from self.keywords(call, qualname)
+            yield from self.string_options(model, call, qualname)
+        yield from self.removed_attributes(model)
+
+    # -- names -----------------------------------------------------------------------------
+    def names(self, model):
+        for unknown in unknown_names(model):
+            if unknown.not_attribute:
+                replacement = api.legacy("wrappers", "modules") or "import it explicitly"
+                yield self.report(unknown.node, what=f"`{unknown.text}`",
+                                  problem="is not available after `import bayesflow` in 2.1",
+                                  advice=f"use {replacement}")
+                continue
+            if legacy_name(unknown) is not None:
+                continue  # BF902
+            removed = api.legacy_entry(unknown.component, "removed_2x")
+            shown = f"`{unknown.text}`"
+            if removed is not None:
+                yield self.report(unknown.node, what=shown,
+                                  problem="was removed during BayesFlow 2.0.x and is not in 2.1",
+                                  advice=f"use {removed['replacement']}")
+                continue
+            names = api.public_names(unknown.module) or frozenset()
+            suggestion = api.closest(unknown.component, names)
+            if unknown.in_import and unknown.component[:1].islower() and suggestion is None:
+                continue  # may be a submodule the API data does not list
+            where = "`bf`" if unknown.module == "bayesflow" else f"`{unknown.module}`"
+            if suggestion is not None:
+                advice = f"did you mean `{suggestion}`?"
+            else:
+                advice = f"check the name against {where}'s contents"
+            yield self.report(unknown.node, what=shown,
+                              problem=f"does not exist in BayesFlow 2.1 ({where} has no "
+                                      f"`{unknown.component}`)",
+                              advice=advice)
+
+    def removed_attributes(self, model):
+        """``workflow.approximator`` (renamed ``workflow.estimator`` in 2.1)."""
+        for node in model.nodes(cst.Attribute):
+            base = model.value(node.value)
+            if not isinstance(base, WorkflowObj):
+                continue
+            entry = api.legacy_entry(node.attr.value, "removed_2x")
+            if entry is None or entry.get("kind") != "attribute":
+                continue
+            shown = ref_key(node) or f"....{node.attr.value}"
+            yield self.report(node, what=f"`{shown}`",
+                              problem="does not exist in BayesFlow 2.1",
+                              advice=f"use {entry['replacement']}")
+
+    def method_typo(self, call, recv, members):
+        method = call.method
+        if isinstance(recv, WorkflowObj):
+            known, owner = members, "BasicWorkflow"
+        else:
+            known, owner = api.adapter_methods(), "Adapter"
+        if method in known or method.startswith("_"):
+            return None
+        suggestion = api.closest(method, known)
+        if suggestion is None:
+            return None
+        shown = ref_key(call.node.func.value) or "..."
+        return self.report(call.node, what=f"`{shown}.{method}(...)`",
+                           problem=f"calls a method `{owner}` does not have in BayesFlow 2.1",
+                           advice=f"did you mean `{suggestion}`?")
+
+    # -- keywords --------------------------------------------------------------------------
+    def keywords(self, call, qualname):
+        rejected = api.rejected_workflow_keywords() if qualname == "bayesflow.BasicWorkflow" else ()
+        sig = api.signature(qualname)
+        for arg in call.node.args:
+            if arg.keyword is None:
+                continue
+            kw = arg.keyword.value
+            if legacy_keyword(qualname, kw) is not None:
+                continue  # BF902
+            if api.is_known_keyword(qualname, kw) is not False:
+                continue
+            name = _short(qualname)
+            what = f"`{kw}=`"
+            if kw in rejected:
+                entry = api.legacy_entry(kw, "removed_2x")
+                advice = entry["replacement"] if entry else "remove it"
+                yield self.report(arg, what=what,
+                                  problem=f"is rejected by `{name}(...)` in BayesFlow 2.1 "
+                                          f"(`{api.rejected_workflow_message(kw)}`)",
+                                  advice=advice)
+                continue
+            suggestion = api.closest(kw, api.signature_keywords(qualname) or (), cutoff=0.6)
+            if api.unknown_keywords_ignored(qualname):
+                if sig.get("kwargs_to") == "keras.Model.fit":
+                    problem = (f"is not a keyword of `{name}(...)` nor of keras `fit`: "
+                               "BayesFlow silently drops it")
+                else:
+                    problem = f"is not a keyword of `{name}(...)`: BayesFlow silently drops it"
+            else:
+                problem = f"is not a keyword of `{name}(...)` in BayesFlow 2.1 (the call fails)"
+            advice = f"did you mean `{suggestion}=`?" if suggestion else "remove it or fix the name"
+            yield self.report(arg, what=what, problem=problem, advice=advice)
+
+    # -- string options --------------------------------------------------------------------
+    def string_options(self, model, call, qualname):
+        keywords = api.signature_keywords(qualname) or frozenset()
+        args = bound_args(call, qualname)
+        if args is None:
+            args = {a.keyword.value: a.value for a in call.node.args if a.keyword is not None}
+        for slot, kind in STRING_SLOTS.items():
+            expr = args.get(slot)
+            if expr is None or slot not in keywords:
+                continue
+            strings = model.strings(expr)
+            if strings is None or len(strings) != 1 or isinstance(expr, (cst.List, cst.Tuple)):
+                continue
+            text = strings[0]
+            if api.is_string_network_name(kind, text):
+                continue
+            accepted = sorted(api.string_network_names(kind))
+            snake = _snake(text)
+            cls = _network_class(text)
+            if api.is_string_network_name(kind, snake):
+                advice = f'use `"{snake}"`' + (f" or pass `bf.networks.{cls}()`" if cls and kind != "subnet" else "")
+            elif cls is not None:
+                advice = (f"pass the class `bf.networks.{cls}`" if kind == "subnet"
+                          else f"pass `bf.networks.{cls}(...)`")
+            else:
+                close = api.closest(text.lower(), accepted, cutoff=0.6)
+                advice = f'did you mean `"{close}"`?' if close else "pass a network object"
+            shown = ", ".join(f'"{a}"' for a in accepted)
+            yield self.report(expr, what=f'`{slot}="{text}"`',
+                              problem=f"is not a name BayesFlow 2.1 accepts as a string "
+                                      f"(accepted: {shown})",
+                              advice=advice)
