@@ -1967,8 +1967,22 @@ def _call_shape(model, expr: cst.Call, function, depth):
                        or event.receiver.kind in ("opaque", "foreign", "param")))
     if random_like:
         if name in _DRAW_SIZE_POS:
-            size = _call_arg(expr, _DRAW_SIZE_POS[name], "size")
-            return () if size is None else _shape_arg(model, size, function, depth)
+            size_pos = _DRAW_SIZE_POS[name]
+            size = _call_arg(expr, size_pos, "size")
+            if size is not None:
+                return _shape_arg(model, size, function, depth)
+            # no size: the draw has the broadcast shape of its parameters
+            shape: tuple[int, ...] | None = ()
+            for i, a in enumerate(expr.args):
+                if a.star or (a.keyword is None and i >= size_pos):
+                    return None
+                if name in ("choice", "integers", "randint") and a.keyword is None and i == 0:
+                    continue  # the population / bounds, not a shape
+                s = static_shape(model, a.value, function, depth)
+                shape = None if s is None or shape is None else _broadcast(shape, s)
+                if shape is None:
+                    return None
+            return shape
         if name in _SCALAR_STDLIB_DRAWS and root == "random":
             return ()
         if name in ("rand", "randn") and qualname is not None:
