@@ -1,0 +1,260 @@
+import re
+
+import libcst as cst
+
+from bflint.model import FIT_METHODS, HistoryObj, ref_key
+from bflint.rule import Rule, first_arg_name
+
+# Libraries whose functions the linter understands well enough to know they
+# neither save a history as JSON nor inspect it behind the model's back.
+# A history passed to anything else imported (a project helper
+# ``utils.save_run(history)``, ``mlflow.log_dict``, ``wandb.log``) may be
+# saved there: the rules stay silent.
+KNOWN_ROOTS = frozenset(
+    {
+        "bayesflow", "keras", "tensorflow", "torch", "jax", "numpy", "scipy", "pandas",
+        "polars", "matplotlib", "seaborn", "plotly", "sklearn", "json", "pickle", "joblib",
+        "dill", "cloudpickle", "csv", "yaml", "ruamel", "h5py", "os", "sys", "pathlib",
+        "shutil", "logging", "warnings", "pprint", "math", "statistics", "itertools",
+        "functools", "collections", "copy", "bflint", "IPython", "builtins", "typing",
+    }
+)
+# the history is put into a container the model does not follow
+_CONTAINER_METHODS = frozenset(
+    {"append", "extend", "insert", "update", "setdefault", "add", "put", "appendleft"}
+)
+# an unknown method or un-imported function with one of these names may save it
+_SAVER_NAME = re.compile(r"save|dump|write|export|persist|store|log|upload|serial|record|track",
+                         re.IGNORECASE)
+JSON_ROOTS = ("json", "simplejson", "ujson", "orjson", "rapidjson", "srsly")
+
+
+def fit_histories(model) -> list[HistoryObj]:
+    """Histories of ``workflow.fit_offline / fit_online / fit_disk`` calls."""
+    out = []
+    for h in model.histories:
+        ev = model.call_event(h.node)
+        if ev is not None and ev.bf in FIT_METHODS:
+            out.append(h)
+    return out
+
+
+def _root(model, obj):
+    while obj is not None and obj.kind == "history_dict" and obj.parent is not None:
+        obj = obj.parent
+    return obj
+
+
+def discarded(model, h: HistoryObj) -> bool:
+    """``workflow.fit_offline(...)`` written as a statement (its result is
+    only reachable through ``workflow.history``, which the model follows)."""
+    if not hasattr(model, "_bf3_discarded"):
+        model._bf3_discarded = {id(s.value) for s in model.nodes(cst.Expr)}
+    return id(h.node) in model._bf3_discarded
+
+
+def _local_names(model) -> set[str]:
+    if not hasattr(model, "_bf3_local_names"):
+        model._bf3_local_names = {f.name for f in model.functions}
+    return model._bf3_local_names
+
+
+def escapes(model, h: HistoryObj) -> bool:
+    """The history (or data derived from it) leaves the model's sight, so
+    whether it is saved / inspected elsewhere cannot be known."""
+    local = _local_names(model)
+    for use in h.uses:
+        callee = use.callee
+        name = callee.rsplit(".", 1)[-1]
+        if name in _CONTAINER_METHODS:
+            return True
+        if "." in callee:  # an imported function
+            if callee.split(".")[0] not in KNOWN_ROOTS and name != "inspect_history":
+                return True
+        elif callee in local:
+            ev = model.call_event(use.node)
+            if ev is None or ev.local is None:
+                return True  # a local function the model could not connect
+        elif _SAVER_NAME.search(name) and name not in _KNOWN_NON_JSON_METHODS:
+            return True
+    # returned from a function whose call sites the model did not connect
+    for f in model.functions:
+        if not any(obj is not None and _root(model, obj) is h for _, obj in f.returns):
+            continue
+        sites = [c for c in model.calls if c.local is f]
+        if not sites or any(_root(model, model.value(s.node)) is not h for s in sites):
+            return True
+    # stored into a container item, or an attribute the model lost track of
+    for rec in model.assignments:
+        if _root(model, model.value(rec.value)) is not h:
+            continue
+        for t in rec.targets:
+            if isinstance(t, cst.Subscript) and ref_key(t) is None:
+                return True
+            if isinstance(t, (cst.Attribute, cst.Subscript)):
+                key = ref_key(t)
+                for node in model.nodes(type(t)):
+                    if node is not t and ref_key(node) == key and model.value(node) is None:
+                        return True
+    return False
+
+
+# non-JSON writers, by callee (resolved name or method): what the message names
+_NON_JSON = (
+    (re.compile(r"(^|\.)(DataFrame|Series)(\.|$)|^polars\."), "a pandas DataFrame"),
+    (re.compile(r"^csv\.|(^|\.)(to_csv|writerow|writerows)$"), "CSV"),
+    (re.compile(r"^(pickle|joblib|dill|cloudpickle)\.|(^|\.)to_pickle$"), "pickle"),
+    (re.compile(r"^numpy\.(save|savez|savez_compressed|savetxt)$|(^|\.)tofile$"), "numpy"),
+    (re.compile(r"^(yaml|ruamel)\."), "YAML"),
+    (re.compile(r"^torch\.save$"), "torch.save"),
+    (re.compile(r"^h5py\.|(^|\.)(to_hdf|to_parquet|to_excel|to_feather)$"), "a binary table format"),
+)
+_KNOWN_NON_JSON_METHODS = frozenset(
+    {"to_csv", "writerow", "writerows", "to_pickle", "tofile", "to_hdf", "to_parquet",
+     "to_excel", "to_feather"}
+)
+
+
+def json_saved(model, h: HistoryObj) -> bool | str:
+    """True when ``<h>.history`` (or data derived from it) goes to a JSON
+    writer; ``"whole"`` when only the History object itself does (not
+    serialisable); False otherwise."""
+    whole = False
+    for use in h.uses:
+        parts = use.callee.split(".")
+        if len(parts) < 2 or parts[0] not in JSON_ROOTS or parts[-1] not in ("dump", "dumps"):
+            continue
+        if use.arg not in (0, "obj"):
+            continue
+        if parts[-1] == "dumps" and _only_printed(model, use.node):
+            continue
+        if use.whole:
+            whole = True
+            continue
+        return True
+    return "whole" if whole else False
+
+
+def _only_printed(model, dumps: cst.Call) -> bool:
+    """``print(json.dumps(h.history))``: shown, not saved."""
+    for ev in model.calls:
+        if ev.callee_name == "print" and ev.qualname is None and ev.kwarg("file") is None:
+            if any(a.value is dumps for a in ev.node.args):
+                return True
+    return False
+
+
+def non_json_writers(model, h: HistoryObj) -> list[str]:
+    found: list[str] = []
+    for use in h.uses:
+        for pattern, label in _NON_JSON:
+            if pattern.search(use.callee) and label not in found:
+                found.append(label)
+    ev = model.call_event(h.node)
+    callbacks = ev.kwarg("callbacks") if ev is not None else None
+    if callbacks is not None and _has_csv_logger(model, callbacks.value):
+        found.append("`keras.callbacks.CSVLogger`")
+    return found
+
+
+def _has_csv_logger(model, expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name):
+        obj = model.value(expr)
+        if obj is None or obj.node is None or obj.kind != "literal":
+            return False
+        expr = obj.node
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        items = [el.value for el in expr.elements if isinstance(el, cst.Element)]
+    else:
+        items = [expr]
+    for item in items:
+        if isinstance(item, cst.Name):
+            obj = model.value(item)
+            item = obj.node if obj is not None and isinstance(obj.node, cst.Call) else item
+        if isinstance(item, cst.Call):
+            func = item.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+            if name == "CSVLogger":
+                return True
+    return False
+
+
+def history_name(model, h: HistoryObj) -> str:
+    """How the script names the History (``history``, ``self.history``)."""
+    for rec in model.assignments:
+        if rec.value is h.node and len(rec.targets) == 1:
+            key = ref_key(rec.targets[0])
+            if key is not None:
+                return key
+    return "history"
+
+
+class HistoryNotSavedAsJson(Rule):
+    """## What it does
+    Flags a `fit_offline` / `fit_online` / `fit_disk` call whose returned
+    History is never written with `json.dump(<history>.history, f)` (directly,
+    as `json.dumps(...)` written to a file, or inside a helper function of
+    the script that receives the history), including when it is written only
+    as CSV, a pandas DataFrame, pickle, numpy or through
+    `keras.callbacks.CSVLogger`.
+
+    A fit whose result is discarded is reported too (unless
+    `workflow.history.history` is saved afterwards). When the history is
+    saved as JSON *and* in another format, nothing is reported. A history
+    handed to a function the linter cannot see (a project module's helper,
+    an experiment tracker) or stored in a container is not reported.
+
+    ## Why is this bad?
+    BayesFlow does not save the training history. `history.history` is a
+    plain dict of lists (`{"loss": [...], "val_loss": [...]}`): JSON keeps it
+    as is, and the training inspector (`inspect_history`, `bflint
+    inspect-training --history history.json`) and the report read that file.
+    A CSV or DataFrame changes its shape, pickle and numpy files are not
+    portable, and a history that is not saved is lost with the session.
+
+    ## Example
+    ```python
+    history = workflow.fit_offline(data=train_data, validation_data=val_data)
+    pd.DataFrame(history.history).to_csv("history.csv")
+    ```
+
+    ## Use instead
+    ```python
+    history = workflow.fit_offline(data=train_data, validation_data=val_data)
+    with open(os.path.join(results_dir, "history.json"), "w") as f:
+        json.dump(history.history, f)
+    ```
+    """
+
+    CODE = "BF303"
+    NAME = "history-not-saved-as-json"
+    SEVERITY = "E"
+    MESSAGE = "{what}: save it with `json.dump({h}.history, f)` to `history.json`"
+
+    def check(self, model):
+        for h in fit_histories(model):
+            saved = json_saved(model, h)
+            if saved is True:
+                continue
+            ev = model.call_event(h.node)
+            method = ev.bf if ev is not None else "fit"
+            receiver = first_arg_name(h.node.func.value) if isinstance(h.node.func, cst.Attribute) else "..."
+            name = history_name(model, h)
+            if saved == "whole":
+                what = (f"`{name}` (the History of `{receiver}.{method}(...)`) is passed to "
+                        f"`json.dump` as an object, which is not JSON serialisable")
+                yield self.report(h.node, what=what, h=name)
+                continue
+            if escapes(model, h):
+                continue
+            others = non_json_writers(model, h)
+            if others:
+                what = (f"the History of `{receiver}.{method}(...)` is written only as "
+                        f"{' and '.join(others)}, not as JSON")
+            elif discarded(model, h):
+                name = "history"
+                what = (f"the History returned by `{receiver}.{method}(...)` is discarded, never "
+                        f"saved (assign it: `history = {receiver}.{method}(...)`)")
+            else:
+                what = f"the History `{name}` of `{receiver}.{method}(...)` is never written as JSON"
+            yield self.report(h.node, what=what, h=name)
