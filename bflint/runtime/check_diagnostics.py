@@ -141,7 +141,9 @@ def _orient(rows: Mapping[Any, Mapping[Any, Any]], what: str) -> dict[str, dict[
             table[_canon(c)] = {str(p): _num(r[c]) for p, r in rows.items() if c in r}  # type: ignore[index]
     else:
         found = ", ".join(repr(str(k)) for k in row_keys[:8]) or "nothing"
-        raise DiagnosticsTableError(f"{what} has none of the expected metric rows (found rows: {found}); expected {_EXPECTED}")
+        raise DiagnosticsTableError(
+            f"{what} has none of the expected metric rows (found rows: {found}); expected {_EXPECTED}"
+        )
     if not any(table.values()):
         raise DiagnosticsTableError(f"{what} has metric rows but no parameter columns; expected {_EXPECTED}")
     return table

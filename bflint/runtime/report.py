@@ -190,7 +190,8 @@ def _verdict(training_report: Mapping[str, Any] | None, diag_report: Mapping[str
     if t_ok is False and d_ok is False:
         return "**Not ready.** Training shows problems and the in-silico diagnostics flag issues; see the next steps."
     if t_ok is False:
-        return "**Not ready.** Training shows problems (see the convergence assessment); fix them before trusting the diagnostics."
+        return ("**Not ready.** Training shows problems (see the convergence assessment); fix them before "
+                "trusting the diagnostics.")
     if d_ok is False:
         return "**Not ready.** The in-silico diagnostics flag problems; see the per-parameter ratings and next steps."
     if t_ok is None and d_ok is None:
@@ -238,7 +239,8 @@ def write_report(
         next_steps = suggest_next_steps(training_report, diag_report)
     lines: list[str] = [f"# {title}", ""]
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    lines += [f"_Generated {stamp} by bflint.runtime. All artefacts are in `{os.path.basename(os.path.abspath(rdir))}/`._", ""]
+    folder = os.path.basename(os.path.abspath(rdir))
+    lines += [f"_Generated {stamp} by bflint.runtime. All artefacts are in `{folder}/`._", ""]
     lines += ["## Verdict", "", _verdict(training_report, diag_report), ""]
     if notes:
         lines += [notes, ""]
@@ -330,7 +332,8 @@ def write_report(
             lines += ["### Posterior summaries", ""]
             lines += ["| Parameter | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
             for name, stats in rows:
-                lines.append(f"| {_md_escape(name)} | " + " | ".join(_md_escape(_fmt(stats.get(c, ''))) for c in cols) + " |")
+                cells = " | ".join(_md_escape(_fmt(stats.get(c, ""))) for c in cols)
+                lines.append(f"| {_md_escape(name)} | {cells} |")
             lines.append("")
         ppc = _save_figures(ppc_figures, rdir, prefix="ppc_")
         if ppc:

@@ -48,7 +48,7 @@ class TemplateError(ValueError):
 _MODELS: dict[str, dict[str, str]] = {}
 
 _MODELS["set"] = dict(
-    description="N_OBS exchangeable (i.i.d.) Gaussian observations with unknown mean and scale",
+    description="exchangeable (i.i.d.) Gaussian observations with unknown mean and scale",
     model='''
 N_OBS = 50  # observations per data set (an exchangeable set)
 
@@ -81,8 +81,8 @@ inference_network = bf.networks.FlowMatching()
 ''',
     data_key="x",
     ppc='''
-def test_quantities(x):
-    """Test quantities for the posterior predictive check."""
+def ppc_statistics(x):
+    """Test quantities compared between observed and replicated data in the posterior predictive check."""
     x = np.asarray(x).reshape(-1)
     return {"mean": float(np.mean(x)), "standard deviation": float(np.std(x))}
 ''',
@@ -127,8 +127,8 @@ inference_network = bf.networks.FlowMatching()
 ''',
     data_key="x",
     ppc='''
-def test_quantities(x):
-    """Test quantities for the posterior predictive check."""
+def ppc_statistics(x):
+    """Test quantities compared between observed and replicated data in the posterior predictive check."""
     x = np.asarray(x).reshape(-1)
     lag1 = float(np.corrcoef(x[:-1], x[1:])[0, 1])
     return {"standard deviation": float(np.std(x)), "lag-1 autocorrelation": lag1}
@@ -175,8 +175,8 @@ inference_network = bf.networks.FlowMatching()
 ''',
     data_key="image",
     ppc='''
-def test_quantities(image):
-    """Test quantities for the posterior predictive check."""
+def ppc_statistics(image):
+    """Test quantities compared between observed and replicated data in the posterior predictive check."""
     image = np.asarray(image)
     return {"total intensity": float(np.sum(image)), "peak intensity": float(np.max(image))}
 ''',
@@ -218,8 +218,8 @@ inference_network = bf.networks.FlowMatching()
 ''',
     data_key="readings",
     ppc='''
-def test_quantities(readings):
-    """Test quantities for the posterior predictive check."""
+def ppc_statistics(readings):
+    """Test quantities compared between observed and replicated data in the posterior predictive check."""
     readings = np.asarray(readings).reshape(-1)
     return {"first reading": float(readings[0]), "last reading": float(readings[-1])}
 ''',
@@ -291,6 +291,7 @@ os.makedirs(RESULTS_DIR, exist_ok=True)
 '''
 
 _BODY = '''
+
 PARAM_NAMES = {params}
 
 # bf.make_simulator returns a batched simulator: use workflow.simulate(N), never a Python loop.
@@ -400,14 +401,15 @@ print(json.dumps(posterior_summary, indent=2))
 # --------------------------------------------------
 # 9. Posterior predictive check: reuse the observation model
 # --------------------------------------------------
+
 {ppc}
 
-observed_quantities = test_quantities(observed["{data_key}"][0])
+observed_quantities = ppc_statistics(observed["{data_key}"][0])
 replicated = {{name: [] for name in observed_quantities}}
 for s in range(N_PPC):
     theta_s = {{name: float(samples[name][0, s, 0]) for name in PARAM_NAMES}}
     x_rep = observation_model(**theta_s)["{data_key}"]
-    for name, value in test_quantities(x_rep).items():
+    for name, value in ppc_statistics(x_rep).items():
         replicated[name].append(value)
 
 ppc_figure, axes = plt.subplots(1, len(replicated), figsize=(4 * len(replicated), 3))
