@@ -120,7 +120,7 @@ def is_image_shape(shape: tuple[int, ...] | None) -> bool:
 class ImageTargetWithoutDiffusion(Rule):
     """## What it does
     Flags a workflow whose inference variables are images (a simulator output with an
-    `H x W x C` shape, e.g. `rng.normal(size=(32, 32, 1))` or `np.zeros((32, 32, 3))`,
+    `H x W x C` shape such as `rng.normal(size=(32, 32, 1))` or `np.zeros((32, 32, 3))`,
     routed into `inference_variables`) trained with an inference network other than
     `bf.networks.DiffusionModel(subnet=UNet / UViT / ResidualUViT)`.
 

@@ -90,9 +90,9 @@ def render_default(value) -> str:
 class NetworkLargerThanBase(Rule):
     """## What it does
     Flags a summary or inference network built with more capacity than BayesFlow 2.1's
-    defaults, which serve as the guide's "Base" size: e.g.
-    `SetTransformer(embed_dims=(256, 256))`, `CouplingFlow(depth=12)`,
-    `FlowMatching(subnet_kwargs={"widths": (512,) * 6})` or a bigger subnet instance.
+    defaults, which serve as the guide's "Base" size: `SetTransformer(embed_dims=(256, 256))`,
+    `CouplingFlow(depth=12)`, `FlowMatching(subnet_kwargs={"widths": (512,) * 6})` or a
+    bigger subnet instance.
 
     ## Why is this bad?
     The guide says to start with the Base configuration and scale up only when the
