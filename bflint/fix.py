@@ -27,10 +27,13 @@ MAX_ROUNDS = 10
 
 # -- from Report.fix to Finding.fix -------------------------------------------
 
+_NODE_FORMS = ("before", "after", "lines", "line_start")
+
+
 def _targets(fix) -> Iterable[object]:
     for e in fix.edits:
         t = e.target
-        if isinstance(t, tuple) and len(t) == 2 and t[0] in ("before", "after"):
+        if isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
             yield t[1]
         elif not isinstance(t, tuple):
             yield t
@@ -47,12 +50,17 @@ def to_json(fix, positions: dict) -> dict[str, Any] | None:
     edits = []
     for e in fix.edits:
         t = e.target
-        if isinstance(t, tuple) and len(t) == 2 and t[0] in ("before", "after"):
+        if isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
             pos = positions.get(t[1])
             if pos is None:
                 return None
-            r, c = (pos[0], pos[1]) if t[0] == "before" else (pos[2], pos[3])
-            rng = (r, c, r, c)
+            if t[0] == "lines":  # the node's whole lines, line break included
+                rng = (pos[0], 1, pos[2] + 1, 1)
+            elif t[0] == "line_start":  # insert at the start of the node's first line
+                rng = (pos[0], 1, pos[0], 1)
+            else:
+                r, c = (pos[0], pos[1]) if t[0] == "before" else (pos[2], pos[3])
+                rng = (r, c, r, c)
         elif isinstance(t, tuple) and len(t) == 4:
             rng = tuple(int(x) for x in t)
         else:
@@ -296,3 +304,23 @@ def engine_check(text: str, name: str, enabled: frozenset[str], prefilter: bool)
     from bflint import engine
 
     return engine.check_source(text, name, enabled, prefilter=prefilter)
+
+
+def unique_match(name: str, candidates, cutoff: float = 0.8) -> str | None:
+    """The spelling correction when exactly one candidate is close (difflib
+    ratio >= cutoff, 0.8 by default): what a safe rename fix may use."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=2, cutoff=cutoff)
+    return matches[0] if len(matches) == 1 else None
+
+
+def quoted_like(node, text: str) -> str | None:
+    """``text`` as a string literal in the quotes (and prefix) of ``node``,
+    a simple string literal; None for other nodes or unsafe contents."""
+    import libcst as cst
+
+    if not isinstance(node, cst.SimpleString) or "\\" in text or "\n" in text:
+        return None
+    quote = node.quote
+    if quote in text:
+        return None
+    return node.prefix + quote + text + quote

@@ -15,8 +15,11 @@ if TYPE_CHECKING:  # pragma: no cover
 class Edit:
     """Replace the source of ``target`` by ``content``. ``target`` is a node
     (its whole source range), a 1-based ``(row, column, end_row,
-    end_column)`` range (end column exclusive; an empty range inserts), or
-    ``("before"|"after", node)`` to insert right before / after a node."""
+    end_column)`` range (end column exclusive; an empty range inserts),
+    ``("before"|"after", node)`` to insert right before / after a node,
+    ``("lines", node)`` for the node's whole lines (line breaks included) or
+    ``("line_start", node)`` to insert at the start of the node's first line.
+    Text is written with ``\n``; it gets the file's line endings."""
 
     target: object
     content: str

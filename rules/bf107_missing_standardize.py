@@ -1,6 +1,6 @@
 import libcst as cst
 
-from bflint.rule import Rule
+from bflint.rule import Edit, Fix, Rule
 
 
 class MissingStandardize(Rule):
@@ -39,10 +39,26 @@ class MissingStandardize(Rule):
             if arg is None:
                 what = ("has no `standardize=`, so BayesFlow standardises only "
                         "`inference_variables`")
+                fix = _add_standardize(wf.node)
             elif isinstance(arg.value, cst.Name) and arg.value.value == "None":
                 what = "has `standardize=None`, which turns standardisation off"
+                fix = Fix.unsafe('Use `standardize="all"`', Edit(arg.value, '"all"'))
             elif model.strings(arg.value) == []:
                 what = "has an empty `standardize=`, which turns standardisation off"
+                fix = Fix.unsafe('Use `standardize="all"`', Edit(arg.value, '"all"'))
             else:
                 continue
-            yield self.report(wf.node, what=what)
+            yield self.report(wf.node, what=what, fix=fix)
+
+
+def _add_standardize(call: cst.Call) -> Fix | None:
+    """Append `standardize="all"` to the call's arguments (unsafe: changes
+    what the networks see)."""
+    if not call.args:
+        return None
+    last = call.args[-1]
+    if isinstance(last.comma, cst.Comma):
+        edit = Edit(("after", last.comma), ' standardize="all",')
+    else:
+        edit = Edit(("after", last), ', standardize="all"')
+    return Fix.unsafe('Add `standardize="all"`', edit)

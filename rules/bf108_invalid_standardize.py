@@ -3,7 +3,8 @@ import difflib
 import libcst as cst
 
 from bflint.model import string_value
-from bflint.rule import Rule
+from bflint.fix import quoted_like, unique_match
+from bflint.rule import Edit, Fix, Rule
 
 VALID = ("all", "inference_variables", "summary_variables", "inference_conditions")
 SLOT_NAMES = VALID[1:]
@@ -77,7 +78,26 @@ class InvalidStandardize(Rule):
                 tips.append('use `standardize="all"` or a list of `"inference_variables"`, '
                             '`"summary_variables"`, `"inference_conditions"`')
             yield self.report(wf.node, bad=bad_text, advice="; ".join(tips),
-                              them="it" if len(bad) == 1 else "them")
+                              them="it" if len(bad) == 1 else "them",
+                              fix=_respell(arg.value, bad, VALID if single else SLOT_NAMES))
+
+
+def _respell(expr, bad: list[str], options) -> Fix | None:
+    """Safe fix: the one invalid literal has exactly one close valid spelling."""
+    if len(bad) != 1:
+        return None
+    close = unique_match(bad[0], options)
+    if close is None:
+        return None
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        hits = [e.value for e in expr.elements if string_value(e.value) == bad[0]]
+        if len(hits) != 1:
+            return None
+        expr = hits[0]
+    content = quoted_like(expr, close)
+    if content is None or string_value(expr) != bad[0]:
+        return None
+    return Fix.safe(f'Replace `"{bad[0]}"` by `"{close}"`', Edit(expr, content))
 
 
 def _is_single_string(expr, model) -> bool:

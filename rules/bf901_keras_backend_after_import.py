@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint.model import string_value
-from bflint.rule import Rule
+from bflint.rule import Edit, Fix, Rule
 
 BACKEND = "KERAS_BACKEND"
 ROOTS = ("keras", "bayesflow")
@@ -78,7 +78,10 @@ class KerasBackendAfterImport(Rule):
             if value is not None and value in early_values:
                 continue  # repeats the value set before the imports: harmless
             imported = model.module.code_for_node(before[0].node).strip().splitlines()[0]
-            yield self.report(node, setting=text, imported=imported)
+            fix = None
+            if function is None and value is not None and first_import is not None:
+                fix = _move_up(model, node, value, imports, first_import)
+            yield self.report(node, setting=text, imported=imported, fix=fix)
 
     @staticmethod
     def settings(model):
@@ -120,3 +123,34 @@ class KerasBackendAfterImport(Rule):
                 func = model.module.code_for_node(call.node.func).strip()
                 text = f'{func}("KERAS_BACKEND", ...)'
             yield call.node, call.index, call.function, value, text
+
+
+def _move_up(model, target, value: str, imports, first_import: int) -> Fix | None:
+    """Unsafe fix: move a module-level ``os.environ["KERAS_BACKEND"] = "..."``
+    line above the first keras/bayesflow import (adding ``import os`` there
+    when ``os`` is imported only later)."""
+    stmt = None
+    for line in model.module.body:
+        if (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+                and isinstance(line.body[0], cst.Assign) and len(line.body[0].targets) == 1
+                and line.body[0].targets[0].target is target):
+            stmt = line
+            break
+    first = min((r for r in imports if r.function is None), key=lambda r: r.index, default=None)
+    first_line = None
+    if first is not None:
+        first_line = next((line for line in model.module.body if isinstance(line, cst.SimpleStatementLine)
+                           and any(small is first.node for small in line.body)), None)
+    if stmt is None or first_line is None:
+        return None
+    os_first = min((r.index for r in model.imports if r.function is None and r.local == "os"
+                    and r.qualname == "os"), default=None)
+    text = model.module.code_for_node(stmt.with_changes(leading_lines=())).strip()
+    if "\n" in text:
+        return None
+    head = "" if os_first is not None and os_first < first_import else "import os\n"
+    return Fix.unsafe(
+        "Move the `KERAS_BACKEND` setting above the first keras/bayesflow import",
+        Edit(("line_start", first_line), head + text + "\n"),
+        Edit(("lines", stmt), ""),
+    )

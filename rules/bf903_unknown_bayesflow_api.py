@@ -4,7 +4,8 @@ import libcst as cst
 
 from bflint import api
 from bflint.model import WorkflowObj, AdapterObj, ref_key
-from bflint.rule import Rule
+from bflint.fix import unique_match
+from bflint.rule import Edit, Fix, Rule
 from bflint.rules.bf601_image_target_without_diffusion import bound_args
 from bflint.rules.bf902_bayesflow_v1_api import (
     bayesflow_callable,
@@ -144,10 +145,16 @@ class UnknownBayesflowApi(Rule):
                 advice = f"did you mean `{suggestion}`?"
             else:
                 advice = f"check the name against {where}'s contents"
+            fix = None
+            node = unknown.node.func if isinstance(unknown.node, cst.Call) else unknown.node
+            if (suggestion is not None and not unknown.in_import and isinstance(node, cst.Attribute)
+                    and node.attr.value == unknown.component
+                    and unique_match(unknown.component, names) == suggestion):
+                fix = Fix.safe(f"Rename `{unknown.component}` to `{suggestion}`", Edit(node.attr, suggestion))
             yield self.report(unknown.node, what=shown,
                               problem=f"does not exist in BayesFlow 2.1 ({where} has no "
                                       f"`{unknown.component}`)",
-                              advice=advice)
+                              advice=advice, fix=fix)
 
     def removed_attributes(self, model):
         """``workflow.approximator`` (renamed ``workflow.estimator`` in 2.1)."""
@@ -175,9 +182,12 @@ class UnknownBayesflowApi(Rule):
         if suggestion is None:
             return None
         shown = ref_key(call.node.func.value) or "..."
+        fix = None
+        if unique_match(method, known) == suggestion:
+            fix = Fix.safe(f"Rename `{method}` to `{suggestion}`", Edit(call.node.func.attr, suggestion))
         return self.report(call.node, what=f"`{shown}.{method}(...)`",
                            problem=f"calls a method `{owner}` does not have in BayesFlow 2.1",
-                           advice=f"did you mean `{suggestion}`?")
+                           advice=f"did you mean `{suggestion}`?", fix=fix)
 
     # -- keywords --------------------------------------------------------------------------
     def keywords(self, call, qualname):
@@ -211,7 +221,11 @@ class UnknownBayesflowApi(Rule):
             else:
                 problem = f"is not a keyword of `{name}(...)` in BayesFlow 2.1 (the call fails)"
             advice = f"did you mean `{suggestion}=`?" if suggestion else "remove it or fix the name"
-            yield self.report(arg, what=what, problem=problem, advice=advice)
+            fix = None
+            if suggestion and unique_match(kw, api.signature_keywords(qualname) or ()) == suggestion \
+                    and call.kwarg(suggestion) is None:
+                fix = Fix.safe(f"Rename `{kw}=` to `{suggestion}=`", Edit(arg.keyword, suggestion))
+            yield self.report(arg, what=what, problem=problem, advice=advice, fix=fix)
 
     # -- string options --------------------------------------------------------------------
     def string_options(self, model, call, qualname):

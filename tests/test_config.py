@@ -44,7 +44,11 @@ def test_no_config_everything_runs(proj, run_cli):
 
 
 def test_select_and_ignore_from_pyproject(proj, run_cli):
-    write(proj / "pyproject.toml", '[project]\nname = "x"\n\n[tool.bflint]\nselect = ["BF000", "BF3"]\n'
+    write(proj / "pyproject.toml", '[project]\nname = "x"\n\n[tool.bflint]\nselect = ["BF000", "BF302"]\n'
+          'ignore = ["BF3"]\n')
+    res = run_cli(".")
+    assert codes(res) == [("src/broken.py", "BF000"), ("src/train.py", "BF302"), ("tests/t.py", "BF302")]
+    write(proj / "pyproject.toml", '[project]\nname = "x"\n\n[tool.bflint]\nselect = ["BF000", "BF302"]\n'
           'ignore = ["BF302"]\n')
     res = run_cli(".")
     assert codes(res) == [("src/broken.py", "BF000")]
