@@ -111,3 +111,80 @@ def test_image_target_smoke_run(tmp_path, runtime_env, requires_runtime):
     assert "## Additional figures" in report and "](sample_grid.png)" in report
     assert "Inspect sample_grid.png" in report
     assert not (results / "metrics.csv").exists()
+
+
+DIAGNOSTIC_FORMS = '''
+import os, pickle, sys
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import numpy as np
+import bayesflow as bf
+
+def prior():
+    return {"mu": np.random.normal(0.0, 1.0), "sigma": np.random.gamma(2.0, 0.5)}
+
+def observation_model(mu, sigma):
+    return {"x": np.random.normal(mu, sigma, size=10)}
+
+adapter = (
+    bf.Adapter().as_set(["x"]).constrain("sigma", lower=0).convert_dtype("float64", "float32")
+    .concatenate(["mu", "sigma"], into="inference_variables").concatenate(["x"], into="summary_variables")
+)
+workflow = bf.BasicWorkflow(
+    simulator=bf.make_simulator([prior, observation_model]), adapter=adapter,
+    inference_network=bf.networks.CouplingFlow(), summary_network=bf.networks.SetTransformer(summary_dim=4),
+    standardize="all",
+)
+data = workflow.simulate(48)
+workflow.fit_offline(data=data, epochs=1, batch_size=16, validation_data=workflow.simulate(16), verbose=2)
+test = workflow.simulate(12)
+samples = workflow.sample(conditions={"x": test["x"]}, num_samples=30)
+out = {
+    "frame": workflow.compute_default_diagnostics(test_data=test, samples=samples),
+    "tuple": workflow.compute_default_diagnostics(test_data=test, samples=samples, as_data_frame=False),
+    "rmse": workflow.compute_default_diagnostics(
+        test_data=test, samples=samples, root_mean_squared_error_kwargs={"normalize": None}
+    ),
+    "renamed": workflow.compute_default_diagnostics(
+        test_data=test, samples=samples, variable_names=["location", "scale"]
+    ),
+}
+with open(sys.argv[1], "wb") as f:
+    pickle.dump(out, f)
+'''
+
+
+def test_real_diagnostics_output_forms(tmp_path, runtime_env, requires_runtime):
+    """Every form compute_default_diagnostics really returns is read, with the same ratings."""
+    import pickle
+
+    script = tmp_path / "forms.py"
+    script.write_text(DIAGNOSTIC_FORMS)
+    out_path = tmp_path / "forms.pkl"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(out_path)], env=runtime_env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    forms = pickle.loads(out_path.read_bytes())
+
+    frame = forms["frame"]
+    assert list(frame.columns) == ["mu", "sigma"]  # the layout the checker is built for
+    expected = check_diagnostics(frame)
+    ratings = {p: (r["calibration"], r["recovery"], r["contraction"]) for p, r in expected["parameters"].items()}
+
+    def same(report):
+        return {p: (r["calibration"], r["recovery"], r["contraction"]) for p, r in report["parameters"].items()}
+
+    assert isinstance(forms["tuple"], (tuple, list)) and isinstance(forms["tuple"][0], dict)
+    assert same(check_diagnostics(forms["tuple"])) == ratings
+    assert same(check_diagnostics(frame.T)) == ratings  # transposed orientation
+    frame.to_csv(tmp_path / "metrics.csv")
+    assert (tmp_path / "metrics.csv").read_text().startswith(",mu,sigma")
+    assert same(check_diagnostics(tmp_path / "metrics.csv")) == ratings
+
+    rmse = check_diagnostics(forms["rmse"])
+    assert "RMSE" in forms["rmse"].index and rmse["recovery_metric"] == "RMSE"
+    assert all(r["recovery"] is None for r in rmse["parameters"].values())
+    assert {p: r["calibration"] for p, r in rmse["parameters"].items()} == {p: r[0] for p, r in ratings.items()}
+
+    renamed = check_diagnostics(forms["renamed"])
+    assert list(renamed["parameters"]) == ["location", "scale"]
