@@ -33,7 +33,10 @@ _NODE_FORMS = ("before", "after", "lines", "line_start")
 def _targets(fix) -> Iterable[object]:
     for e in fix.edits:
         t = e.target
-        if isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
+        if isinstance(t, tuple) and len(t) == 3 and t[0] == "span":
+            yield t[1][1]
+            yield t[2][1]
+        elif isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
             yield t[1]
         elif not isinstance(t, tuple):
             yield t
@@ -50,7 +53,14 @@ def to_json(fix, positions: dict) -> dict[str, Any] | None:
     edits = []
     for e in fix.edits:
         t = e.target
-        if isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
+        if isinstance(t, tuple) and len(t) == 3 and t[0] == "span":
+            a, b = positions.get(t[1][1]), positions.get(t[2][1])
+            if a is None or b is None:
+                return None
+            start = (a[0], a[1]) if t[1][0] == "start" else (a[2], a[3])
+            end = (b[0], b[1]) if t[2][0] == "start" else (b[2], b[3])
+            rng = (*start, *end)
+        elif isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
             pos = positions.get(t[1])
             if pos is None:
                 return None

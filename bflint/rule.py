@@ -18,7 +18,9 @@ class Edit:
     end_column)`` range (end column exclusive; an empty range inserts),
     ``("before"|"after", node)`` to insert right before / after a node,
     ``("lines", node)`` for the node's whole lines (line breaks included) or
-    ``("line_start", node)`` to insert at the start of the node's first line.
+    ``("line_start", node)`` to insert at the start of the node's first line,
+    or ``("span", ("start"|"end", node_a), ("start"|"end", node_b))`` for the
+    text from the start / end of one node to the start / end of another.
     Text is written with ``\n``; it gets the file's line endings."""
 
     target: object

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from bflint.model import literal_dict
-from bflint.rule import Rule, first_arg_name
+from bflint.rule import Edit, Fix, Rule, first_arg_name
 
 _FITS = ("fit_offline", "fit_online", "fit_disk")
 
@@ -83,4 +83,22 @@ class TrainingOutputSilenced(Rule):
             receiver = first_arg_name(call.node.func.value)
             if receiver == "...":
                 receiver = "workflow"
-            yield self.report(call.node, receiver=receiver, method=call.bf, value=value)
+            fix = _drop(call.node, kw) if kw is not None else None
+            yield self.report(call.node, receiver=receiver, method=call.bf, value=value, fix=fix)
+
+
+def _drop(call, kw):
+    """Unsafe fix: remove the `verbose=` argument (keras' default shows progress)."""
+    args = list(call.args)
+    i = next((j for j, a in enumerate(args) if a is kw), None)
+    if i is None:
+        return None
+    if i > 0:
+        target = ("span", ("end", args[i - 1].value), ("end", kw.value))
+    elif len(args) > 1:
+        target = ("span", ("start", kw), ("start", args[1]))
+    elif isinstance(kw.comma, cst.Comma):
+        target = ("span", ("start", kw), ("end", kw.comma))
+    else:
+        target = kw
+    return Fix.unsafe("Remove `verbose=`", Edit(target, ""))

@@ -256,3 +256,23 @@ def test_unencodable_fix_is_not_written(tmp_path, monkeypatch):
     ff = fixes.fix_file(p, frozenset({"BF903"}))
     assert ff.error and "ascii" in ff.error
     assert p.read_bytes() == b"# -*- coding: ascii -*-\nimport bayesflow\n"
+
+
+def test_bf305_removes_verbose_0():
+    src = ("import bayesflow as bf\nwf = bf.BasicWorkflow(inference_network=None)\n"
+           "h1 = wf.fit_offline(data=1, verbose=0, epochs=2)\n"
+           "h2 = wf.fit_offline(data=1, epochs=2, verbose=0)\n"
+           "h3 = wf.fit_online(verbose=0, epochs=2)\n"
+           "h4 = wf.fit_online(\n    epochs=2,\n    verbose=0,\n)\n"
+           "h5 = wf.fit_online(verbose=False)\n"
+           "h6 = wf.fit_online(verbose=0,)\n")
+    assert all(f.fix and f.fix["applicability"] == "unsafe" for f in lint(src, ["BF305"]))
+    res = fixes.fix_text(src, "x.py", engine._enabled(["BF305"]), unsafe=True)
+    assert res.text == ("import bayesflow as bf\nwf = bf.BasicWorkflow(inference_network=None)\n"
+                        "h1 = wf.fit_offline(data=1, epochs=2)\n"
+                        "h2 = wf.fit_offline(data=1, epochs=2)\n"
+                        "h3 = wf.fit_online(epochs=2)\n"
+                        "h4 = wf.fit_online(\n    epochs=2,\n)\n"
+                        "h5 = wf.fit_online()\n"
+                        "h6 = wf.fit_online()\n")
+    assert res.remaining == [] and len(res.fixed) == 6
