@@ -29,6 +29,7 @@ def _fail(message: str) -> None:
 
 @click.command(
     "inspect-training",
+    short_help="Check a training history (history.json) for convergence problems.",
     help="Check a training history (history.json written with json.dump(history.history, f)) for NaN "
     "losses, missing validation loss, overfitting, diverging validation loss and under-training. Prints "
     "a JSON report. Exit status: 0 healthy, 1 issues found, 2 unreadable input.",
@@ -48,6 +49,7 @@ def inspect_training_command(history: str) -> None:
 
 @click.command(
     "check-diagnostics",
+    short_help="Rate BayesFlow diagnostics (metrics.csv) per parameter; suggest next steps.",
     help="Rate calibration, recovery and contraction per parameter from metrics.csv (written by "
     "workflow.compute_default_diagnostics(...).to_csv(...)) and suggest next steps. Prints JSON. "
     "Exit status: 0 healthy, 1 something needs attention, 2 unreadable input.",
@@ -76,6 +78,7 @@ _KINDS = ("set", "time-series", "image", "vector", "image-target")
 
 @click.command(
     "new",
+    short_help="Generate a complete BayesFlow workflow script for a data modality.",
     help="Write <SLUG>.py: a complete BayesFlow 2.1 workflow script for the given data modality, "
     "following the amortized-workflow guide (run it with --smoke for a quick end-to-end check).",
 )
