@@ -1693,7 +1693,12 @@ class _Builder:
             root.uses.append(use)
         elif isinstance(root, ParamObj) and root.function is not None:
             # the parameter is the history itself or its ``.history`` dict
-            root.function.param_effects[root.name].append(use)
+            effects = root.function.param_effects[root.name]
+            # recursive calls pass parameters back in: record each use once
+            # (else every recursive call site doubles the list)
+            if not any(u.node is use.node and u.callee == use.callee and u.arg == use.arg
+                       and u.whole == use.whole for u in effects):
+                effects.append(use)
 
     def apply_effects(self, e: cst.Call, f: FunctionInfo, arg_values, offset: int = 0) -> None:
         if not f.param_effects:
@@ -1709,7 +1714,7 @@ class _Builder:
                 pos += 1
             if name is None or v is None or v.kind not in ("history", "history_dict", "param"):
                 continue
-            for use in f.param_effects.get(name, ()):
+            for use in list(f.param_effects.get(name, ())):  # may grow (recursion)
                 whole = use.whole and v.kind != "history_dict"
                 if whole != use.whole:
                     use = HistoryUse(use.callee, use.arg, use.node, whole)
