@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixture files are data: never collect (and so never import) them.
+collect_ignore = ["fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
