@@ -66,7 +66,15 @@ __all__ = ["THRESHOLDS", "HistoryError", "inspect_history", "load_history", "mai
 #: key                           value   meaning
 #: ============================  ======  =================================================
 #: ``min_epochs``                6       fewer epochs: too short to judge any trend
-#: ``tail_window``               5       epochs per window (shrinks to ``n // 2`` if short)
+#: ``tail_window``               5       smallest window (epochs); the window is
+#:                                       ``n_epochs // 10`` clamped to [5, 20], and at
+#:                                       most ``n_epochs // 2`` for short runs
+#: ``tail_window_max``           20      largest window
+#: ``noise_z``                   2.5     a difference between window means counts only if
+#:                                       it exceeds ``noise_z`` standard errors (estimated
+#:                                       from the epoch-to-epoch scatter inside the windows)
+#: ``noise_z_best``              3.5     the same margin against the *best* validation
+#:                                       window (larger: the minimum of noisy means is low)
 #: ``overfit_ratio``             1.1     overfitting when mean(val) over the last window
 #:                                       exceeds mean(loss) by more than 10 % of the scale
 #: ``under_training_rel_drop``   0.02    under-training when the training loss fell by
@@ -74,14 +82,17 @@ __all__ = ["THRESHOLDS", "HistoryError", "inspect_history", "load_history", "mai
 #:                                       the last window (and val_loss is not rising)
 #: ``diverging_rel_rise``        0.02    diverging when the mean val_loss rose by more
 #:                                       than 2 % of the scale from the previous to the
-#:                                       last window while the training loss fell ...
+#:                                       last window while the training loss did not rise
 #: ``diverging_rel_above_best``  0.10    ... or when the last window's mean val_loss is
-#:                                       more than 10 % of the scale above its best epoch
-#:                                       while the training loss kept falling
+#:                                       more than 10 % of the scale above its best window
+#:                                       while the training loss fell since that window
 #: ============================  ======  =================================================
 THRESHOLDS: dict[str, float] = {
     "min_epochs": 6,
     "tail_window": 5,
+    "tail_window_max": 20,
+    "noise_z": 2.5,
+    "noise_z_best": 3.5,
     "overfit_ratio": 1.1,
     "under_training_rel_drop": 0.02,
     "diverging_rel_rise": 0.02,
@@ -186,6 +197,24 @@ def _windows(xs: Sequence[float], w: int) -> tuple[list[float], list[float]]:
     return list(xs[-2 * w : -w]), list(xs[-w:])
 
 
+def _var(xs: Sequence[float]) -> float:
+    if len(xs) < 2:
+        return 0.0
+    m = _mean(xs)
+    return sum((x - m) ** 2 for x in xs) / (len(xs) - 1)
+
+
+def _se_diff(a: Sequence[float], b: Sequence[float]) -> float:
+    """Standard error of ``mean(a) - mean(b)`` from the scatter inside each window."""
+    return math.sqrt(_var(a) / len(a) + _var(b) / len(b))
+
+
+def _window_size(n: int) -> int:
+    t = THRESHOLDS
+    w = min(max(n // 10, int(t["tail_window"])), int(t["tail_window_max"]))
+    return max(1, min(w, n // 2))
+
+
 def inspect_history(history: Any) -> dict[str, Any]:
     """Return a JSON-serialisable convergence report for a training history.
 
@@ -248,11 +277,10 @@ def inspect_history(history: Any) -> dict[str, Any]:
 
     # Trend checks need finite data and enough epochs.
     can_judge = not bad and n >= min_epochs
-    w = max(1, min(int(t["tail_window"]), n // 2))
+    w = _window_size(n)
+    z = t["noise_z"]
     have_val = bool(val) and len(val) >= 2 * w
-    skipped_reason = (
-        "skipped: losses are not finite" if bad else "skipped: too few epochs to judge trends"
-    )
+    skipped_reason = "skipped: losses are not finite" if bad else "skipped: too few epochs to judge trends"
     if not can_judge:
         for name in ("overfitting", "diverging_validation", "under_training"):
             checks[name] = _check("skipped", skipped_reason)
@@ -262,25 +290,38 @@ def inspect_history(history: Any) -> dict[str, Any]:
         mean_prev = _mean(prev_loss)
         spread = max(loss[-2 * w :]) - min(loss[-2 * w :])
         scale = max(abs(mean_last), spread, _TINY)
-        loss_drop = (mean_prev - mean_last) / scale  # > 0: training loss still falling
-        common = {"window": w, "scale": scale, "mean_loss_last": mean_last, "mean_loss_previous": mean_prev}
+        drop_abs = mean_prev - mean_last  # > 0: training loss still falling
+        loss_noise = _se_diff(prev_loss, last_loss)
+        loss_drop = drop_abs / scale
+        loss_falling = drop_abs > t["under_training_rel_drop"] * scale and drop_abs > z * loss_noise
+        loss_rising = -drop_abs > z * loss_noise and -drop_abs > t["under_training_rel_drop"] * scale
+        common = {
+            "window": w,
+            "scale": scale,
+            "mean_loss_last": mean_last,
+            "mean_loss_previous": mean_prev,
+            "relative_loss_drop": loss_drop,
+            "relative_loss_noise": loss_noise / scale,
+        }
 
-        # 4. overfitting --------------------------------------------------------------
+        val_rising = False
         if not have_val:
             checks["overfitting"] = _check("skipped", "skipped: no (or too short a) val_loss")
             checks["diverging_validation"] = _check("skipped", "skipped: no (or too short a) val_loss")
-            val_rise = None
         else:
             assert val is not None
+            # 4. overfitting ----------------------------------------------------------------
             prev_val, last_val = _windows(val, w)
             mean_val_last = _mean(last_val)
             mean_val_prev = _mean(prev_val)
-            gap = (mean_val_last - mean_last) / scale
+            gap_abs = mean_val_last - mean_last
+            gap = gap_abs / scale
+            gap_noise = _se_diff(last_val, last_loss)
             ratio = mean_val_last / mean_last if mean_last > _TINY and mean_val_last > 0 else None
             limit = t["overfit_ratio"] - 1.0
             ev = dict(common, mean_val_loss_last=mean_val_last, relative_gap=gap, ratio=ratio,
-                      max_relative_gap=limit)
-            if gap > limit:
+                      relative_gap_noise=gap_noise / scale, max_relative_gap=limit)
+            if gap > limit and gap_abs > z * gap_noise:
                 checks["overfitting"] = _check(
                     "fail", "validation loss is clearly above the training loss over the last epochs", **ev
                 )
@@ -290,24 +331,36 @@ def inspect_history(history: Any) -> dict[str, Any]:
                     "network and to the summary network, then retrain and re-check the diagnostics."
                 )
             else:
-                checks["overfitting"] = _check(
-                    "pass", "validation loss is close to the training loss", **ev
-                )
+                checks["overfitting"] = _check("pass", "validation loss is close to the training loss", **ev)
 
-            # 5. diverging validation loss ------------------------------------------------
-            val_rise = (mean_val_last - mean_val_prev) / scale
+            # 5. diverging validation loss --------------------------------------------------
+            rise_abs = mean_val_last - mean_val_prev
+            rise_noise = _se_diff(prev_val, last_val)
+            val_rising = rise_abs > t["diverging_rel_rise"] * scale and rise_abs > z * rise_noise
+            # best window of the validation loss: non-overlapping windows of w epochs, aligned to
+            # the end. Picking the minimum of several noisy means biases it low, hence the larger
+            # noise margin (noise_z_best) for this comparison.
+            starts = list(range(len(val) - w, -1, -w))
+            means = [_mean(val[i : i + w]) for i in starts]
+            best_k = min(range(len(means)), key=means.__getitem__)
+            best_i = starts[best_k]
+            above_abs = mean_val_last - means[best_k]
+            above_noise = _se_diff(val[best_i : best_i + w], last_val)
+            loss_then = _mean(loss[best_i : best_i + w]) if best_i + w <= len(loss) else mean_last
+            risen_from_best = (
+                above_abs > t["diverging_rel_above_best"] * scale
+                and above_abs > t["noise_z_best"] * above_noise
+                and mean_last < loss_then
+            )
             best_val = min(val)
-            above_best = (mean_val_last - best_val) / scale
             ev = dict(common, mean_val_loss_last=mean_val_last, mean_val_loss_previous=mean_val_prev,
                       best_val_loss=best_val, best_val_epoch=val.index(best_val) + 1,
-                      relative_val_rise=val_rise, relative_above_best=above_best,
-                      relative_loss_drop=loss_drop,
+                      best_window_first_epoch=best_i + 1, best_window_mean_val_loss=means[best_k],
+                      relative_val_rise=rise_abs / scale, relative_val_rise_noise=rise_noise / scale,
+                      relative_above_best=above_abs / scale,
                       max_relative_val_rise=t["diverging_rel_rise"],
                       max_relative_above_best=t["diverging_rel_above_best"])
-            diverging = loss_drop > 0 and (
-                val_rise > t["diverging_rel_rise"] or above_best > t["diverging_rel_above_best"]
-            )
-            if diverging:
+            if (val_rising and not loss_rising) or risen_from_best:
                 checks["diverging_validation"] = _check(
                     "fail", "validation loss rises over the last epochs while the training loss falls", **ev
                 )
@@ -320,11 +373,8 @@ def inspect_history(history: Any) -> dict[str, Any]:
                 checks["diverging_validation"] = _check("pass", "validation loss is not diverging", **ev)
 
         # 6. under-training --------------------------------------------------------------
-        ev = dict(common, relative_loss_drop=loss_drop, max_relative_drop=t["under_training_rel_drop"])
-        if val_rise is not None:
-            ev["relative_val_rise"] = val_rise
-        val_ok = val_rise is None or val_rise <= t["diverging_rel_rise"]
-        if loss_drop > t["under_training_rel_drop"] and val_ok:
+        ev = dict(common, max_relative_drop=t["under_training_rel_drop"])
+        if loss_falling and not val_rising:
             checks["under_training"] = _check(
                 "fail", "the training loss is still decreasing at the end of training", **ev
             )
