@@ -77,10 +77,14 @@ def escapes(model, h: HistoryObj) -> bool:
                 return True  # a local function the model could not connect
         elif _SAVER_NAME.search(name) and name not in _KNOWN_NON_JSON_METHODS:
             return True
-    # returned from a function whose call sites the model did not connect
+    # returned from a function whose call sites the model did not connect,
+    # or in a tuple / list that the caller unpacks (``return workflow, history``)
     for f in model.functions:
-        if not any(obj is not None and _root(model, obj) is h for _, obj in f.returns):
+        returned = [expr for expr, obj in f.returns if obj is not None and _root(model, obj) is h]
+        if not returned:
             continue
+        if any(isinstance(expr, (cst.Tuple, cst.List)) for expr in returned):
+            return True
         sites = [c for c in model.calls if c.local is f]
         if not sites or any(_root(model, model.value(s.node)) is not h for s in sites):
             return True
@@ -89,6 +93,8 @@ def escapes(model, h: HistoryObj) -> bool:
         if _root(model, model.value(rec.value)) is not h:
             continue
         for t in rec.targets:
+            if isinstance(t, (cst.Tuple, cst.List)):
+                return True  # ``history, extra = ...``: unpacking loses track
             if isinstance(t, cst.Subscript) and ref_key(t) is None:
                 return True
             if isinstance(t, (cst.Attribute, cst.Subscript)):
@@ -191,13 +197,13 @@ def history_name(model, h: HistoryObj) -> str:
 
 class HistoryNotSavedAsJson(Rule):
     """## What it does
-    Flags a `fit_offline` / `fit_online` / `fit_disk` call whose returned
-    History is never written with `json.dump(<history>.history, f)` (directly,
-    as `json.dumps(...)` written to a file, or inside a helper function of
-    the script that receives the history), including when it is written only
-    as CSV, a pandas DataFrame, pickle, numpy or through
-    `keras.callbacks.CSVLogger`.
+    Flags a `fit_offline` / `fit_online` / `fit_disk` call whose History is
+    never written with `json.dump(<history>.history, f)`, or is written only
+    as CSV, a pandas DataFrame, pickle, numpy or `keras.callbacks.CSVLogger`.
 
+    `json.dump` inside a helper function of the script that receives the
+    history counts, and so does `json.dumps(...)` written to a file
+    (`Path.write_text`, `f.write`); `json.dumps` only printed does not.
     A fit whose result is discarded is reported too (unless
     `workflow.history.history` is saved afterwards). When the history is
     saved as JSON *and* in another format, nothing is reported. A history
