@@ -86,6 +86,11 @@ __all__ = ["THRESHOLDS", "HistoryError", "inspect_history", "load_history", "mai
 #: ``diverging_rel_above_best``  0.10    ... or when the last window's mean val_loss is
 #:                                       more than 10 % of the scale above its best window
 #:                                       while the training loss fell since that window
+#: ``nll_improvement_fraction``  0.5     for losses that reach zero or below (NLLs, whose
+#:                                       offset is arbitrary) the scale is at least this
+#:                                       fraction of the improvement since the start
+#:                                       (highest loss of the first window), and the
+#:                                       loss level itself is not used
 #: ============================  ======  =================================================
 THRESHOLDS: dict[str, float] = {
     "min_epochs": 6,
@@ -97,6 +102,7 @@ THRESHOLDS: dict[str, float] = {
     "under_training_rel_drop": 0.02,
     "diverging_rel_rise": 0.02,
     "diverging_rel_above_best": 0.10,
+    "nll_improvement_fraction": 0.5,
 }
 
 _TINY = 1e-12
@@ -290,6 +296,13 @@ def inspect_history(history: Any) -> dict[str, Any]:
         mean_prev = _mean(prev_loss)
         spread = max(loss[-2 * w :]) - min(loss[-2 * w :])
         scale = max(abs(mean_last), spread, _TINY)
+        if min(loss) <= 0:
+            # A loss that reaches zero or below (a negative log-likelihood) has an arbitrary offset,
+            # so its level says nothing about the size of a gap: also use part of the improvement
+            # made during training as the yardstick.
+            # Its level is then ignored, which makes the verdicts invariant to shifting the loss.
+            improvement = max(loss[:w]) - mean_last
+            scale = max(spread, t["nll_improvement_fraction"] * improvement, _TINY)
         drop_abs = mean_prev - mean_last  # > 0: training loss still falling
         loss_noise = _se_diff(prev_loss, last_loss)
         loss_drop = drop_abs / scale

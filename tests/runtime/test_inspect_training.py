@@ -373,3 +373,29 @@ def test_real_flow_matching_history():
     assert early["overall"]["ok"] is False
     full = inspect_history(history)
     assert full["overall"]["ok"] is True, full["overall"]["issues"]
+
+
+def test_real_coupling_flow_history_negative_nll():
+    # Recorded from BayesFlow 2.1 (CouplingFlow + SetTransformer): the NLL crosses zero; the
+    # validation NLL stays a few hundredths of a nat above the training NLL, which is not overfitting;
+    # the NLL is still clearly falling after 20 epochs and has nearly levelled off at 40.
+    history = json.loads((DATA / "coupling_flow_set_40_epochs.json").read_text())
+    assert min(history["loss"]) < 0 < history["loss"][0]
+    report = inspect_history(history)
+    assert report["overall"]["ok"] is True, report["overall"]["issues"]
+    early = statuses(inspect_history({k: v[:20] for k, v in history.items()}))
+    assert early["under_training"] == "fail" and early["overfitting"] == "pass"
+
+
+@pytest.mark.parametrize("shift", [-10.0, -1.0, 0.0, -0.2])
+def test_nll_verdicts_do_not_depend_on_the_offset(shift):
+    history = json.loads((DATA / "coupling_flow_set_40_epochs.json").read_text())
+    shifted = {k: [v + shift for v in vs] for k, vs in history.items()}
+    assert statuses(inspect_history(shifted)) == statuses(inspect_history(history))
+
+
+def test_nll_overfitting_still_detected():
+    history = json.loads((DATA / "coupling_flow_set_40_epochs.json").read_text())
+    gap = 0.5 * (max(history["loss"][:5]) - history["loss"][-1])
+    history["val_loss"] = [v + gap for v in history["loss"]]
+    assert statuses(inspect_history(history))["overfitting"] == "fail"
