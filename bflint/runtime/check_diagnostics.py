@@ -430,9 +430,12 @@ _STEP_CAL_BAD_REC_GOOD = (
     "Large configuration."
 )
 _STEP_CAL_BAD_REC_BAD = (
-    "Calibration and recovery are both poor for {params}: fix calibration first (trust calibration first) by "
-    "training for twice the number of epochs; if that does not fix it, increase the network capacity (Large "
-    "configuration) and re-check both."
+    "Calibration and recovery are both poor for {params}. Calibration comes first: train for twice the number of "
+    "epochs; if calibration stays poor, increase the network capacity (Large configuration) and re-check both."
+)
+_STEP_RECHECK_AFTER_TRAINING = (
+    "Re-run the in-silico diagnostics once training is fixed: the current ratings ({what}) describe an "
+    "unfinished network, so do not change the architecture because of them yet."
 )
 _STEP_OVERCONFIDENT = (
     "The posterior for {params} is narrow but miscalibrated (overconfident): do not trust these intervals; a "
@@ -487,6 +490,16 @@ def suggest_next_steps(
         return steps
 
     params: Mapping[str, Any] = diag_report.get("parameters", {})
+    unfinished = any(
+        _failed(training_report, name)
+        for name in ("enough_epochs", "under_training", "overfitting", "diverging_validation")
+    )
+    if unfinished:
+        problems = diag_report.get("overall", {}).get("problems") or []
+        what = "; ".join(problems) if problems else "they look healthy"
+        steps.append(_STEP_RECHECK_AFTER_TRAINING.format(what=what))
+        return steps
+
     bad_rec = {"poor"}
 
     def names(pred: Any) -> list[str]:

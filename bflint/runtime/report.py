@@ -335,7 +335,8 @@ def write_report(
                 cells = " | ".join(_md_escape(_fmt(stats.get(c, ""))) for c in cols)
                 lines.append(f"| {_md_escape(name)} | {cells} |")
             lines.append("")
-        ppc = _save_figures(ppc_figures, rdir, prefix="ppc_")
+        ppc = [(f"Posterior predictive check: {caption}", rel)
+               for caption, rel in _save_figures(ppc_figures, rdir, prefix="ppc_")]
         if ppc:
             lines += ["### Posterior predictive checks", ""]
             if ppc_notes:

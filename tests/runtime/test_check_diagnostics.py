@@ -398,3 +398,12 @@ def test_click_command(tmp_path):
     res = runner.invoke(check_diagnostics_command, [write_csv(tmp_path, HEALTHY), "--history", hist])
     assert res.exit_code == 1
     assert json.loads(res.stdout)["training"]["ok"] is False
+
+
+def test_unfinished_training_defers_architecture_changes():
+    tr = inspect_history({"loss": [3.0, 2.0], "val_loss": [3.1, 2.2]})  # a 2-epoch smoke run
+    steps = suggest_next_steps(tr, check_diagnostics(FACTS))
+    assert "100 epochs" in steps[0]
+    assert "Re-run the in-silico diagnostics once training is fixed" in steps[-1]
+    assert "calibration is poor for sigma" in steps[-1]
+    assert not any("Large" in s or "capacity" in s for s in steps)
