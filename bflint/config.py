@@ -208,14 +208,16 @@ def enabled_codes(cfg: Config, select: Iterable[str] | None = None, ignore: Iter
 
     codes = _codes()
     ignore, extend_select = list(ignore), list(extend_select)
+    ignored = [*cfg.ignore, *ignore]
     if select is not None:
-        return selection.resolve(codes, list(select), ignore, extend_select)
+        chosen = selection.resolve(codes, list(select), ignore, extend_select)
+        return selection.with_always(chosen, codes, ignored)
     base = selection.resolve(codes, cfg.select, cfg.ignore, cfg.extend_select)
-    if not ignore and not extend_select:
-        return base
-    cli_ignored = selection.resolve(codes, ignore) if ignore else frozenset()
-    cli_added = selection.resolve(codes, extend_select, ignore) if extend_select else frozenset()
-    return frozenset((base - cli_ignored) | cli_added)
+    if ignore or extend_select:
+        cli_ignored = selection.resolve(codes, ignore) if ignore else frozenset()
+        cli_added = selection.resolve(codes, extend_select, ignore) if extend_select else frozenset()
+        base = frozenset((base - cli_ignored) | cli_added)
+    return selection.with_always(base, codes, ignored)
 
 
 def _relative(path: str, root: Path) -> str:

@@ -69,7 +69,8 @@ def _enabled(select=None, ignore=(), extend_select=()) -> frozenset[str]:
     from bflint.registry import all_rules
 
     codes = [r.CODE for r in all_rules()]
-    return selection.resolve(codes, select, ignore, extend_select)
+    chosen = selection.resolve(codes, select, ignore, extend_select)
+    return selection.with_always(chosen, codes, ignore)
 
 
 def _meta(code: str) -> tuple[str, str]:

@@ -1570,9 +1570,24 @@ class _Builder:
             # unique method names still count
             if kind == "foreign" and method in UNIQUE_WORKFLOW_METHODS:
                 return self.workflow_method(e, method, receiver)
+            if kind == "foreign" and self.m.uses_bayesflow and self.bayesflow_signature(e, method):
+                # e.g. ``workflow = build_workflow()`` imported from a project module
+                return self.workflow_method(e, method, receiver)
             return None, None
         # unknown origin: parameter, project import, opaque value, unbound name
         return self.unknown_origin_method(e, method, receiver)
+
+    @staticmethod
+    def bayesflow_signature(e: cst.Call, method: str) -> bool:
+        """A common method name used with keywords only BayesFlow's own
+        method has (``fit_online(num_batches_per_epoch=...)``,
+        ``sample(conditions=..., num_samples=...)``)."""
+        keywords = {a.keyword.value for a in e.args if a.keyword is not None}
+        if method == "fit_online":
+            return "num_batches_per_epoch" in keywords
+        if method == "sample":
+            return {"conditions", "num_samples"} <= keywords
+        return False
 
     def unknown_origin_method(self, e, method, receiver):
         m = self.m

@@ -1,10 +1,16 @@
 """Rule selection by code or prefix (``BF3``, ``BF30``, ``BF302``, ``ALL``),
 resolved like ruff: the most specific matching selector wins, and on a tie
-``ignore`` wins."""
+``ignore`` wins. Parse, I/O and internal errors are always reported unless
+ignored explicitly."""
 
 from __future__ import annotations
 
 from typing import Iterable, Sequence
+
+
+# A file that could not be checked is never reported as clean: these stay on
+# whatever --select says, unless a selector in --ignore names them.
+ALWAYS = frozenset({"BF000", "BF001", "BF999"})
 
 
 class SelectionError(ValueError):
@@ -49,3 +55,11 @@ def resolve(codes: Sequence[str], select: Iterable[str] | None = None,
         if s >= 0 and s > i:
             enabled.add(code)
     return frozenset(enabled)
+
+
+def with_always(enabled: frozenset[str], codes: Sequence[str],
+                ignore: Iterable[str] = ()) -> frozenset[str]:
+    """``enabled`` plus the always-reported codes that no ``ignore``
+    selector names."""
+    ign = _normalise(ignore)
+    return enabled | {c for c in codes if c in ALWAYS and _match_length(c, ign) < 0}

@@ -36,10 +36,10 @@ def make_nb(*cells, metadata=None) -> dict:
 SELECT = ["BF000", "BF302"]  # other rules land concurrently: keep these tests about notebooks
 
 
-def lint_nb(tmp_path: Path, nb, name="nb.ipynb", select=SELECT, prefilter=True):
+def lint_nb(tmp_path: Path, nb, name="nb.ipynb", select=SELECT, prefilter=True, ignore=()):
     p = tmp_path / name
     p.write_text(nb if isinstance(nb, str) else json.dumps(nb), encoding="utf-8")
-    return engine.check_path(p, engine._enabled(select), prefilter=prefilter)
+    return engine.check_path(p, engine._enabled(select, ignore), prefilter=prefilter)
 
 
 def keys(findings):
@@ -132,7 +132,8 @@ def test_syntax_error_in_one_cell_others_still_analysed(tmp_path):
 def test_syntax_error_only_bf000_selected(tmp_path):
     nb = make_nb(IMPORTS, "def broken(:\n", WORKFLOW, FIT)
     assert keys(lint_nb(tmp_path, nb, select=["BF000"])) == [(2, 1, "BF000")]
-    assert keys(lint_nb(tmp_path, nb, select=["BF302"])) == [(4, 1, "BF302")]
+    # parse errors stay on whatever the selection; only an explicit ignore drops them
+    assert keys(lint_nb(tmp_path, nb, select=["BF302"])) == [(2, 1, "BF000"), (4, 1, "BF302")]
 
 
 def test_noqa_inside_a_cell(tmp_path):
@@ -163,8 +164,9 @@ def test_invalid_json(tmp_path):
     assert "invalid notebook JSON" in f.message
 
 
-def test_invalid_json_not_reported_when_bf000_not_selected(tmp_path):
-    assert lint_nb(tmp_path, '{"cells": [ bayesflow', select=["BF3"]) == []
+def test_invalid_json_reported_unless_bf000_ignored(tmp_path):
+    assert [f.code for f in lint_nb(tmp_path, '{"cells": [ bayesflow', select=["BF3"])] == ["BF000"]
+    assert lint_nb(tmp_path, '{"cells": [ bayesflow', select=["BF3"], ignore=["BF000"]) == []
 
 
 @pytest.mark.parametrize("content", ['{"metadata": {"bayesflow": 1}}', '["bayesflow"]',
