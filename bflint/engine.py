@@ -34,6 +34,18 @@ IO_ERROR = "BF001"
 INTERNAL_ERROR = "BF999"
 _DEEP_STACK = 512 * 1024 * 1024
 _DEEP_RECURSION = 60_000
+# Files above this size are not parsed (LibCST needs ~25 s and ~700 bytes of
+# memory per source byte on dense generated code: a 10 MB file took 4 min, 7 GB).
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# Nesting beyond these is refused before LibCST sees it: LibCST's native parser
+# overflows the C stack (a segfault, not an exception) at ~3,000 levels on the
+# main thread and its time grows super-linearly with bracket depth (1,000
+# nested dicts: 11 s); CPython itself stops at 200 brackets and at ~1,000-5,000
+# levels of expressions.
+MAX_BRACKETS = 500
+MAX_NESTING = 1500
+_SUSPECT_DEPTH = 100     # bracket depth / line length from which the
+_SUSPECT_LINE = 1000     # nesting is measured and the deep stack is used
 
 
 def may_need_analysis(data: bytes | str) -> bool:
@@ -111,8 +123,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
         f = make_finding(PARSE_ERROR, msg, filename, row, col)
         return [f] if f.code in enabled and file_level is not suppression.ALL else []
     except RecursionError:
-        f = make_finding(PARSE_ERROR, "the file is nested too deeply for the parser", filename, 1, 1)
-        return [f] if f.code in enabled else []
+        raise  # check_source retries on a thread with a deep stack
 
     from bflint.model import SemanticModel
     from bflint.registry import all_rules
@@ -127,6 +138,8 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
             rule = rule_cls()
             for rep in rule.check(model):
                 reports.append((rule_cls, rep))
+    except RecursionError:
+        raise  # check_source retries on a thread with a deep stack
     except Exception as exc:  # one file's failure never stops the run
         detail = "".join(traceback.format_exception(exc)) if show_traceback else ""
         msg = (f"internal error while checking this file: {type(exc).__name__}: {exc}. "
@@ -206,10 +219,83 @@ def run_deep(fn, *args):
     return result[0]
 
 
+_STRINGS_COMMENTS = re.compile(
+    r'''[rRbBuU]{0,2}(?:"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*''')
+
+
+def _bracket_depth(text: str, strip: bool = False) -> int:
+    """Maximum bracket depth, an over-estimate (brackets in strings count
+    unless ``strip``; stray closers are clamped at 0 so they never hide real
+    nesting)."""
+    import itertools
+
+    if strip:
+        text = _STRINGS_COMMENTS.sub("", text)
+    steps = [1 if c in "([{" else -1 for c in re.findall(r"[()\[\]{}]", text)]
+    return max(itertools.accumulate(steps, lambda a, b: max(0, a + b), initial=0))
+
+
+def _ast_depth(tree, limit: int) -> int:
+    """Depth of a CPython AST, counting a chain ``a and b and c`` (flat in
+    CPython, nested in LibCST) as its length; stops above ``limit``."""
+    import ast
+
+    best = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        best = max(best, d)
+        if best > limit:
+            break
+        w = len(node.values) - 1 if isinstance(node, ast.BoolOp) else 1
+        stack.extend((child, d + max(w, 1)) for child in ast.iter_child_nodes(node))
+    return best
+
+
+def nesting_guard(text: str) -> tuple[bool, str | None]:
+    """(whether to analyse on the deep stack, why to refuse the file or None).
+
+    Cheap for ordinary files (a bracket count and the longest line); a file
+    with deep brackets or very long lines is measured with CPython's own
+    parser, which fails fast and safely on pathological nesting where
+    LibCST's native parser would crash the process."""
+    import ast
+
+    brackets = _bracket_depth(text)
+    longest = max(map(len, text.splitlines()), default=0)
+    if brackets <= _SUSPECT_DEPTH and longest <= _SUSPECT_LINE:
+        return False, None
+    depth = 0
+    try:
+        depth = _ast_depth(ast.parse(text), MAX_NESTING)
+        brackets = 0  # CPython accepted it: at most 200 levels of brackets
+    except (RecursionError, MemoryError) as exc:
+        return True, (f"the file is nested too deeply: Python itself cannot compile it ({exc}); "
+                      "bflint does not analyse it")
+    except SyntaxError as exc:
+        if "too many nested" not in str(exc.msg):  # newer syntax or a real error: LibCST decides
+            brackets = _bracket_depth(text, strip=True)
+    except (ValueError, TypeError):
+        brackets = _bracket_depth(text, strip=True)
+    if brackets > MAX_BRACKETS:
+        return True, (f"the file is nested too deeply to analyse (more than {MAX_BRACKETS} levels of "
+                      "brackets; Python itself allows 200)")
+    if depth > MAX_NESTING:
+        return True, (f"the file is nested too deeply to analyse (more than {MAX_NESTING} levels of "
+                      "nested expressions)")
+    return True, None
+
+
 def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
                  prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
     if prefilter and not may_need_analysis(source):
         return []
+    if len(source) > MAX_SOURCE_BYTES:
+        size = len(source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source)
+        msg = (f"cannot check the file: it is {size / 2**20:.1f} MB and bflint checks files up to "
+               f"{MAX_SOURCE_BYTES / 2**20:.0f} MB (a generated or data file? exclude it with --exclude)")
+        f = make_finding(IO_ERROR, msg, filename, 1, 1)
+        return [f] if f.code in enabled else []
     if isinstance(source, bytes):
         try:
             text = decode(source)
@@ -218,10 +304,18 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
             return [f] if f.code in enabled else []
     else:
         text = source
+    deep, refusal = nesting_guard(text)
+    if refusal is not None:
+        f = make_finding(PARSE_ERROR, refusal, filename, 1, 1)
+        return [f] if f.code in enabled else []
     try:
+        if deep:
+            return run_deep(check_text, text, filename, enabled, show_traceback)
         return check_text(text, filename, enabled, show_traceback)
     except RecursionError:
         try:
+            if deep:
+                raise
             return run_deep(check_text, text, filename, enabled, show_traceback)
         except RecursionError:
             f = make_finding(PARSE_ERROR, "the file is nested too deeply to analyse", filename, 1, 1)

@@ -248,8 +248,17 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
         for c in cells:
             if c.index in broken:
                 continue
+            source = "\n".join(c.lines) + "\n"
+            deep, refusal = engine.nesting_guard(source)
             try:
-                cst.parse_module("\n".join(c.lines) + "\n")
+                if refusal is not None:
+                    broken.add(c.index)
+                    f = engine.make_finding(engine.PARSE_ERROR, refusal, filename, 1, 1)
+                    findings.append(dataclasses.replace(f, cell=c.index))
+                elif deep:  # LibCST's native parser would overflow the main thread's stack
+                    engine.run_deep(cst.parse_module, source)
+                else:
+                    cst.parse_module(source)
             except cst.ParserSyntaxError as exc:
                 broken.add(c.index)
                 row, col, message = _syntax_error(c.lines, exc)
