@@ -6,6 +6,8 @@ result cache. The CLI passes its options here unchanged."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -32,8 +34,254 @@ def run(paths: Sequence[str], options: RunOptions) -> tuple[list[Finding], int]:
     files, missing = discover([Path(p) for p in paths], exclude=list(options.exclude))
     for p in missing:
         findings.append(engine.make_finding(engine.IO_ERROR, "no such file or directory", str(p), 1, 1))
-    for path in files:
-        findings.extend(engine.check_path(path, options.enabled, prefilter=options.prefilter,
-                                          show_traceback=options.show_traceback))
+    findings.extend(check_files(files, options))
     findings.sort(key=Finding.sort_key)
     return findings, len(files)
+
+
+# -- many files: pre-filter, cache, process pool ----------------------------------
+
+# A pool is started only when more files than this need the full analysis.
+MIN_PARALLEL_FILES = 4
+_CHUNKS_PER_WORKER = 6
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def file_enabled(path: Path, options: RunOptions) -> frozenset[str]:
+    """The codes enabled for one file (the run's selection)."""
+    return options.enabled
+
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    index: int
+    path: str
+    name: str
+    enabled: frozenset[str]
+    prefilter: bool
+    show_traceback: bool
+    size: int = 0
+    selection: str = ""  # the cache's key of ``enabled``
+
+
+def check_data(data: bytes, name: str, enabled: frozenset[str], *, notebook: bool = False,
+               prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
+    """Check one file's bytes (a script or a notebook)."""
+    if notebook:
+        from bflint import notebook as nb
+
+        return nb.check_notebook(data, name, enabled, prefilter=prefilter,
+                                 show_traceback=show_traceback)
+    return engine.check_source(data, name, enabled, prefilter=prefilter,
+                               show_traceback=show_traceback)
+
+
+def _io_error(exc: OSError, name: str, enabled: frozenset[str]) -> list[Finding]:
+    reason = exc.strerror or type(exc).__name__
+    f = engine.make_finding(engine.IO_ERROR, f"cannot read the file: {reason}", name, 1, 1)
+    return [f] if f.code in enabled else []
+
+
+def _check_task(task: _Task) -> tuple[int, str | None, list[Finding]]:
+    """Read and check one file: (index, content hash or None, findings).
+    Reads the file again (not the parent's bytes: no IPC for contents) and
+    hashes what it analysed, so the cache never pairs old findings with new
+    bytes."""
+    from bflint.cache import content_hash
+
+    try:
+        data = Path(task.path).read_bytes()
+    except OSError as exc:
+        return task.index, None, _io_error(exc, task.name, task.enabled)
+    try:
+        found = check_data(data, task.name, task.enabled, notebook=task.path.endswith(".ipynb"),
+                           prefilter=task.prefilter, show_traceback=task.show_traceback)
+    except Exception as exc:  # check_source never raises; be safe anyway
+        return task.index, None, [_internal(task, f"{type(exc).__name__}: {exc}")]
+    return task.index, content_hash(data), found
+
+
+def _check_chunk(tasks: list[_Task]) -> list[tuple[int, str | None, list[Finding]]]:
+    """The worker's job: a chunk of files."""
+    return [_check_task(t) for t in tasks]
+
+
+def _internal(task: _Task, why: str) -> Finding:
+    return engine.make_finding(
+        engine.INTERNAL_ERROR,
+        f"internal error while checking this file: {why}. Please report it with the file",
+        task.name, 1, 1)
+
+
+def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
+    """Findings of ``files`` in file order. Files that fail the byte
+    pre-filter are read once and dropped here (never parsed, no IPC); cached
+    results are reused; the rest is checked in-process or, when there are
+    more than a handful, in a process pool."""
+    cache = None
+    if options.cache:
+        from bflint import cache as cache_mod
+
+        cache = cache_mod.Cache.open(options.cache_dir, prefilter=options.prefilter)
+    results: list[list[Finding]] = [[] for _ in files]
+    todo: list[_Task] = []
+    selections: dict[frozenset[str], str] = {}
+    for i, path in enumerate(files):
+        name = str(path)
+        enabled = file_enabled(path, options)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            results[i] = _io_error(exc, name, enabled)
+            continue
+        if options.prefilter and not engine.may_need_analysis(data):
+            continue
+        sel = ""
+        if cache is not None:
+            sel = selections.get(enabled) or selections.setdefault(
+                enabled, cache_mod.selection_key(enabled))
+            hit = cache.get(path, name, cache_mod.content_hash(data), sel)
+            if hit is not None:
+                results[i] = hit
+                continue
+        todo.append(_Task(i, name, name, enabled, options.prefilter, options.show_traceback,
+                          len(data), sel))
+
+    jobs = options.jobs or default_jobs()
+    if jobs > 1 and len(todo) > MIN_PARALLEL_FILES:
+        done = _run_pool(todo, jobs)
+    else:
+        done = map(_check_task, todo)
+    selection_of = {t.index: t.selection for t in todo}
+    for index, digest, found in done:
+        results[index] = found
+        if cache is not None and digest is not None:
+            cache.put(files[index], str(files[index]), digest, selection_of[index], found)
+    if cache is not None:
+        cache.save()
+    out: list[Finding] = []
+    for found in results:
+        out.extend(found)
+    return out
+
+
+def _chunks(tasks: list[_Task], jobs: int) -> list[list[_Task]]:
+    """Largest files first, small ones bundled: balanced chunks."""
+    ordered = sorted(tasks, key=lambda t: (-t.size, t.index))
+    target = max(1, sum(t.size for t in tasks) // (jobs * _CHUNKS_PER_WORKER))
+    chunks: list[list[_Task]] = []
+    current: list[_Task] = []
+    weight = 0
+    for t in ordered:
+        current.append(t)
+        weight += t.size
+        if weight >= target:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _pool_context():
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork: workers inherit the parsed-and-imported engine (no re-import);
+    # only where it is the platform's safe default.
+    if sys.platform.startswith("linux") and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _preload() -> None:
+    """Import the analysis modules before forking workers."""
+    import libcst  # noqa: F401
+
+    from bflint import model  # noqa: F401
+    from bflint.registry import all_rules
+
+    all_rules()
+
+
+def _settle_threads(timeout: float = 2.0) -> None:
+    """A broken pool's queue threads may outlive it briefly: let them end
+    before forking the next workers (forking a multi-threaded process is
+    unsafe)."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+
+def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list[Finding]]]:
+    """Check ``tasks`` in worker processes. A worker that dies (crash, OOM
+    kill) loses nothing but its own file: unfinished files are retried one
+    by one, then in isolation; a file that still kills its worker gets a
+    BF999 finding."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    results: list[tuple[int, str | None, list[Finding]]] = []
+    try:
+        ctx = _pool_context()
+        if ctx.get_start_method() == "fork":
+            _preload()
+    except Exception:
+        return [_check_task(t) for t in tasks]
+
+    def attempt(chunks: list[list[_Task]], workers: int) -> list[_Task]:
+        """Run chunks in one pool; return the tasks whose worker died."""
+        failed: list[_Task] = []
+        try:
+            pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(chunks))),
+                                       mp_context=ctx)
+        except Exception:  # no process support here: check in-process
+            for chunk in chunks:
+                results.extend(_check_chunk(chunk))
+            return []
+        try:
+            futures = {pool.submit(_check_chunk, c): c for c in chunks}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                try:
+                    results.extend(fut.result())
+                except BrokenProcessPool:
+                    failed.extend(futures[fut])
+                except Exception as exc:  # e.g. a result that cannot be pickled
+                    results.extend((t.index, None, [_internal(t, f"{type(exc).__name__}: {exc}")])
+                                   for t in futures[fut])
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        if failed:
+            _settle_threads()
+        return failed
+
+    failed = attempt(_chunks(tasks, jobs), jobs)
+    # A worker died: every unfinished chunk failed with it. Re-run those
+    # files in order in one worker, one file per task: when it dies again,
+    # the first unfinished file is the culprit; the rest go to a new worker.
+    pending = sorted(failed, key=lambda t: t.index)
+    while pending:
+        order = {t.index: i for i, t in enumerate(pending)}
+        failed = attempt([[t] for t in pending], 1)
+        if not failed:
+            break
+        failed.sort(key=lambda t: order[t.index])
+        culprit, pending = failed[0], failed[1:]
+        results.append((culprit.index, None, [_internal(
+            culprit, "the worker process checking this file died (crash or out of memory)")]))
+    return results

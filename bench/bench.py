@@ -1,0 +1,340 @@
+"""bflint's benchmark: one command, one table, PASS/FAIL against the targets.
+
+    python bench/bench.py                 # default corpus (300 files), 3 runs each
+    python bench/bench.py --files 0       # the whole standard library (slow)
+    python bench/bench.py --runs 5 --files 150 --rules   # + per-rule times
+
+What is measured (medians of ``--runs`` runs, each in a fresh process):
+
+1. floor      bare ``libcst.parse_module`` over the BayesFlow corpus, one core
+2. serial     bflint's full analysis of the same files, one process (target <= 2x floor)
+3. parallel   the same with all cores (target: speed-up >= 0.9 x cores, i.e. 1.8x on 2)
+4. warm       a second run with the result cache (target <= 10% of serial)
+5. non-BF repo  the whole CLI over the standard library as it is (nothing uses
+                BayesFlow, so the pre-filter must keep every file unparsed; <= 0.5 s)
+6. one script `bflint <compliant example>` as a subprocess, Python start-up
+              included, cache off (the edit-and-rerun case; <= 0.3 s)
+7. memory     peak RSS of 2 and 3, and of 2 on a corpus twice as large (the same
+              files twice, so the largest tree is the same): must stay flat (<= +10%)
+
+The BayesFlow corpus is built reproducibly: every non-test ``.py`` file of the
+standard library (found with ``sysconfig``; ``--files N`` takes N of them
+evenly spread over the sorted list) with ``import bayesflow as bf`` prepended,
+so that every file takes the full analysis path, plus the project's fixtures
+and examples (``.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = b"import bayesflow as bf\n"
+SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
+
+
+# -- corpus ----------------------------------------------------------------------
+
+def stdlib_dir() -> Path:
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def stdlib_sources() -> list[Path]:
+    root = stdlib_dir()
+    out = []
+    for p in root.rglob("*.py"):
+        if SKIP_DIRS & set(p.relative_to(root).parts[:-1]):
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: p.relative_to(root).as_posix())
+
+
+def pick(files: list[Path], n: int) -> list[Path]:
+    if n <= 0 or n >= len(files):
+        return files
+    step = len(files) / n
+    return [files[int(i * step)] for i in range(n)]
+
+
+def build_corpus(dest: Path, n: int) -> Path:
+    root = stdlib_dir()
+    base = dest / "corpus"
+    for src in pick(stdlib_sources(), n):
+        data = src.read_bytes()
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = b"\xef\xbb\xbf" + PREFIX + data[3:]
+        else:
+            data = PREFIX + data
+        out = base / "stdlib" / src.relative_to(root)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    for folder in ("tests/fixtures", "examples"):
+        src_root = ROOT / folder
+        if not src_root.is_dir():
+            continue
+        for src in sorted(src_root.rglob("*.py")):
+            out = base / "project" / folder / src.relative_to(src_root)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, out)
+    return base
+
+
+def double_corpus(base: Path, dest: Path) -> Path:
+    big = dest / "corpus2x"
+    shutil.copytree(base, big / "a")
+    shutil.copytree(base, big / "b")
+    return big
+
+
+# -- measurements (each in a fresh process) ---------------------------------------
+
+def _files(corpus: str) -> list[Path]:
+    from bflint.discovery import discover
+
+    files, _ = discover([Path(corpus)], suffixes=(".py",))
+    return files
+
+
+def measure(mode: str, corpus: str, jobs: int | None, cache_dir: str | None) -> dict:
+    files = _files(corpus)
+    n_findings = 0
+    errors = 0
+    if mode == "floor":
+        import libcst
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        for p in files:
+            try:
+                libcst.parse_module(p.read_bytes())
+            except Exception:
+                errors += 1
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    else:
+        from bflint.engine import _enabled
+        from bflint.runner import RunOptions, check_files
+
+        enabled = _enabled()
+        opts = RunOptions(enabled=enabled, jobs=jobs, cache=mode == "warm",
+                          cache_dir=cache_dir)
+        if mode == "warm":
+            check_files(files, opts)  # fill the cache (not timed)
+        t0, c0 = time.perf_counter(), time.process_time()
+        found = check_files(files, opts)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        n_findings = len(found)
+        errors = sum(1 for f in found if f.code in ("BF000", "BF999"))
+    return {
+        "files": len(files),
+        "wall": wall,
+        "cpu": cpu,
+        "findings": n_findings,
+        "errors": errors,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def run_measure(mode: str, corpus: Path, jobs: int | None = None,
+                cache_dir: Path | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--_measure", mode, "--_corpus", str(corpus)]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    if cache_dir is not None:
+        cmd += ["--_cache-dir", str(cache_dir)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def repeat(runs: int, fn) -> list[dict]:
+    return [fn() for _ in range(runs)]
+
+
+def med(results: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
+def bflint_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("bflint")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bflint"]
+
+
+def time_cli(args: list[str], runs: int, cwd: Path) -> tuple[float, int]:
+    times, code = [], 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(bflint_cmd() + args, cwd=cwd, capture_output=True)
+        times.append(time.perf_counter() - t0)
+        code = proc.returncode
+    return statistics.median(times), code
+
+
+def compliant_script() -> Path:
+    examples = sorted((ROOT / "examples").glob("*.py")) if (ROOT / "examples").is_dir() else []
+    for p in examples:
+        proc = subprocess.run(bflint_cmd() + ["--no-cache", str(p)], capture_output=True)
+        if proc.returncode == 0:
+            return p
+    return ROOT / "tests" / "fixtures" / "clean" / "set_data_workflow.py"
+
+
+# -- per-rule profile ----------------------------------------------------------
+
+def profile_rules(corpus: Path) -> list[tuple[str, float, int]]:
+    """Seconds spent in decode+parse, the model and each rule over the corpus."""
+    import libcst
+
+    from bflint import engine
+    from bflint.model import SemanticModel
+    from bflint.registry import all_rules
+
+    rules = all_rules()
+    spent: dict[str, float] = {"parse": 0.0, "model": 0.0, "positions": 0.0}
+    counts: dict[str, int] = {}
+    clock = time.perf_counter
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 10_000))
+    for p in _files(str(corpus)):
+        try:
+            t0 = clock()
+            text = engine.decode(p.read_bytes())
+            module = libcst.parse_module(text)
+            t1 = clock()
+            model = SemanticModel(module, text, str(p))
+            t2 = clock()
+        except Exception:
+            continue
+        spent["parse"] += t1 - t0
+        spent["model"] += t2 - t1
+        nodes = []
+        for rule_cls in rules:
+            t0 = clock()
+            try:
+                reps = list(rule_cls().check(model))
+            except Exception:
+                reps = []
+            spent[rule_cls.CODE] = spent.get(rule_cls.CODE, 0.0) + clock() - t0
+            counts[rule_cls.CODE] = counts.get(rule_cls.CODE, 0) + len(reps)
+            nodes += [r.node for r in reps if r.node is not None]
+        if nodes:
+            t0 = clock()
+            engine._positions(module, nodes)
+            spent["positions"] += clock() - t0
+    return sorted(((k, v, counts.get(k, 0)) for k, v in spent.items()), key=lambda x: -x[1])
+
+
+# -- the report ------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", type=int, default=300,
+                    help="standard-library files in the corpus (0: all; default 300)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per measurement (median; default 3)")
+    ap.add_argument("--cli-runs", type=int, default=7,
+                    help="runs of the CLI measurements 5 and 6 (default 7)")
+    ap.add_argument("--jobs", type=int, default=None, help="cores for 3 (default: all)")
+    ap.add_argument("--rules", action="store_true", help="also print the time of each rule")
+    ap.add_argument("--keep", action="store_true", help="keep the corpus directory")
+    ap.add_argument("--_measure", help=argparse.SUPPRESS)
+    ap.add_argument("--_corpus", help=argparse.SUPPRESS)
+    ap.add_argument("--_cache-dir", dest="cache_dir", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args._measure:
+        print(json.dumps(measure(args._measure, args._corpus, args.jobs, args.cache_dir)))
+        return 0
+
+    from bflint.runner import default_jobs
+
+    cores = args.jobs or default_jobs()
+    tmp = Path(tempfile.mkdtemp(prefix="bflint-bench-"))
+    try:
+        corpus = build_corpus(tmp, args.files)
+        big = double_corpus(corpus, tmp)
+        n = len(_files(str(corpus)))
+        size = sum(p.stat().st_size for p in corpus.rglob("*.py")) / 1e6
+        print(f"bflint benchmark: {n} files ({size:.1f} MB), {args.runs} runs each, "
+              f"{default_jobs()} cores, Python {sys.version.split()[0]}", flush=True)
+        R = args.runs
+        floor = repeat(R, lambda: run_measure("floor", corpus))
+        serial = repeat(R, lambda: run_measure("serial", corpus, jobs=1))
+        par = repeat(R, lambda: run_measure("parallel", corpus, jobs=cores))
+        warm = repeat(R, lambda: run_measure("warm", corpus, cache_dir=tmp / "cache"))
+        serial2 = [run_measure("serial", big, jobs=1)]
+        cli_cwd = tmp / "cwd"
+        cli_cwd.mkdir()
+        subprocess.run(bflint_cmd() + [str(stdlib_dir())], cwd=cli_cwd, capture_output=True)
+        nonbf, nonbf_code = time_cli([str(stdlib_dir())], args.cli_runs, cli_cwd)
+        script = compliant_script()
+        time_cli(["--no-cache", str(script)], 1, cli_cwd)
+        one, one_code = time_cli(["--no-cache", str(script)], args.cli_runs, cli_cwd)
+
+        f_wall, s_wall, p_wall, w_wall = (med(x, "wall") for x in (floor, serial, par, warm))
+        rows = []
+
+        def row(name, value, ratio, target, ok):
+            rows.append((name, value, ratio, target, "PASS" if ok else "FAIL"))
+
+        row("1 floor: libcst.parse_module, 1 core", f"{f_wall:.2f} s ({1000 * f_wall / n:.1f} ms/file)",
+            "1.00x", "-", True)
+        row("2 bflint full analysis, 1 process", f"{s_wall:.2f} s ({1000 * s_wall / n:.1f} ms/file)",
+            f"{s_wall / f_wall:.2f}x floor", "<= 2x floor", s_wall / f_wall <= 2.0)
+        speed_target = 0.9 * cores
+        row(f"3 bflint, {cores} processes", f"{p_wall:.2f} s",
+            f"{s_wall / p_wall:.2f}x speed-up", f">= {speed_target:.1f}x",
+            cores > 1 and s_wall / p_wall >= speed_target)
+        row("4 warm run (result cache)", f"{w_wall * 1000:.0f} ms",
+            f"{100 * w_wall / s_wall:.1f}% of 2", "<= 10%", w_wall / s_wall <= 0.10)
+        row("5 non-BayesFlow repo (stdlib), CLI", f"{nonbf:.3f} s",
+            f"{len(list(stdlib_dir().rglob('*.py')))} files", "<= 0.5 s",
+            nonbf <= 0.5 and nonbf_code == 0)
+        row(f"6 one script ({script.name}), CLI", f"{one * 1000:.0f} ms", "Python start-up incl.",
+            "<= 0.3 s", one <= 0.3 and one_code == 0)
+        rss1, rss2 = med(serial, "rss_mb"), serial2[0]["rss_mb"]
+        row("7a peak RSS of 2", f"{rss1:.0f} MB", "-", "-", True)
+        row(f"7b peak RSS of 3 (parent / largest worker)",
+            f"{med(par, 'rss_mb'):.0f} / {med(par, 'children_rss_mb'):.0f} MB", "-", "-", True)
+        row(f"7c peak RSS of 2 on 2x corpus ({2 * n} files)", f"{rss2:.0f} MB",
+            f"{rss2 / rss1:.2f}x 7a", "<= 1.10x (flat)", rss2 / rss1 <= 1.10)
+
+        widths = [max(len(str(r[i])) for r in rows + [("measure", "value", "ratio", "target", "")])
+                  for i in range(5)]
+        header = ("measure", "value", "ratio", "target", "")
+        print()
+        for r in [header] + rows:
+            print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        print()
+        print(f"CPU time: floor {med(floor, 'cpu'):.2f} s, serial {med(serial, 'cpu'):.2f} s "
+              f"({med(serial, 'cpu') / med(floor, 'cpu'):.2f}x); "
+              f"findings {serial[0]['findings']}, BF000/BF999 {serial[0]['errors']}; "
+              f"2x corpus serial {serial2[0]['wall']:.2f} s; load average "
+              f"{os.getloadavg()[0]:.1f}")
+        if serial[0]["findings"] != par[0]["findings"] or serial[0]["findings"] != warm[0]["findings"]:
+            print("WARNING: serial, parallel and warm runs gave different numbers of findings")
+
+        if args.rules:
+            print("\nper-rule time over the corpus (one process):")
+            for code, secs, count in profile_rules(corpus):
+                print(f"  {code:<10} {secs * 1000:9.1f} ms  {1000 * secs / n:6.2f} ms/file  "
+                      f"{count} reports")
+        failed = [r for r in rows if r[4] == "FAIL"]
+        return 1 if failed else 0
+    finally:
+        if args.keep:
+            print(f"corpus kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The multi-file runner: serial and parallel runs agree, a dying worker
+loses only its own file. (Speed is measured in bench/bench.py, not here.)"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from bflint import engine, runner
+from bflint.runner import RunOptions, run
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def _all() -> frozenset[str]:
+    return engine._enabled()
+
+
+def _key(f):
+    return (f.filename, f.cell, f.row, f.column, f.end_row, f.end_column, f.code, f.message,
+            f.severity)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of every fixture and example, plus files the pre-filter drops."""
+    dest = tmp_path / "tree"
+    shutil.copytree(FIXTURES, dest / "fixtures")
+    if (ROOT / "examples").is_dir():
+        shutil.copytree(ROOT / "examples", dest / "examples")
+    for i in range(5):
+        (dest / f"plain_{i}.py").write_text(f"x = {i}\n")
+    return dest
+
+
+def test_parallel_and_serial_give_identical_findings_in_identical_order(tree: Path) -> None:
+    serial, n1 = run([str(tree)], RunOptions(enabled=_all(), jobs=1, cache=False))
+    parallel, n2 = run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
+    assert n1 == n2
+    assert serial, "the fixtures should produce findings"
+    assert [_key(f) for f in serial] == [_key(f) for f in parallel]
+
+
+def test_parallel_path_is_really_taken(tree: Path, monkeypatch) -> None:
+    calls = []
+    real = runner._run_pool
+
+    def spy(tasks, jobs):
+        calls.append(len(tasks))
+        return real(tasks, jobs)
+
+    monkeypatch.setattr(runner, "_run_pool", spy)
+    run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
+    assert calls and calls[0] > runner.MIN_PARALLEL_FILES
+
+
+def test_prefiltered_files_are_not_sent_to_workers(tree: Path, monkeypatch) -> None:
+    sent = []
+    real = runner._run_pool
+
+    def spy(tasks, jobs):
+        sent.extend(Path(t.path).name for t in tasks)
+        return real(tasks, jobs)
+
+    monkeypatch.setattr(runner, "_run_pool", spy)
+    run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
+    assert sent and not any(name.startswith("plain_") for name in sent)
+
+
+def test_one_file_is_checked_in_process(tree: Path, monkeypatch) -> None:
+    def boom(*a, **k):  # pragma: no cover - must not be called
+        raise AssertionError("pool started for one file")
+
+    monkeypatch.setattr(runner, "_run_pool", boom)
+    target = FIXTURES / "clean"
+    one = next(p for p in sorted(target.iterdir()) if p.suffix == ".py")
+    run([str(one)], RunOptions(enabled=_all(), jobs=4, cache=False))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the crash is injected through fork")
+def test_a_dying_worker_only_costs_its_own_file(tree: Path, monkeypatch) -> None:
+    serial, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=1, cache=False))
+    victim = next(f.filename for f in serial if f.code not in ("BF000", "BF999"))
+    real = runner._check_task
+
+    def crashing(task):
+        if task.name == victim:
+            os._exit(3)  # a segfault / OOM kill, as far as the pool can tell
+        return real(task)
+
+    monkeypatch.setattr(runner, "_check_task", crashing)
+    parallel, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
+    crashed = [f for f in parallel if f.code == "BF999"]
+    assert [f.filename for f in crashed] == [victim]
+    expected = [_key(f) for f in serial if f.filename != victim]
+    assert [_key(f) for f in parallel if f.filename != victim] == expected
+
+
+def test_unreadable_and_missing_files(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.py"
+    found, _ = run([str(missing)], RunOptions(enabled=_all(), jobs=1, cache=False))
+    assert [f.code for f in found] == ["BF001"]
+
+
+def test_chunks_cover_every_task_once() -> None:
+    tasks = [runner._Task(i, f"f{i}.py", f"f{i}.py", frozenset(), True, False, size=(i * 37) % 100)
+             for i in range(50)]
+    chunks = runner._chunks(tasks, 2)
+    flat = sorted(t.index for c in chunks for t in c)
+    assert flat == list(range(50))
+    assert len(chunks) > 2
