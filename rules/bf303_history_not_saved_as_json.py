@@ -100,7 +100,8 @@ def escapes(model, h: HistoryObj) -> bool:
             if isinstance(t, (cst.Attribute, cst.Subscript)):
                 key = ref_key(t)
                 for node in model.nodes(type(t)):
-                    if node is not t and ref_key(node) == key and model.value(node) is None:
+                    if node is not t and ref_key(node) == key and \
+                            _root(model, model.value(node)) is not h:
                         return True
     return False
 
