@@ -495,6 +495,7 @@ class ImportRecord:
     qualname: str
     index: int
     function: FunctionInfo | None
+    type_checking: bool = False  # under ``if TYPE_CHECKING:``: never executed
 
 
 @dataclasses.dataclass(eq=False)
@@ -995,6 +996,7 @@ class _Builder:
         self.function: FunctionInfo | None = None
         self.loops: tuple[cst.CSTNode, ...] = ()
         self.counter = 0
+        self.type_checking = False  # inside ``if TYPE_CHECKING:``
 
     def build(self) -> None:
         self.stmts(self.m.module.body)
@@ -1094,7 +1096,13 @@ class _Builder:
             self.class_def(s)
         elif t is cst.If:
             self.eval(s.test)
+            outer_tc = self.type_checking
+            test = s.test
+            if (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
+                    isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"):
+                self.type_checking = True
             self.suite(s.body)
+            self.type_checking = outer_tc
             if s.orelse is not None:
                 if isinstance(s.orelse, cst.If):
                     self.stmt(s.orelse)
@@ -1163,7 +1171,8 @@ class _Builder:
     # -- imports -------------------------------------------------------------
     def _record_import(self, stmt, alias, local, qualname):
         self.m.imports.append(
-            ImportRecord(stmt, alias, local, qualname, self.counter, self.function)
+            ImportRecord(stmt, alias, local, qualname, self.counter, self.function,
+                         self.type_checking)
         )
 
     def import_(self, s: cst.Import) -> None:

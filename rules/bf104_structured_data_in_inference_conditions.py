@@ -55,6 +55,13 @@ def _is_minus_one(expr: cst.BaseExpression) -> bool:
             and isinstance(expr.expression, cst.Integer) and expr.expression.value == "1")
 
 
+def _flattened(inner: str | None, how: str) -> str | None:
+    """A flattened array is structured only when what was flattened carries
+    a sample axis; ``np.array([f(x), g(y)]).flatten()`` of hand-crafted
+    summary statistics is a fixed-length vector."""
+    return None if inner is None else f"{inner}, then flattened with {how}"
+
+
 class _Analyzer:
     """Does one simulator output carry a sample axis (set / time series /
     image), or was it flattened?"""
@@ -114,6 +121,19 @@ class _Analyzer:
         if isinstance(expr, cst.Name):
             if f is not None and expr.value in f.assigns:
                 return self.reason(f.assigns[expr.value], f, d)
+            if f is not None and expr.value in f.params and self.outputs is not None and \
+                    expr.value in self.outputs and self.outputs[expr.value][0] is not f:
+                # a parameter fed by name with an earlier simulator output
+                g, value = self.outputs[expr.value]
+                return self.reason(value, g, d)
+            return None
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            # ``np.array([x1, x2])``: structured when an element is
+            for el in expr.elements:
+                if isinstance(el, cst.Element):
+                    r = self.reason(el.value, f, d)
+                    if r:
+                        return r
             return None
         if isinstance(expr, cst.BinaryOperation):
             return self.reason(expr.left, f, d) or self.reason(expr.right, f, d)
@@ -149,7 +169,10 @@ class _Analyzer:
         if qual and qual.split(".")[0] == "numpy":
             if short == "ravel" or (short == "reshape" and _is_minus_one(_arg(expr, 1, "newshape")
                                                                           or cst.Name("x"))):
-                return "flattened with `np.ravel` / `reshape(-1)`"
+                # flattening only hides structure that is there: a fixed
+                # vector of summary statistics stays a fixed vector
+                inner = self.reason(_arg(expr, 0, "a"), f, d)
+                return _flattened(inner, f"`np.{short}`")
             if short in ELEMENTWISE:
                 for a in expr.args:
                     r = self.reason(a.value, f, d)
@@ -168,11 +191,11 @@ class _Analyzer:
             return None
         if qual is None and method is not None and isinstance(expr.func, cst.Attribute):
             if method in FLATTEN_METHODS:
-                return "flattened with `.flatten()` / `.ravel()`"
+                return _flattened(self.reason(expr.func.value, f, d), f"`.{method}()`")
             if method == "reshape":
                 args = [a.value for a in expr.args if a.keyword is None]
                 if len(args) == 1 and _is_minus_one(args[0]):
-                    return "flattened with `.reshape(-1)`"
+                    return _flattened(self.reason(expr.func.value, f, d), "`.reshape(-1)`")
                 return self.reason(expr.func.value, f, d)
             if method in KEEP_METHODS:
                 return self.reason(expr.func.value, f, d)
@@ -188,9 +211,11 @@ class _Analyzer:
         for a in call.args:
             if a.keyword is not None and a.keyword.value == "size":
                 continue
+            indexed = {id(n.value) for n in walk(a.value) if isinstance(n, cst.Subscript)}
             for node in walk(a.value):
                 if isinstance(node, cst.Name) and f is not None and node.value in f.params:
-                    if self.vector_param(node.value):
+                    # ``theta[0]`` is one scalar element of the vector
+                    if id(node) not in indexed and self.vector_param(node.value):
                         return True
         return False
 
@@ -225,8 +250,11 @@ class StructuredDataInInferenceConditions(Rule):
     Flags structured data (a set, a time series, an image, or data flattened
     into a vector) that is routed to `inference_conditions`: a key that went
     through `.as_set` / `.as_time_series`, that the simulator returns with a
-    sample axis (`size=n`, `size=(n, d)`, a list of n draws) or flattened
-    (`.flatten()`, `.reshape(-1)`, `np.ravel`).
+    sample axis (`size=n`, `size=(n, d)`, a list of n draws), also after
+    flattening (`.flatten()`, `.reshape(-1)`, `np.ravel`). Flattening alone
+    does not count: a fixed-length vector of hand-crafted summary statistics
+    (`np.array([autocorr(x, lags), autocorr(y, lags)]).flatten()`, means,
+    standard deviations) is a proper condition.
 
     ## Why is this bad?
     `inference_conditions` are concatenated as one fixed-order vector. N

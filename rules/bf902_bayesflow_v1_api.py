@@ -122,9 +122,13 @@ def unknown_names(model) -> list[Unknown]:
     imported = imported_modules(model)
     out: list[Unknown] = []
     seen: set[tuple[int, str]] = set()
+    # ``if TYPE_CHECKING:`` imports never run (and with postponed annotations neither do the
+    # annotations naming them): a type checker, not a crash, reports a wrong name there
+    typing_only = {id(rec.alias) for rec in model.imports
+                   if rec.type_checking and rec.alias is not None}
     for rec in model.imports:
         stmt = rec.node
-        if rec.alias is None or not rec.qualname.startswith("bayesflow"):
+        if rec.alias is None or not rec.qualname.startswith("bayesflow") or rec.type_checking:
             continue
         if isinstance(stmt, cst.ImportFrom):
             if stmt.relative or stmt.module is None:
@@ -167,7 +171,7 @@ def unknown_names(model) -> list[Unknown]:
         if not isinstance(root, cst.Name):
             continue
         obj = model.value(root)
-        if obj is None or obj.kind != "import" or not obj.is_bayesflow:
+        if obj is None or obj.kind != "import" or not obj.is_bayesflow or id(obj.node) in typing_only:
             continue
         base = roots.get(id(obj.node))
         if base is None or not base.startswith("bayesflow"):
@@ -203,15 +207,23 @@ def legacy_name(unknown: Unknown) -> str | None:
     comp = unknown.component
     if api.legacy_entry(comp, "removed_2x") is not None:
         return None
+    # a 1.x name of a module 2.1 still has (``bf.diagnostics.plot_recovery``); the bare
+    # name alone is no 1.x evidence, so such names are kept qualified by their module
+    place = unknown.module.partition(".")[2]
+    if place:
+        entry = api.legacy_entry(f"{place}.{comp}", "names")
+        if entry is not None:
+            return entry["replacement"]
     if comp[:1].islower():
-        if unknown.module != "bayesflow":
+        if place:
             return None
         entry = api.legacy_entry(comp, "modules") or api.legacy_entry(comp, "names")
         if entry is None:
             return None
         last = unknown.last
         if last and last != comp and last[:1].isupper():
-            specific = api.legacy_entry(last, "names")
+            specific = (api.legacy_entry(f"{comp}.{last}", "names")
+                        or api.legacy_entry(last, "names"))
             if specific is not None:
                 return specific["replacement"]
         return entry["replacement"]
@@ -268,14 +280,18 @@ class BayesflowV1Api(Rule):
     """## What it does
     Flags BayesFlow 1.x API in a script: modules (`bf.amortizers`, `bf.trainers`,
     `bf.simulation`, ...), classes (`Trainer`, `AmortizedPosterior`, `GenerativeModel`,
-    `InvertibleNetwork`, ...), 1.x keywords of BayesFlow calls (`configurator=`,
+    `InvertibleNetwork`, ...), 1.x diagnostics (`bf.diagnostics.plot_recovery`,
+    `plot_sbc_ecdf`, `plot_losses`, ...), 1.x keywords of BayesFlow calls (`configurator=`,
     `generative_model=`, ...) and 1.x methods (`trainer.train_online(...)`). The message
     names the 2.x replacement.
 
     ## Why is this bad?
     BayesFlow 2.x is a rewrite on Keras 3: the 1.x names are gone, so the script fails
     with `ImportError` / `AttributeError`, and 1.x keywords passed to 2.x calls are
-    rejected or silently ignored. Only names that resolve to `bayesflow` are checked.
+    rejected or silently ignored. Only names that resolve to `bayesflow` are checked; a
+    name that 2.x also has somewhere (`Simulator`, the 2.x base class in
+    `bf.simulators`) counts only under its 1.x module (`bf.simulation.Simulator`), and
+    imports under `if TYPE_CHECKING:` are skipped (they never run).
 
     ## Example
     ```python

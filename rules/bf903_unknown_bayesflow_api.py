@@ -42,6 +42,18 @@ def _workflow_members() -> frozenset[str]:
     return frozenset(names) | frozenset(api.api_data()["workflow"].get("properties", ()))
 
 
+def _in_submodule(module: str, name: str) -> str | None:
+    """The one public submodule of ``module`` (``bayesflow.simulators``) that has ``name``
+    (``from bayesflow import Simulator`` -> ``bayesflow.simulators.Simulator``), or None."""
+    found = []
+    for sub in sorted(api.public_names(module) or ()):
+        if sub.startswith("_") or api.name_kind(module, sub) != "module":
+            continue
+        if name in (api.public_names(f"{module}.{sub}") or ()):
+            found.append(f"{module}.{sub}")
+    return found[0] if len(found) == 1 else None
+
+
 def _short(qualname: str) -> str:
     parts = qualname.split(".")
     if len(parts) >= 2 and parts[-2][:1].isupper():
@@ -57,6 +69,9 @@ class UnknownBayesflowApi(Rule):
     `BasicWorkflow(inference_kwargs= / summary_kwargs= / optimizer_kwargs=)`, network names
     BayesFlow does not accept as strings (`inference_network="FlowMatching"`,
     `subnet="unet"`) and names removed during 2.0.x. BayesFlow 1.x names are BF902's.
+    A name that lives in a submodule (`from bayesflow import Simulator`) gets the full
+    path (`bayesflow.simulators.Simulator`). Imports under `if TYPE_CHECKING:` are
+    skipped: they never run, so a wrong name there is a type checker's finding.
 
     ## Why is this bad?
     Misspelled names crash with `AttributeError` / `ImportError`; unknown keywords either
@@ -141,7 +156,11 @@ class UnknownBayesflowApi(Rule):
             if unknown.in_import and unknown.component[:1].islower() and suggestion is None:
                 continue  # may be a submodule the API data does not list
             where = "`bf`" if unknown.module == "bayesflow" else f"`{unknown.module}`"
-            if suggestion is not None:
+            elsewhere = _in_submodule(unknown.module, unknown.component)
+            if elsewhere is not None:
+                suggestion = None  # the exact name exists one level down: no spelling advice
+                advice = f"it lives in a submodule: use `{elsewhere}.{unknown.component}`"
+            elif suggestion is not None:
                 advice = f"did you mean `{suggestion}`?"
             else:
                 advice = f"check the name against {where}'s contents"
