@@ -26,6 +26,19 @@ def _excluded(path: Path, patterns: list[str]) -> bool:
     return False
 
 
+def _special(path: Path) -> bool:
+    """A FIFO, socket or device found in a directory walk: reading it could
+    block forever (a FIFO without a writer), so only explicit paths are read.
+    Broken links stay in (they are reported as unreadable)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode)
+
+
 def _is_venv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
@@ -64,7 +77,7 @@ def discover(paths: Iterable[Path], exclude: list[str] | None = None,
                 for name in sorted(filenames):
                     if name.endswith(suffixes):
                         p = here / name
-                        if not _excluded(p, exclude):
+                        if not _excluded(p, exclude) and not _special(p):
                             add(p)
         elif root.exists() or root.is_symlink():
             add(root)
