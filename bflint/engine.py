@@ -101,6 +101,16 @@ def make_finding(code: str, message: str, filename: str, row: int, column: int,
                    end_column if end_column is not None else column)
 
 
+def internal_error(exc: BaseException, filename: str, show_traceback: bool = False) -> Finding:
+    """The BF999 finding for an exception raised while checking a file."""
+    detail = "".join(traceback.format_exception(exc)) if show_traceback else ""
+    msg = (f"internal error while checking this file: {type(exc).__name__}: {exc}. "
+           "Please report it with the file (run with --show-traceback for details)")
+    if detail:
+        msg += "\n" + detail
+    return make_finding(INTERNAL_ERROR, msg, filename, 1, 1)
+
+
 def check_text(text: str, filename: str, enabled: frozenset[str],
                show_traceback: bool = False) -> list[Finding]:
     """Analyse decoded source. Never raises for bad input."""
@@ -141,12 +151,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     except RecursionError:
         raise  # check_source retries on a thread with a deep stack
     except Exception as exc:  # one file's failure never stops the run
-        detail = "".join(traceback.format_exception(exc)) if show_traceback else ""
-        msg = (f"internal error while checking this file: {type(exc).__name__}: {exc}. "
-               "Please report it with the file (run with --show-traceback for details)")
-        if detail:
-            msg += "\n" + detail
-        return [make_finding(INTERNAL_ERROR, msg, filename, 1, 1)]
+        return [internal_error(exc, filename, show_traceback)]
 
     if reports:
         nodes = [rep.node for _, rep in reports if rep.node is not None]
@@ -317,9 +322,13 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
             if deep:
                 raise
             return run_deep(check_text, text, filename, enabled, show_traceback)
-        except RecursionError:
-            f = make_finding(PARSE_ERROR, "the file is nested too deeply to analyse", filename, 1, 1)
-            return [f] if f.code in enabled else []
+        except RecursionError as exc:
+            # the nesting guard passed: more likely unbounded recursion in bflint
+            return [internal_error(exc, filename, show_traceback)]
+        except Exception as exc:
+            return [internal_error(exc, filename, show_traceback)]
+    except Exception as exc:  # e.g. a rule's malformed report: still one finding
+        return [internal_error(exc, filename, show_traceback)]
 
 
 def check_path(path: Path, enabled: frozenset[str], *, display: str | None = None,
