@@ -183,17 +183,11 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
 
 
 def _positions(module, nodes) -> dict:
-    """1-based (row, col, end_row, end_col) of the reported nodes only."""
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    """1-based (row, col, end_row, end_col) of the reported nodes only
+    (``PositionProvider``'s ranges at a fraction of its cost)."""
+    from bflint.positions import positions
 
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    ranges = wrapper.resolve(PositionProvider)
-    out = {}
-    for n in nodes:
-        rng = ranges.get(n)
-        if rng is not None:
-            out[n] = (rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
-    return out
+    return positions(module, nodes)
 
 
 def run_deep(fn, *args):

@@ -114,3 +114,30 @@ def test_chunks_cover_every_task_once() -> None:
     flat = sorted(t.index for c in chunks for t in c)
     assert flat == list(range(50))
     assert len(chunks) > 2
+
+
+def test_reported_node_positions_match_libcst_position_provider() -> None:
+    """bflint.positions (used for reported nodes) is PositionProvider, faster."""
+    import random
+
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from bflint.model import walk
+    from bflint.positions import positions
+
+    rng = random.Random(0)
+    files = sorted(FIXTURES.rglob("*.py"))[:60] + [Path(runner.__file__), Path(engine.__file__)]
+    for f in files:
+        try:
+            module = cst.parse_module(f.read_bytes())
+        except Exception:
+            continue
+        nodes = list(walk(module))
+        ref = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        for sample in (nodes, rng.sample(nodes, min(3, len(nodes)))):
+            got = positions(module, sample)
+            for n in sample:
+                r = ref[n]
+                assert got[n] == (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1), \
+                    (f, type(n).__name__)
