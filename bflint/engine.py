@@ -101,6 +101,19 @@ def make_finding(code: str, message: str, filename: str, row: int, column: int,
                    end_column if end_column is not None else column)
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines as Python (and LibCST) count them: ``str.splitlines`` also
+    breaks at form feeds, ``\\x1c``-``\\x1e``, ``\\x85``, ``\\u2028``...,
+    which shifted every later row (``# noqa`` then read the wrong line)."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def internal_error(exc: BaseException, filename: str, show_traceback: bool = False) -> Finding:
     """The BF999 finding for an exception raised while checking a file."""
     detail = "".join(traceback.format_exception(exc)) if show_traceback else ""
@@ -118,7 +131,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
 
     from bflint import suppression
 
-    lines = text.splitlines()
+    lines = physical_lines(text)
     file_level = suppression.file_suppressions(text)
 
     def keep(f: Finding) -> bool:
@@ -127,10 +140,16 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        row = max(1, exc.raw_line)
-        col = max(1, exc.raw_column + 1)
+        # LibCST's position can lie one line past the error (e.g. "expected
+        # INDENT") or past the end of the file: keep it inside the file
+        row = min(max(1, exc.raw_line), max(1, len(lines)))
+        col = min(max(1, exc.raw_column + 1), len(lines[row - 1]) + 1 if lines else 1)
         msg = f"SyntaxError: {exc.message} (bflint checks only files that parse)"
         f = make_finding(PARSE_ERROR, msg, filename, row, col)
+        return [f] if f.code in enabled and file_level is not suppression.ALL else []
+    except cst.CSTValidationError as exc:  # parsed, but invalid, e.g. "a" b"b"
+        f = make_finding(PARSE_ERROR, f"SyntaxError: {exc} (bflint checks only files that parse)",
+                         filename, 1, 1)
         return [f] if f.code in enabled and file_level is not suppression.ALL else []
     except RecursionError:
         raise  # check_source retries on a thread with a deep stack

@@ -204,7 +204,9 @@ def cells_of(nb: dict) -> list[Cell]:
         except NotebookError as exc:
             cells.append(Cell(i, [], {}, error=f"invalid notebook cell: {exc}"))
             continue
-        lines, offsets = _neutralise(src.splitlines())
+        from bflint.engine import physical_lines  # not str.splitlines: form feeds are not breaks
+
+        lines, offsets = _neutralise(physical_lines(src))
         cells.append(Cell(i, lines, offsets))
     return cells
 
@@ -276,10 +278,11 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
         if 0 < f.row <= len(rowmap):
             cell, row, off = rowmap[f.row - 1]
             end_cell, end_row, end_off = rowmap[min(max(f.end_row, 1), len(rowmap)) - 1]
-            if end_cell != cell:
-                end_row, end_off = row, off
+            end_column = f.end_column + end_off
+            if end_cell != cell:  # a node spanning cells: keep the range inside the first one
+                end_row, end_column = row, f.column + off
             findings.append(dataclasses.replace(f, row=row, column=f.column + off, end_row=end_row,
-                                                end_column=f.end_column + end_off, cell=cell))
+                                                end_column=end_column, cell=cell))
         else:
             findings.append(f)
     findings.sort(key=Finding.sort_key)
