@@ -31,6 +31,11 @@ def requires_runtime() -> None:
     need(*RUNTIME_PACKAGES)
 
 
+@pytest.fixture(scope="module")
+def requires_runtime_module() -> None:
+    need(*RUNTIME_PACKAGES)
+
+
 @pytest.fixture
 def requires_pandas() -> None:
     need("pandas")

@@ -1,15 +1,19 @@
 """End-to-end: generate workflow scripts and run them with --smoke on the real BayesFlow (JAX, CPU).
 
 These tests need the runtime extra; they are skipped without it unless BFLINT_REQUIRE_RUNTIME=1.
-Each smoke run takes roughly 30-45 s on a 2-core CPU; deselect them with ``-m "not runtime_smoke"``.
+A smoke run takes about 30-70 s of CPU time; the module runs them two at a time in the background
+(the first test that needs one starts them all), so the whole module takes about 2-3 minutes on
+a 2-core machine. Deselect them with ``-m "not runtime_smoke"``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -26,23 +30,56 @@ RATINGS = {
     "recovery": {"excellent", "good", "fair", "poor", None},
     "contraction": {"high", "medium", "low", "poor — overconfident", None},
 }
+SMOKE_KINDS = {"set": "coin-set", "time-series": "demo-ts", "vector": "demo-vector", "image": "demo-image",
+               "image-target": "denoise"}
+SMOKE_TIMEOUT = 600
 
 
-def run_smoke(tmp_path, env, slug, kind, timeout=300):
-    script = write_script(slug, kind, tmp_path)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, script, "--smoke"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+def _env(root):
+    env = dict(os.environ)
+    env.update(
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        KERAS_HOME=str(root / "keras_home"),
+        MPLCONFIGDIR=str(root / "mplconfig"),
+        MPLBACKEND="Agg",
+        PYTHONUNBUFFERED="1",
     )
-    elapsed = time.perf_counter() - start
-    assert proc.returncode == 0, f"{kind} smoke run failed after {elapsed:.0f}s:\n{proc.stderr[-4000:]}"
-    print(f"{kind} smoke run: {elapsed:.1f} s")
-    return tmp_path / slug, proc
+    return env
+
+
+def _run(root, kind, slug):
+    workdir = root / kind
+    workdir.mkdir()
+    script = write_script(slug, kind, workdir)
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, script, "--smoke"], cwd=workdir, env=_env(root), capture_output=True, text=True,
+            timeout=SMOKE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return workdir / slug, None, time.perf_counter() - start
+    return workdir / slug, proc, time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(request, tmp_path_factory):
+    """Start every template's smoke run, two at a time; ``smoke_runs[kind]()`` waits for one."""
+    request.getfixturevalue("requires_runtime_module")
+    root = tmp_path_factory.mktemp("smoke")
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = {kind: pool.submit(_run, root, kind, slug) for kind, slug in SMOKE_KINDS.items()}
+
+    def result(kind):
+        results, proc, elapsed = futures[kind].result()
+        assert proc is not None, f"{kind} smoke run timed out after {SMOKE_TIMEOUT} s"
+        assert proc.returncode == 0, f"{kind} smoke run failed after {elapsed:.0f} s:\n{proc.stderr[-4000:]}"
+        print(f"{kind} smoke run: {elapsed:.1f} s")
+        return results
+
+    yield result
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def check_standard_artefacts(results, params):
@@ -75,8 +112,8 @@ def check_standard_artefacts(results, params):
     return diag, report
 
 
-def test_set_template_smoke_run_end_to_end(tmp_path, runtime_env, requires_runtime):
-    results, proc = run_smoke(tmp_path, runtime_env, "coin-set", "set")
+def test_set_template_smoke_run_end_to_end(smoke_runs):
+    results = smoke_runs("set")
     diag, report = check_standard_artefacts(results, ["mu", "sigma"])
     assert "only 2 epoch(s)" in report
     # the CLI reads the real metrics.csv too
@@ -97,13 +134,12 @@ def test_set_template_smoke_run_end_to_end(tmp_path, runtime_env, requires_runti
     "kind, params",
     [("time-series", ["phi", "sigma"]), ("vector", ["amplitude", "rate"]), ("image", ["cx", "cy", "width"])],
 )
-def test_other_templates_smoke_run(tmp_path, runtime_env, requires_runtime, kind, params):
-    results, _ = run_smoke(tmp_path, runtime_env, f"demo-{kind}", kind)
-    check_standard_artefacts(results, params)
+def test_other_templates_smoke_run(smoke_runs, kind, params):
+    check_standard_artefacts(smoke_runs(kind), params)
 
 
-def test_image_target_smoke_run(tmp_path, runtime_env, requires_runtime):
-    results, _ = run_smoke(tmp_path, runtime_env, "denoise", "image-target", timeout=600)
+def test_image_target_smoke_run(smoke_runs):
+    results = smoke_runs("image-target")
     history = json.loads((results / "history.json").read_text())
     assert len(history["loss"]) == 2 and len(history["val_loss"]) == 2
     assert (results / "sample_grid.png").read_bytes()[:8] == PNG_MAGIC
