@@ -685,6 +685,10 @@ _HISTORY_LIKE = ("history", "history_dict")
 # Values that are BayesFlow data (what ``SemanticModel.origins`` looks for)
 # and values that carry none.
 DATA_KINDS = frozenset({"sims", "samples", "diagnostics", "figures", "history", "history_dict"})
+_LITERAL_LEAVES = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)
+_LITERAL_CONTAINERS = (cst.Dict, cst.List, cst.Tuple, cst.Set)
+_LITERAL_PARTS = (cst.DictElement, cst.Element, cst.UnaryOperation, cst.Name,
+                  cst.ConcatenatedString)
 _NO_DATA_KINDS = frozenset(
     {"import", "function", "workflow", "adapter", "simulator", "network", "estimator", "bf"}
 )
@@ -752,6 +756,8 @@ class SemanticModel:
         # unidentified values -> the expression they were computed from
         # (loop / comprehension targets: the iterable; ``a, b = rhs``: rhs)
         self._sources: dict[Obj, cst.CSTNode] = {}
+        # container Obj -> values stored into it by item assignment (``out[k] = v``)
+        self._item_stores: dict[Obj, list[cst.CSTNode]] = {}
         _Builder(self).build()
 
     # -- queries -----------------------------------------------------------
@@ -869,7 +875,8 @@ class SemanticModel:
         expression and follows names back to what they were computed from
         (assignments, unpacking, loop / comprehension targets to their
         iterable, parameters of local functions to the arguments of their call
-        sites). ``stop(call_event) -> bool`` cuts the walk at a call (e.g.
+        sites, containers to the values item-assigned into them: ``out[k] = v``).
+        ``stop(call_event) -> bool`` cuts the walk at a call (e.g.
         random draws, the simulator). Bounded by ``limit`` visited nodes."""
         out = Origins()
         if expr is None:
@@ -881,6 +888,9 @@ class SemanticModel:
             if id(node) in seen:
                 continue
             seen.add(id(node))
+            if isinstance(node, _LITERAL_LEAVES) or (
+                    isinstance(node, _LITERAL_CONTAINERS) and self._constant_literal(node)):
+                continue  # constants carry no data (and must not exhaust the limit)
             limit -= 1
             v = self._values.get(node)
             if v is not None and v.kind in DATA_KINDS:
@@ -893,6 +903,8 @@ class SemanticModel:
             if v is not None:
                 if v.kind in _NO_DATA_KINDS:
                     continue
+                # a container filled item by item (``out[k] = draws[k]``) holds what was stored
+                stack.extend(self._item_stores.get(v, ()))
                 if isinstance(v, ParamObj):
                     for ev, arg in self.param_arguments(v):
                         if stop is None or not stop(ev):
@@ -917,6 +929,23 @@ class SemanticModel:
             stack.extend(iter_children(node))
         out.complete = not stack
         return out
+
+    def _constant_literal(self, node: cst.CSTNode) -> bool:
+        """A dict / list / tuple / set literal of constants only (config tables)."""
+        cache = self.__dict__.setdefault("_constant_cache", {})
+        found = cache.get(id(node))
+        if found is None:
+            found = True
+            for n in walk(node):
+                if isinstance(n, cst.Name):
+                    if n.value not in ("True", "False", "None"):
+                        found = False
+                        break
+                elif not isinstance(n, _LITERAL_LEAVES + _LITERAL_CONTAINERS + _LITERAL_PARTS):
+                    found = False
+                    break
+            cache[id(node)] = found
+        return found
 
     def simulator_functions(self) -> set[int]:
         """``id`` of every FunctionInfo passed to ``bf.make_simulator`` (the
@@ -1111,6 +1140,7 @@ class _Builder:
         elif t is cst.For:
             self.eval(s.iter)
             self.bind_from(s.target, s.iter)
+            self.bind_elements(s.target, s.iter)
             outer = self.loops
             self.loops = outer + (s,)
             self.suite(s.body)
@@ -1287,6 +1317,10 @@ class _Builder:
             return
         if not isinstance(target, cst.Name):
             self.eval_target_parts(target)
+            if isinstance(target, cst.Subscript) and value_node is not None:
+                container = self.m._values.get(target.value)
+                if container is not None:
+                    self.m._item_stores.setdefault(container, []).append(value_node)
         key = ref_key(target)
         if key is None:
             return
@@ -1295,6 +1329,35 @@ class _Builder:
         elif value is None:
             value = Obj("opaque", target)
         self.scope.bind(key, value)
+
+    def bind_elements(self, target: cst.CSTNode, it: cst.BaseExpression) -> None:
+        """``for name, approx in models.items()`` / ``for wf in [wf1, wf2]`` over a literal
+        container whose values are all BayesFlow objects of one kind (estimators,
+        workflows): the loop variable is such an object (the first one stands for all)."""
+        items = False
+        container = it
+        if isinstance(it, cst.Call) and not it.args and isinstance(it.func, cst.Attribute) \
+                and it.func.attr.value in ("items", "values"):
+            items = it.func.attr.value == "items"
+            container = it.func.value
+        v = self.m._values.get(container)
+        node = v.node if v is not None and v.kind == "literal" else container
+        if isinstance(node, cst.Dict) and (items or container is not it):
+            values = [el.value for el in node.elements if isinstance(el, cst.DictElement)]
+        elif isinstance(node, (cst.List, cst.Tuple)) and not items and container is it:
+            values = [el.value for el in node.elements if isinstance(el, cst.Element)]
+        else:
+            return
+        objs = [self.m._values.get(e) for e in values]
+        if not objs or any(o is None for o in objs) or \
+                len({o.kind for o in objs}) != 1 or objs[0].kind not in ("estimator", "workflow"):
+            return
+        if items:
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                return
+            target = target.elements[1].value
+        if isinstance(target, cst.Name):
+            self.bind(target, objs[0], values[0])
 
     def bind_from(self, target: cst.CSTNode, source: cst.CSTNode | None) -> None:
         """Bind unidentified values to ``target`` (a name or an unpacking)

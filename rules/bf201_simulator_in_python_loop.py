@@ -84,7 +84,7 @@ class SimulatorInPythonLoop(Rule):
             loop = call.loops[-1]
             if id(loop) in done:
                 continue
-            if any(self._is_ppc(model, lp, ppc_cache) for lp in call.loops):
+            if self._is_ppc(model, call, ppc_cache):
                 continue
             if not self._collected(model, call, loop):
                 continue
@@ -108,15 +108,37 @@ class SimulatorInPythonLoop(Rule):
         return None
 
     # -- posterior predictive loops ------------------------------------------
-    def _is_ppc(self, model, loop, cache) -> bool:
-        key = id(loop)
+    def _is_ppc(self, model, call, cache) -> bool:
+        """Posterior draws reach the simulator call: through its arguments, the
+        iterables of its loops, or (innermost loop) what the body computes before it.
+        Posterior sampling *after* the simulation (simulate one data set, then fit it:
+        a power / SBC loop) does not make a loop a posterior predictive one."""
+        key = id(call.node)
         if key not in cache:
-            cache[key] = self._touches_samples(model, loop)
+            cache[key] = self._touches_samples(model, self._ppc_inputs(call))
         return cache[key]
 
-    def _touches_samples(self, model, loop) -> bool:
+    @staticmethod
+    def _ppc_inputs(call):
+        nodes = list(walk(call.node))
+        for lp in call.loops:
+            if isinstance(lp, _COMPREHENSIONS):
+                nodes.extend(walk(lp))  # order of evaluation is not source order
+            elif isinstance(lp, cst.For):
+                nodes.extend(walk(lp.iter))
+            elif isinstance(lp, cst.While):
+                nodes.extend(walk(lp.test))
+        inner = call.loops[-1]
+        if isinstance(inner, (cst.For, cst.While)):
+            for node in walk(inner.body):
+                if node is call.node:
+                    break
+                nodes.append(node)
+        return nodes
+
+    def _touches_samples(self, model, nodes) -> bool:
         checked: set[str] = set()
-        for node in walk(loop):
+        for node in nodes:
             if not isinstance(node, (cst.Name, cst.Attribute)):
                 continue
             v = model.value(node)

@@ -1,6 +1,6 @@
 import libcst as cst
 
-from bflint.model import walk
+from bflint.model import Obj, Origin, walk
 from bflint.rule import Rule, first_arg_name
 
 _ORDER = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
@@ -11,7 +11,9 @@ class HandRolledDiagnostics(Rule):
     """## What it does
     Flags coverage, calibration (SBC ranks), bias, RMSE or contraction
     computed by hand from posterior draws (`workflow.sample(...)`) and the
-    true parameters of simulated test data (`workflow.simulate(...)`):
+    true parameters of simulated test data (`workflow.simulate(...)`, or a
+    `simulate` / `sample_prior` function of the project module that builds the
+    workflow's simulator, e.g. `sim.simulate(...)` with `simulator=sim.make_simulator()`):
     interval or quantile comparisons against the truth
     (`mean((lo <= theta) & (theta <= hi))`), rank counting
     (`sum(draws < theta)`), errors of posterior means
@@ -50,7 +52,10 @@ class HandRolledDiagnostics(Rule):
                "(and `plot_default_diagnostics`) instead")
 
     def check(self, model):
-        if not model.bf_calls("sample") or not model.bf_calls("simulate", "simulator_sample"):
+        if not model.bf_calls("sample"):
+            return
+        self.truth_calls = self._project_simulations(model)
+        if not model.bf_calls("simulate", "simulator_sample") and not self.truth_calls:
             return
         self.model = model
         self.cache: dict[int, tuple] = {}
@@ -97,8 +102,11 @@ class HandRolledDiagnostics(Rule):
         if workflow == "...":
             workflow = "workflow"
         test = first_arg_name(truth.node)
+        shown = test
+        if isinstance(truth.node, cst.Call) and shown == "...":  # a project simulation call
+            shown = f"{first_arg_name(truth.node.func)}(...)"
         return self.report(node, stat=stat, samples=first_arg_name(samples.node),
-                           truth=first_arg_name(truth.node), workflow=workflow,
+                           truth=shown, workflow=workflow,
                            test=test if test != "..." else "test_data")
 
     # -- evidence --------------------------------------------------------------
@@ -119,15 +127,54 @@ class HandRolledDiagnostics(Rule):
                 params.update(k for k, _ in routes.get("inference_variables", ()))
         return obs - params
 
+    @staticmethod
+    def _project_simulations(model) -> set[int]:
+        """Calls that simulate test data with the project module the workflow's simulator
+        comes from (``simulator=sim.make_simulator()`` ... ``sim.simulate(theta)``,
+        ``sim.sample_prior(1)``): their results are simulated truth."""
+        modules = set()
+        for wf in model.workflows:
+            arg = wf.arg("simulator")
+            if arg is None:
+                continue
+            expr = arg.value
+            if isinstance(expr, cst.Name):
+                v = model.value(expr)
+                expr = v.node if v is not None else expr
+            ev = model.call_event(expr) if isinstance(expr, cst.Call) else None
+            q = ev.qualname if ev is not None else None
+            if q and "." in q and not q.startswith(("bayesflow", "functools", "numpy")):
+                modules.add(q.rsplit(".", 1)[0])
+        out: set[int] = set()
+        if not modules:
+            return out
+        for ev in model.calls:
+            q = ev.qualname
+            if not q or "." not in q:
+                continue
+            module, _, name = q.rpartition(".")
+            name = name.lower()
+            if module in modules and "simulator" not in name and (
+                    "simulat" in name or "prior" in name):
+                out.add(id(ev.node))
+        return out
+
     def _stop(self, ev) -> bool:
         # replicated data (the simulator, random draws) is not a posterior estimate
+        if id(ev.node) in self.truth_calls:
+            self._reached.append(ev)
+            return True
         return self.model.calls_simulator(ev) or self.model.random_draw(ev) is not None
 
     def _sides(self, expr):
         key = id(expr)
         if key not in self.cache:
             samples = truth = None
+            self._reached = []
             found = self.model.origins(expr, stop=self._stop, limit=250)
+            if self._reached:
+                ev = self._reached[0]
+                truth = Origin(Obj("sims", ev.node), ev.node, None)
             for o in found:
                 if o.obj.kind == "samples":
                     samples = samples or o
