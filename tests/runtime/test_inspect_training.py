@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -399,3 +400,20 @@ def test_nll_overfitting_still_detected():
     gap = 0.5 * (max(history["loss"][:5]) - history["loss"][-1])
     history["val_loss"] = [v + gap for v in history["loss"]]
     assert statuses(inspect_history(history))["overfitting"] == "fail"
+
+
+def test_real_keras_history_object(tmp_path, requires_runtime):
+    code = (
+        "import os, json; os.environ['KERAS_BACKEND'] = 'jax'\n"
+        "import keras\n"
+        "from bflint.runtime import inspect_history\n"
+        "h = keras.callbacks.History()\n"
+        "h.history = {'loss': [3.0, 2.0, 1.5, 1.2, 1.1, 1.05, 1.02, 1.01, 1.0, 1.0, 1.0, 1.0],"
+        " 'val_loss': [3.1, 2.1, 1.6, 1.3, 1.15, 1.1, 1.05, 1.04, 1.03, 1.03, 1.03, 1.03]}\n"
+        "r = inspect_history(h)\n"
+        "print(json.dumps([r['source'], r['n_epochs']]))\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["History.history", 12]
