@@ -67,3 +67,9 @@ def pytest_configure(config):
         "markers",
         "runtime_smoke: runs a generated workflow script with --smoke on real BayesFlow (30-60 s each)",
     )
+
+
+@pytest.fixture
+def need_helper():
+    """The skip-or-fail helper itself (tested in test_packaging.py)."""
+    return need

@@ -107,3 +107,13 @@ def test_save_diagnostic_figures_with_fake_figure_and_keep_open(tmp_path):
     # close=False never touches matplotlib, so this works without it
     paths = save_diagnostic_figures({"coverage": FakeFigure()}, tmp_path, close=False)
     assert paths == [str(tmp_path / "coverage.png")]
+
+
+def test_need_skips_or_fails_under_ci(need_helper, monkeypatch):
+    monkeypatch.delenv("BFLINT_REQUIRE_RUNTIME", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="bflint_no_such_package"):
+        need_helper("bflint_no_such_package")
+    monkeypatch.setenv("BFLINT_REQUIRE_RUNTIME", "1")
+    with pytest.raises(pytest.fail.Exception, match="BFLINT_REQUIRE_RUNTIME=1"):
+        need_helper("bflint_no_such_package")
+    need_helper("json")  # present: neither skips nor fails
