@@ -283,9 +283,14 @@ def nesting_guard(text: str) -> tuple[bool, str | None]:
     longest = max(map(len, text.splitlines()), default=0)
     if brackets <= _SUSPECT_DEPTH and longest <= _SUSPECT_LINE:
         return False, None
+    import warnings
+
     depth = 0
     try:
-        depth = _ast_depth(ast.parse(text), MAX_NESTING)
+        with warnings.catch_warnings():  # no "SyntaxWarning: invalid escape sequence" on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+        depth = _ast_depth(tree, MAX_NESTING)
         brackets = 0  # CPython accepted it: at most 200 levels of brackets
     except (RecursionError, MemoryError) as exc:
         return True, (f"the file is nested too deeply: Python itself cannot compile it ({exc}); "

@@ -294,9 +294,13 @@ def _syntax_error(lines: list[str], exc) -> tuple[int, int, str]:
     invalid (LibCST's positions are often a line late), else LibCST's."""
     import ast
 
+    import warnings
+
     try:
-        compile("\n".join(lines) + "\n", "<cell>", "exec",
-                flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        with warnings.catch_warnings():  # no SyntaxWarning on stderr
+            warnings.simplefilter("ignore")
+            compile("\n".join(lines) + "\n", "<cell>", "exec",
+                    flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as err:
         if err.lineno:
             return err.lineno, err.offset or 1, err.msg

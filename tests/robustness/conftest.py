@@ -40,12 +40,13 @@ def bflint_cmd() -> list[str]:
 
 
 def run_bflint(*args: str, cwd: Path | None = None, timeout: float = 20.0, input: bytes | None = None,
-               env: dict | None = None, user: int | None = None) -> Result:
+               env: dict | None = None, user: int | None = None, as_module: bool = False) -> Result:
     full_env = dict(os.environ)
     full_env.pop("PYTHONPATH", None)
     full_env.update(env or {})
     start = time.monotonic()
-    proc = subprocess.run([*bflint_cmd(), "--no-cache", *args], cwd=cwd, input=input,
+    cmd = [sys.executable, "-m", "bflint"] if as_module else bflint_cmd()
+    proc = subprocess.run([*cmd, "--no-cache", *args], cwd=cwd, input=input,
                           capture_output=True, timeout=timeout, env=full_env,
                           **({"user": user} if user is not None else {}))
     return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"),
@@ -55,6 +56,7 @@ def run_bflint(*args: str, cwd: Path | None = None, timeout: float = 20.0, input
 def assert_clean_exit(res: Result, rc: int) -> None:
     """A defined exit status, no traceback, no crash."""
     assert "Traceback" not in res.out + res.err, res.out + res.err
+    assert "Warning" not in res.err, res.err  # e.g. CPython's SyntaxWarning from a helper parse
     assert res.rc == rc, (res.rc, res.out, res.err)
 
 

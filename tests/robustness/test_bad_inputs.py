@@ -65,6 +65,8 @@ CASES = {
     "long-lines": ("long.py", _sentinel_lines() + b"s = '" + b"x" * 200_000 + b"'\n"
                    + b"v = [" + b"1.5, -2, " * 5_000 + b"]\n",
                    b"s = '" + b"x" * 200_000 + b"'\n", ("BF302", SENTINEL_ROW), 20),
+    "invalid-escapes-long-line": ("esc.py", _sentinel_lines() + b'x = "\\d" + ' + b'"a" + ' * 300 + b'"b"\n',
+                                  b'x = "\\d" + ' + b'"a" + ' * 300 + b'"b"\n', ("BF302", SENTINEL_ROW), 10),
     "py312-type-params": ("py312.py", _sentinel_lines() + b"type Pair[T] = tuple[T, T]\n"
                           b"def first[T](xs: list[T]) -> T:\n    return xs[0]\nclass Box[T]:\n    pass\n",
                           b"type Pair[T] = tuple[T, T]\n", ("BF302", SENTINEL_ROW), 10),
