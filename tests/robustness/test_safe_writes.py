@@ -1,0 +1,196 @@
+"""``--fix`` writes safely: never code that does not parse; atomically (a
+temporary file in the same directory, then ``os.replace``); keeping the
+file's mode, encoding (declared latin-1, BOM) and line endings; an
+interrupted run leaves each file either old or new; fixing is idempotent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+fix = pytest.importorskip("bflint.fix")
+
+from bflint import engine  # noqa: E402
+from tests.robustness.conftest import bflint_cmd, run_bflint  # noqa: E402
+
+BEFORE = (
+    "import bayesflow as bf\n"
+    "\n"
+    "workflow = bf.BasicWorkflow(simulator=None, standardize=\"alll\")\n"
+    "history = workflow.fit_offline(data=None, epochs=10)\n"
+)
+AFTER = BEFORE.replace('"alll"', '"all"')
+
+
+def _fix_file(path: Path, **kw):
+    return fix.fix_file(path, engine._enabled(None), **kw)
+
+
+def test_the_fix_used_here_exists(tmp_path: Path) -> None:
+    p = tmp_path / "a.py"
+    p.write_text(BEFORE)
+    _fix_file(p)
+    assert p.read_text() == AFTER
+
+
+def test_never_writes_code_that_does_not_parse(tmp_path: Path, monkeypatch) -> None:
+    p = tmp_path / "a.py"
+    p.write_text(BEFORE)
+    real = fix.apply_edits
+
+    def breaking(text, findings, *args, **kwargs):
+        new, applied = real(text, findings, *args, **kwargs)
+        return (new + "def broken(:\n", applied) if applied else (new, applied)
+
+    monkeypatch.setattr(fix, "apply_edits", breaking)
+    _fix_file(p)
+    assert p.read_bytes() == BEFORE.encode()
+    res_files = sorted(x.name for x in tmp_path.iterdir())
+    assert res_files == ["a.py"]
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_fixed_fixtures_still_parse_and_fixing_is_idempotent(tmp_path: Path, unsafe: bool) -> None:
+    import libcst as cst
+
+    root = Path(__file__).resolve().parents[2]
+    sources = sorted((root / "tests" / "fixtures").rglob("*.py")) + sorted((root / "examples").glob("*.py"))
+    n_changed = 0
+    for i, src in enumerate(sources):
+        p = tmp_path / f"f{i}_{src.name}"
+        p.write_bytes(src.read_bytes())
+        try:
+            cst.parse_module(src.read_text(encoding="utf-8"))
+        except Exception:
+            continue
+        ff = _fix_file(p, unsafe=unsafe, prefilter=False)
+        after = p.read_bytes()
+        cst.parse_module(after.decode("utf-8"))  # what was written parses
+        n_changed += after != src.read_bytes()
+        _fix_file(p, unsafe=unsafe, prefilter=False)
+        assert p.read_bytes() == after, f"second --fix changed {src}"
+        assert ff is not None
+    assert n_changed >= 1
+
+
+def test_interrupted_replace_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    p = tmp_path / "a.py"
+    p.write_text(BEFORE)
+
+    def boom(src, dst):
+        raise KeyboardInterrupt("interrupted between write and rename")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _fix_file(p)
+    assert p.read_text() == BEFORE
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.py"]  # the temp file is removed
+
+
+def test_interrupted_write_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    p = tmp_path / "a.py"
+    p.write_text(BEFORE)
+    real_fsync = os.fsync
+
+    def boom(fd):
+        real_fsync(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(OSError):
+        _fix_file(p)
+    assert p.read_text() == BEFORE
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.py"]
+
+
+def test_the_temporary_file_is_in_the_same_directory(tmp_path: Path, monkeypatch) -> None:
+    p = tmp_path / "a.py"
+    p.write_text(BEFORE)
+    seen = []
+    real = os.replace
+
+    def spy(src, dst):
+        seen.append((Path(src), Path(dst)))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    _fix_file(p)
+    assert len(seen) == 1 and seen[0][0].parent == p.parent and seen[0][1] == p
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_keeps_line_endings(tmp_path: Path, nl: str) -> None:
+    p = tmp_path / "a.py"
+    p.write_bytes(BEFORE.replace("\n", nl).encode())
+    _fix_file(p)
+    assert p.read_bytes() == AFTER.replace("\n", nl).encode()
+
+
+def test_keeps_encoding_bom_and_mode(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"# -*- coding: latin-1 -*-\n" + BEFORE.encode() + b's = "caf\xe9"\n')
+    latin.chmod(0o640)
+    bom = tmp_path / "bom.py"
+    bom.write_bytes(b"\xef\xbb\xbf" + BEFORE.encode())
+    bom.chmod(0o755)
+    _fix_file(latin)
+    _fix_file(bom)
+    assert latin.read_bytes() == b"# -*- coding: latin-1 -*-\n" + AFTER.encode() + b's = "caf\xe9"\n'
+    assert stat.S_IMODE(latin.stat().st_mode) == 0o640
+    assert bom.read_bytes() == b"\xef\xbb\xbf" + AFTER.encode()
+    assert stat.S_IMODE(bom.stat().st_mode) == 0o755
+
+
+def test_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.py"
+    real.write_text(BEFORE)
+    link = tmp_path / "link.py"
+    link.symlink_to(real)
+    _fix_file(link)
+    assert link.is_symlink() and real.read_text() == AFTER
+
+
+def test_cli_fix_is_idempotent(tmp_path: Path) -> None:
+    for i in range(6):
+        (tmp_path / f"a{i}.py").write_text(BEFORE)
+    res = run_bflint("--fix", ".", cwd=tmp_path, timeout=30)
+    assert "Traceback" not in res.out + res.err
+    assert all((tmp_path / f"a{i}.py").read_text() == AFTER for i in range(6))
+    first = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    res2 = run_bflint("--fix", ".", cwd=tmp_path, timeout=30)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == first
+    assert res2.rc == res.rc
+
+
+def test_killed_run_leaves_each_file_old_or_new(tmp_path: Path) -> None:
+    """SIGKILL a --fix run over many files at several moments: every file is
+    then exactly the old or the new text (never empty or half written)."""
+    n = 40
+    filler = "".join(f"x{i} = {i}\n" for i in range(400))
+    before, after = (BEFORE + filler).encode(), (AFTER + filler).encode()
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.6):
+        d = tmp_path / f"run{delay}"
+        d.mkdir()
+        for i in range(n):
+            (d / f"s{i:02d}.py").write_bytes(before)
+        proc = subprocess.Popen([*bflint_cmd(), "--no-cache", "--jobs", "1", "--fix", "."], cwd=d,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(delay)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
+        for i in range(n):
+            data = (d / f"s{i:02d}.py").read_bytes()
+            assert data in (before, after), (delay, i, data[:80])
+        leftovers = [p.name for p in d.iterdir() if not p.name.endswith(".py")]
+        assert all(name.endswith(".bflint-tmp") for name in leftovers), leftovers
