@@ -63,8 +63,11 @@ def decode(data: bytes) -> str:
     """Decode like Python does: BOM, PEP 263 declaration, else UTF-8."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        raise DecodeError(str(exc)) from None
+    except SyntaxError as exc:  # e.g. "invalid or missing encoding declaration"
+        msg = str(exc.msg or exc)
+        if "invalid or missing" in msg:
+            msg += " (the first lines are not UTF-8 text: a binary file?)"
+        raise DecodeError(msg) from None
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
