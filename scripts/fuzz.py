@@ -296,6 +296,7 @@ def main(argv=None) -> int:
 
     stats = Stats()
     n_gen = int(args.programs * args.generated_share)
+    check_program("import bayesflow as bf\nwf = bf.BasicWorkflow()\n")  # warm up: imports, rule registry
     start = time.monotonic()
     run_mutated(stats, args.programs - n_gen, args.seed)
     if n_gen:
