@@ -5,6 +5,9 @@ import libcst as cst
 from bflint.model import FunctionInfo, SimulatorObj, walk
 from bflint.rule import Rule
 from bflint.rules.bf103_unconstrained_bounded_parameter import RNG_HINTS, RNG_NAMES
+from bflint.rules.bf601_image_target_without_diffusion import (
+    DIFFUSION, IMAGE_SUBNETS, bound_args, resolve_expr, workflow_network,
+)
 
 # numpy.random / Generator draws -> position of the ``size`` argument
 SIZE_POS = {
@@ -30,6 +33,34 @@ ELEMENTWISE = frozenset({
 JOINS = frozenset({"stack", "concatenate", "column_stack", "hstack", "vstack", "dstack"})
 KEEP_METHODS = frozenset({"astype", "copy", "squeeze", "clip", "round", "cumsum", "sort"})
 FLATTEN_METHODS = frozenset({"flatten", "ravel"})
+# 1-D grids whose value changes along the index (measurement times, positions, doses)
+GRIDS = frozenset({"linspace", "arange", "logspace", "geomspace"})
+# draws whose array arguments are a population or an event shape, not a per-element location:
+# ``rng.choice(TIMES, size=n)`` and ``multivariate_normal(mean, cov, size=n)`` are n exchangeable draws
+EVENT_OR_POPULATION = frozenset({"choice", "multivariate_normal", "multinomial", "dirichlet",
+                                 "hypergeometric"})
+
+
+class _Why(str):
+    """A reason that remembers whether the sample axis of the draw is one
+    axis (``size=n``): only then can an ordered vector absorb it."""
+
+    one_axis: bool = False
+
+
+def image_diffusion(model, wf) -> bool:
+    """The workflow's inference network is a ``DiffusionModel`` whose subnet is an image
+    network (``UNet`` / ``UViT`` / ``ResidualUViT``, class or instance): its inference
+    variables are images and its conditions are concatenated with them spatially."""
+    ref = workflow_network(model, wf, "inference_network")
+    if ref.kind != "call" or ref.qualname != DIFFUSION:
+        return False
+    args = bound_args(ref.event, ref.qualname)
+    subnet = None if args is None else args.get("subnet")
+    if subnet is None:
+        return False
+    sub = resolve_expr(model, subnet, subnet)
+    return sub.kind in ("call", "class") and sub.qualname in IMAGE_SUBNETS
 
 
 def _arg(call: cst.Call, index: int | None, name: str) -> cst.BaseExpression | None:
@@ -66,9 +97,10 @@ class _Analyzer:
     """Does one simulator output carry a sample axis (set / time series /
     image), or was it flattened?"""
 
-    def __init__(self, model, outputs):
+    def __init__(self, model, outputs, targets=frozenset()):
         self.model = model
         self.outputs = outputs
+        self.targets = targets  # keys routed to inference_variables
 
     def draw_name(self, call: cst.Call) -> str | None:
         """The numpy-style draw name when ``call`` is a random draw."""
@@ -136,7 +168,14 @@ class _Analyzer:
                         return r
             return None
         if isinstance(expr, cst.BinaryOperation):
-            return self.reason(expr.left, f, d) or self.reason(expr.right, f, d)
+            why = self.reason(expr.left, f, d) or self.reason(expr.right, f, d)
+            if why and getattr(why, "one_axis", False) and not isinstance(
+                    expr.operator, cst.MatrixMultiply) and (
+                    self.ordered(expr.left, f) or self.ordered(expr.right, f)):
+                # noise added to a curve over fixed times / positions: each element has
+                # its own mean, an ordered fixed-length vector rather than a set
+                return None
+            return why
         if isinstance(expr, cst.UnaryOperation):
             return self.reason(expr.expression, f, d)
         if isinstance(expr, cst.Subscript):
@@ -160,8 +199,10 @@ class _Analyzer:
             if self.elementwise_over_vector(expr, f):
                 return None
             shown = cst.Module(body=[]).code_for_node(size)
-            return f"drawn with a sample axis: `size={shown}`" if name not in DIMS_AS_ARGS else (
-                f"drawn with a sample axis: `{name}({shown}, ...)`")
+            why = _Why(f"drawn with a sample axis: `size={shown}`" if name not in DIMS_AS_ARGS else (
+                f"drawn with a sample axis: `{name}({shown}, ...)`"))
+            why.one_axis = self.one_axis(expr, name, size, f)
+            return why
         event = self.model.call_event(expr)
         qual = event.qualname if event is not None else None
         method = event.method if event is not None else None
@@ -185,9 +226,10 @@ class _Analyzer:
                     for el in first.elements:
                         r = self.reason(el.value, f, d)
                         if r:
-                            return r
+                            return str(r)
                     return None
-                return self.reason(first, f, d)
+                r = self.reason(first, f, d)
+                return str(r) if r else None
             return None
         if qual is None and method is not None and isinstance(expr.func, cst.Attribute):
             if method in FLATTEN_METHODS:
@@ -207,16 +249,117 @@ class _Analyzer:
 
     def elementwise_over_vector(self, call: cst.Call, f: FunctionInfo | None) -> bool:
         """``rng.normal(theta, 0.1, size=D)`` with a vector parameter
-        ``theta``: one noisy observation per parameter, not a set."""
+        ``theta``, or ``rng.normal(a * np.exp(-b * TIMES), 0.1)`` with a
+        location / scale that varies along the index: one noisy observation
+        per element, an ordered vector, not a set."""
+        per_element = self.draw_name(call) not in EVENT_OR_POPULATION
         for a in call.args:
             if a.keyword is not None and a.keyword.value == "size":
                 continue
+            if per_element and self.ordered(a.value, f):
+                return True
             indexed = {id(n.value) for n in walk(a.value) if isinstance(n, cst.Subscript)}
             for node in walk(a.value):
                 if isinstance(node, cst.Name) and f is not None and node.value in f.params:
                     # ``theta[0]`` is one scalar element of the vector
                     if id(node) not in indexed and self.vector_param(node.value):
                         return True
+        return False
+
+    def one_axis(self, call: cst.Call, name: str, size: cst.BaseExpression,
+                 f: FunctionInfo | None) -> bool:
+        """The draw has a single sample axis: ``size=n``, ``size=(n,)``,
+        ``size=TIMES.shape`` of a 1-D grid, ``randn(n)``."""
+        if name in DIMS_AS_ARGS:
+            return len([a for a in call.args if a.keyword is None and not a.star]) == 1
+        for _ in range(4):
+            if isinstance(size, cst.Name) and f is not None and size.value in f.assigns:
+                size = f.assigns[size.value]
+                continue
+            if isinstance(size, cst.Name):
+                obj = self.model.value(size)
+                if obj is not None and obj.kind in ("literal", "opaque") and isinstance(
+                        obj.node, cst.BaseExpression) and obj.node is not size:
+                    size = obj.node
+                    continue
+            break
+        if isinstance(size, (cst.Tuple, cst.List)):
+            return len(size.elements) == 1
+        if isinstance(size, cst.Attribute) and size.attr.value == "shape":
+            return self.ordered(size.value, f)
+        return isinstance(size, (cst.Integer, cst.Name, cst.Call, cst.BinaryOperation))
+
+    def ordered(self, expr, f: FunctionInfo | None, depth: int = 12) -> bool:
+        """A 1-D array whose values change along the index in a fixed order:
+        a module-level constant vector (``TIMES = np.array([0.5, 1.0, 2.0])``),
+        ``np.linspace`` / ``np.arange`` grids, expressions of them, a vector
+        parameter routed to ``inference_variables``, or a draw whose location /
+        scale is such an array. Scalars, elements (``TIMES[0]``) and
+        exchangeable draws are not ordered."""
+        if expr is None or depth <= 0:
+            return False
+        d = depth - 1
+        if isinstance(expr, cst.Name):
+            if f is not None and expr.value in f.assigns:
+                return self.ordered(f.assigns[expr.value], f, d)
+            if f is not None and expr.value in f.params:
+                if self.outputs is None or expr.value not in self.outputs:
+                    return False
+                g, value = self.outputs[expr.value]
+                if g is f:
+                    return False
+                if expr.value in self.targets and self.vector_param(expr.value):
+                    return True  # one element per parameter of a parameter vector
+                return self.ordered(value, g, d)
+            obj = self.model.value(expr)
+            if obj is not None and obj.kind in ("literal", "opaque", "foreign") and isinstance(
+                    obj.node, cst.BaseExpression) and obj.node is not expr and not (
+                    isinstance(obj.node, cst.Name) and obj.node.value == expr.value):
+                return self.ordered(obj.node, None, d)
+            return False
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            values = []
+            for el in expr.elements:
+                v = el.value if isinstance(el, cst.Element) else None
+                if isinstance(v, cst.UnaryOperation) and isinstance(v.operator, cst.Minus):
+                    v = v.expression
+                if not isinstance(v, (cst.Integer, cst.Float)):
+                    return False
+                values.append(cst.Module(body=[]).code_for_node(el.value))
+            return len(set(values)) > 1
+        if isinstance(expr, cst.BinaryOperation):
+            if isinstance(expr.operator, cst.MatrixMultiply):
+                return False
+            return self.ordered(expr.left, f, d) or self.ordered(expr.right, f, d)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.ordered(expr.expression, f, d)
+        if isinstance(expr, cst.Subscript):
+            for el in expr.slice:
+                if not isinstance(el.slice, cst.Slice):
+                    return False  # an element, or a new axis
+            return self.ordered(expr.value, f, d)
+        if not isinstance(expr, cst.Call):
+            return False
+        draw = self.draw_name(expr)
+        if draw is not None:
+            return draw not in EVENT_OR_POPULATION and any(self.ordered(a.value, f, d) for a in expr.args
+                       if not (a.keyword is not None and a.keyword.value == "size"))
+        if isinstance(expr.func, cst.Name) and expr.func.value == "range" and \
+                self.model.qualname(expr.func) is None:
+            return True
+        event = self.model.call_event(expr)
+        qual = event.qualname if event is not None else None
+        if qual and qual.split(".")[0] == "numpy":
+            short = qual.rsplit(".", 1)[-1]
+            if short in GRIDS:
+                return True
+            if short in ELEMENTWISE and short not in ("sort", "cumsum", "cumprod", "atleast_2d",
+                                                      "expand_dims"):
+                return any(self.ordered(a.value, f, d) for a in expr.args if a.keyword is None)
+            return False
+        if qual is None and event is not None and event.method in ("astype", "copy") and \
+                isinstance(expr.func, cst.Attribute):
+            return self.ordered(expr.func.value, f, d)
         return False
 
     def comprehension(self, comp, f: FunctionInfo | None) -> str | None:
@@ -234,7 +377,11 @@ class _Analyzer:
                 return None  # depends on the index: an ordered vector
             if isinstance(node, cst.Call) and self.draw_name(node) is not None:
                 has_draw = True
-        return "a list of draws built in a comprehension" if has_draw else None
+        if not has_draw:
+            return None
+        why = _Why("a list of draws built in a comprehension")
+        why.one_axis = True
+        return why
 
 
 def routing_anchor(node: cst.CSTNode) -> cst.CSTNode:
@@ -254,7 +401,15 @@ class StructuredDataInInferenceConditions(Rule):
     flattening (`.flatten()`, `.reshape(-1)`, `np.ravel`). Flattening alone
     does not count: a fixed-length vector of hand-crafted summary statistics
     (`np.array([autocorr(x, lags), autocorr(y, lags)]).flatten()`, means,
-    standard deviations) is a proper condition.
+    standard deviations) is a proper condition. Only exchangeable draws count
+    as a sample axis: noise added to a curve over a fixed grid
+    (`a * np.exp(-b * TIMES) + sd * rng.standard_normal(TIMES.shape)` with a
+    constant `TIMES` vector, `np.linspace`, `np.arange`), or a draw whose
+    location / scale is such an array or the parameter vector, is an ordered
+    fixed-length vector (each element has its own mean) and may be a
+    condition. Workflows whose inference network is a `DiffusionModel` with an
+    image subnet (`UNet`, `UViT`, `ResidualUViT`) are exempt: their image
+    conditions are concatenated spatially with the image targets.
 
     ## Why is this bad?
     `inference_conditions` are concatenated as one fixed-order vector. N
@@ -306,6 +461,8 @@ class StructuredDataInInferenceConditions(Rule):
             routes = wf.routes()
             if routes is None or not routes["inference_conditions"]:
                 continue
+            if image_diffusion(model, wf):
+                continue  # image targets: conditions are concatenated with them spatially
             as_set: set[str] = set()
             as_ts: set[str] = set()
             adapter = wf.explicit_adapter if wf.adapter_given else None
@@ -314,7 +471,8 @@ class StructuredDataInInferenceConditions(Rule):
                 as_ts = adapter.keys_of("as_time_series") or set()
             sim = wf.simulator
             outputs = sim.outputs() if isinstance(sim, SimulatorObj) else None
-            analyzer = _Analyzer(model, outputs)
+            targets = frozenset(k for k, _ in routes["inference_variables"])
+            analyzer = _Analyzer(model, outputs, targets)
             by_node: dict[int, tuple[cst.CSTNode, list[tuple[str, str, str]]]] = {}
             for key, node in routes["inference_conditions"]:
                 if key in as_set:

@@ -1,6 +1,7 @@
 import libcst as cst
 
 from bflint.rule import Rule, first_arg_name
+from bflint.rules.bf104_structured_data_in_inference_conditions import image_diffusion
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
 
@@ -10,6 +11,19 @@ def fit_label(call) -> tuple[str, str]:
     method = "fit" if call.bf == "estimator_fit" else call.bf
     receiver = first_arg_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else "..."
     return method, receiver if receiver != "..." else "workflow"
+
+
+def non_image_fits(model, fits):
+    """Training calls except those of a workflow whose inference network is a
+    ``DiffusionModel`` with an image subnet (``UNet`` / ``UViT`` / ``ResidualUViT``): the
+    guide replaces the standard diagnostics with visual sample grids for image-valued
+    targets (``compute_default_diagnostics`` does not accept image-shaped targets)."""
+    out = []
+    for call in fits:
+        wf = model.workflow_of(call.receiver)
+        if wf is None or not image_diffusion(model, wf):
+            out.append(call)
+    return out
 
 
 def mentions(model, attr: str) -> bool:
@@ -23,7 +37,10 @@ class MissingDiagnostics(Rule):
     """## What it does
     Flags a script that trains (`fit_offline` / `fit_online` / `fit_disk`, or
     an estimator's `.fit`) but never calls `compute_default_diagnostics(...)`.
-    Reported at the first training call.
+    Reported at the first training call. Workflows whose inference network is
+    a `DiffusionModel` with an image subnet (`UNet`, `UViT`, `ResidualUViT`)
+    are exempt: for image-valued targets the guide replaces the standard
+    diagnostics with visual sample grids.
 
     ## Why is this bad?
     A good training loss does not imply good inference: only in-silico
@@ -55,6 +72,9 @@ class MissingDiagnostics(Rule):
     def check(self, model):
         fits = model.bf_calls(*TRAINING)
         if not fits or mentions(model, "compute_default_diagnostics"):
+            return
+        fits = non_image_fits(model, fits)
+        if not fits:
             return
         method, receiver = fit_label(fits[0])
         if fits[0].bf == "estimator_fit":

@@ -2,6 +2,7 @@ import libcst as cst
 
 from bflint.model import string_value
 from bflint.rule import Rule, first_arg_name
+from bflint.rules.bf401_missing_diagnostics import non_image_fits
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
 DIAGNOSTICS = ("compute_default_diagnostics", "plot_default_diagnostics")
@@ -28,7 +29,10 @@ class MissingReport(Rule):
     Flags a script that trains and runs the default diagnostics but never
     writes `report.md` (no `"…report.md"` path, no call of a `write_report`
     such as `bflint.runtime.write_report`). Reported at the first training
-    call.
+    call. Workflows whose inference network is a `DiffusionModel` with an
+    image subnet (`UNet`, `UViT`, `ResidualUViT`) are exempt: for
+    image-valued targets the standard diagnostic report does not apply (the
+    guide uses visual sample grids instead).
 
     ## Why is this bad?
     The house workflow requires a self-contained `report.md` after every
@@ -64,6 +68,9 @@ class MissingReport(Rule):
     def check(self, model):
         fits = model.bf_calls(*TRAINING)
         if not fits or not model.bf_calls(*DIAGNOSTICS) or _writes_report(model):
+            return
+        fits = non_image_fits(model, fits)
+        if not fits:
             return
         call = fits[0]
         method = "fit" if call.bf == "estimator_fit" else call.bf

@@ -206,10 +206,7 @@ adapter = (
     .constrain(["amplitude", "rate"], lower=0)
     .convert_dtype("float64", "float32")
     .concatenate(["amplitude", "rate"], into="inference_variables")
-    # One fixed-length vector whose element order is meaningful (readings at fixed times): the guide's
-    # one case for inference_conditions without a summary network. Statically it looks like a sample
-    # axis (size=...), so bflint's BF104 is silenced here on purpose; never do this for sets or series.
-    .concatenate(["readings"], into="inference_conditions")  # noqa: BF104
+    .concatenate(["readings"], into="inference_conditions")
 )
 ''',
     networks='''
@@ -486,9 +483,7 @@ adapter = (
     bf.Adapter()
     .convert_dtype("float64", "float32")
     .concatenate(["clean"], into="inference_variables")
-    # Image targets need spatially aligned conditions (the UNet concatenates them channel-wise), so the
-    # noisy image goes to inference_conditions on purpose: bflint's BF104 does not apply here.
-    .concatenate(["noisy"], into="inference_conditions")  # noqa: BF104
+    .concatenate(["noisy"], into="inference_conditions")
 )
 
 # --------------------------------------------------
@@ -532,9 +527,7 @@ for key, value in all_sims.items():
 # 6. Train offline, save and inspect the history
 # --------------------------------------------------
 
-# Image-valued targets: the guide replaces the standard in-silico diagnostics with visual sample
-# grids (compute_default_diagnostics does not accept image-shaped targets), hence the noqa.
-history = workflow.fit_offline(  # noqa: BF401
+history = workflow.fit_offline(
     data=train_data,
     epochs=EPOCHS,
     batch_size=BATCH_SIZE,
