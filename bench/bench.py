@@ -145,6 +145,16 @@ def measure(mode: str, corpus: str, jobs: int | None, cache_dir: str | None) -> 
     }
 
 
+ENV = dict(os.environ)
+
+
+def bench_env(tmp: Path) -> None:
+    """Subprocesses run as an installed bflint does: with byte-code caches
+    (kept out of the source tree), whatever PYTHONDONTWRITEBYTECODE says here."""
+    ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+
+
 def run_measure(mode: str, corpus: Path, jobs: int | None = None,
                 cache_dir: Path | None = None) -> dict:
     cmd = [sys.executable, __file__, "--_measure", mode, "--_corpus", str(corpus)]
@@ -152,7 +162,7 @@ def run_measure(mode: str, corpus: Path, jobs: int | None = None,
         cmd += ["--jobs", str(jobs)]
     if cache_dir is not None:
         cmd += ["--_cache-dir", str(cache_dir)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=ENV)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -173,7 +183,7 @@ def time_cli(args: list[str], runs: int, cwd: Path) -> tuple[float, int]:
     times, code = [], 0
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run(bflint_cmd() + args, cwd=cwd, capture_output=True)
+        proc = subprocess.run(bflint_cmd() + args, cwd=cwd, capture_output=True, env=ENV)
         times.append(time.perf_counter() - t0)
         code = proc.returncode
     return statistics.median(times), code
@@ -182,7 +192,7 @@ def time_cli(args: list[str], runs: int, cwd: Path) -> tuple[float, int]:
 def compliant_script() -> Path:
     examples = sorted((ROOT / "examples").glob("*.py")) if (ROOT / "examples").is_dir() else []
     for p in examples:
-        proc = subprocess.run(bflint_cmd() + ["--no-cache", str(p)], capture_output=True)
+        proc = subprocess.run(bflint_cmd() + ["--no-cache", str(p)], capture_output=True, env=ENV)
         if proc.returncode == 0:
             return p
     return ROOT / "tests" / "fixtures" / "clean" / "set_data_workflow.py"
@@ -258,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cores = args.jobs or default_jobs()
     tmp = Path(tempfile.mkdtemp(prefix="bflint-bench-"))
+    bench_env(tmp)
     try:
         corpus = build_corpus(tmp, args.files)
         big = double_corpus(corpus, tmp)
@@ -265,15 +276,17 @@ def main(argv: list[str] | None = None) -> int:
         size = sum(p.stat().st_size for p in corpus.rglob("*.py")) / 1e6
         print(f"bflint benchmark: {n} files ({size:.1f} MB), {args.runs} runs each, "
               f"{default_jobs()} cores, Python {sys.version.split()[0]}", flush=True)
-        R = args.runs
-        floor = repeat(R, lambda: run_measure("floor", corpus))
-        serial = repeat(R, lambda: run_measure("serial", corpus, jobs=1))
-        par = repeat(R, lambda: run_measure("parallel", corpus, jobs=cores))
-        warm = repeat(R, lambda: run_measure("warm", corpus, cache_dir=tmp / "cache"))
+        load_before = os.getloadavg()[0]
+        floor, serial, par, warm = [], [], [], []
+        for r in range(args.runs):  # interleaved: a burst of load hits every measure alike
+            floor.append(run_measure("floor", corpus))
+            serial.append(run_measure("serial", corpus, jobs=1))
+            par.append(run_measure("parallel", corpus, jobs=cores))
+            warm.append(run_measure("warm", corpus, cache_dir=tmp / f"cache{r}"))
         serial2 = [run_measure("serial", big, jobs=1)]
         cli_cwd = tmp / "cwd"
         cli_cwd.mkdir()
-        subprocess.run(bflint_cmd() + [str(stdlib_dir())], cwd=cli_cwd, capture_output=True)
+        subprocess.run(bflint_cmd() + [str(stdlib_dir())], cwd=cli_cwd, capture_output=True, env=ENV)
         nonbf, nonbf_code = time_cli([str(stdlib_dir())], args.cli_runs, cli_cwd)
         script = compliant_script()
         time_cli(["--no-cache", str(script)], 1, cli_cwd)
@@ -318,7 +331,10 @@ def main(argv: list[str] | None = None) -> int:
               f"({med(serial, 'cpu') / med(floor, 'cpu'):.2f}x); "
               f"findings {serial[0]['findings']}, BF000/BF999 {serial[0]['errors']}; "
               f"2x corpus serial {serial2[0]['wall']:.2f} s; load average "
-              f"{os.getloadavg()[0]:.1f}")
+              f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+        if max(load_before, os.getloadavg()[0]) > 0.5 * default_jobs():
+            print("CAUTION: other processes were using the CPU: wall-time ratios (3 above all) "
+                  "are not reliable; rerun on an idle machine.")
         if serial[0]["findings"] != par[0]["findings"] or serial[0]["findings"] != warm[0]["findings"]:
             print("WARNING: serial, parallel and warm runs gave different numbers of findings")
 

@@ -65,9 +65,9 @@ KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOL_KEYS
 
 
 def _codes() -> list[str]:
-    from bflint.registry import all_rules
+    from bflint.registry import rule_codes
 
-    return [r.CODE for r in all_rules()]
+    return list(rule_codes())
 
 
 def _str_list(value: Any, where: str) -> list[str]:

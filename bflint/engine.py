@@ -81,9 +81,9 @@ def decode(data: bytes) -> str:
 
 def _enabled(select=None, ignore=(), extend_select=()) -> frozenset[str]:
     from bflint import selection
-    from bflint.registry import all_rules
+    from bflint.registry import rule_codes
 
-    codes = [r.CODE for r in all_rules()]
+    codes = list(rule_codes())
     chosen = selection.resolve(codes, select, ignore, extend_select)
     return selection.with_always(chosen, codes, ignore)
 

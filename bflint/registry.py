@@ -6,13 +6,16 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING
 
-from bflint.rule import Rule
+if TYPE_CHECKING:  # pragma: no cover - importing rules loads LibCST: see rule_codes()
+    from bflint.rule import Rule
 
 
 @functools.cache
 def all_rules() -> tuple[type[Rule], ...]:
     import bflint.rules as package
+    from bflint.rule import Rule
 
     found: dict[str, type[Rule]] = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
@@ -33,6 +36,32 @@ def all_rules() -> tuple[type[Rule], ...]:
     if not found:
         raise RuntimeError("no rules found in bflint.rules: the package mapping is broken")
     return tuple(found[c] for c in sorted(found))
+
+
+def rule_codes() -> tuple[str, ...]:
+    """Every rule's code, from the module names (``bf302_<name>.py`` is
+    BF302: tests/test_rules_meta.py holds every rule to that), without
+    importing the rules and LibCST: selecting codes for a run whose files
+    all fail the pre-filter (or all hit the cache) then never loads them.
+    Once the rules are loaded (or ``all_rules`` is replaced, as tests and
+    plugins do), the classes are asked."""
+    if all_rules is not _all_rules_as_defined or all_rules.cache_info().currsize:
+        return tuple(r.CODE for r in all_rules())
+    return _codes_from_module_names()
+
+
+@functools.cache
+def _codes_from_module_names() -> tuple[str, ...]:
+    codes = []
+    for name in rule_modules():
+        head = name.split("_", 1)[0]
+        if not (head[:2] == "bf" and head[2:].isdigit()):
+            return tuple(r.CODE for r in all_rules())  # an odd module: ask the classes
+        codes.append(head.upper())
+    return tuple(sorted(codes))
+
+
+_all_rules_as_defined = all_rules
 
 
 def rules_by_code() -> dict[str, type[Rule]]:
