@@ -34,9 +34,11 @@ IO_ERROR = "BF001"
 INTERNAL_ERROR = "BF999"
 _DEEP_STACK = 512 * 1024 * 1024
 _DEEP_RECURSION = 60_000
-# Files above this size are not parsed (LibCST needs ~25 s and ~700 bytes of
-# memory per source byte on dense generated code: a 10 MB file took 4 min, 7 GB).
-MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# Files above this size are not parsed (LibCST needs ~25 s and ~900 bytes of
+# memory per source byte on dense generated code: a 10 MB file took 4 min and
+# 7 GB, a 2 MB one 57 s and 1.8 GB per worker). CPython's 820 kB
+# pydoc_data/topics.py still fits; real scripts are far smaller.
+MAX_SOURCE_BYTES = 1024 * 1024
 # Nesting beyond these is refused before LibCST sees it: LibCST's native parser
 # overflows the C stack (a segfault, not an exception) at ~3,000 levels on the
 # main thread and its time grows super-linearly with bracket depth (1,000
@@ -183,7 +185,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
             for _, rep in reports:
                 if rep.fix is not None:
                     nodes.extend(fixes.edit_nodes(rep.fix))
-        positions = _positions(module, nodes)
+        positions = _positions(module, nodes, text)
         for rule_cls, rep in reports:
             if rep.position is not None:
                 r, c, er, ec = rep.position
@@ -204,12 +206,45 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     return out
 
 
-def _positions(module, nodes) -> dict:
+def _positions(module, nodes, text: str | None = None) -> dict:
     """1-based (row, col, end_row, end_col) of the reported nodes only
     (``PositionProvider``'s ranges at a fraction of its cost)."""
     from bflint.positions import positions
 
-    return positions(module, nodes)
+    try:
+        return positions(module, nodes)
+    except RecursionError:
+        # Code generation of the whole module recurses once per nesting
+        # level through generator context managers, which CPython 3.12 caps
+        # at its fixed C recursion limit even on the deep stack (e.g. 1,500
+        # implicitly concatenated string lines, as in pydoc_data/topics.py):
+        # locate each reported node by its own code in the source instead.
+        return _positions_by_search(module, nodes, text)
+
+
+def _positions_by_search(module, nodes, text: str | None) -> dict:
+    """Fallback positions: the first occurrence of each node's own code in
+    the source (nodes not found are left out)."""
+    import bisect
+
+    if text is None:
+        return {}
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def at(offset: int) -> tuple[int, int]:
+        row = bisect.bisect_right(starts, offset)
+        return row, offset - starts[row - 1] + 1
+
+    out = {}
+    for n in nodes:
+        try:
+            code = module.code_for_node(n).strip()
+        except Exception:  # RecursionError included: leave the node out
+            continue
+        i = text.find(code) if code else -1
+        if i >= 0:
+            out[n] = (*at(i), *at(i + len(code)))
+    return out
 
 
 def run_deep(fn, *args):
@@ -319,7 +354,7 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
     if len(source) > MAX_SOURCE_BYTES:
         size = len(source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source)
         msg = (f"cannot check the file: it is {size / 2**20:.1f} MB and bflint checks files up to "
-               f"{MAX_SOURCE_BYTES / 2**20:.0f} MB (a generated or data file? exclude it with --exclude)")
+               f"{MAX_SOURCE_BYTES / 2**20:g} MB (a generated or data file? exclude it with --exclude)")
         f = make_finding(IO_ERROR, msg, filename, 1, 1)
         return [f] if f.code in enabled else []
     if isinstance(source, bytes):

@@ -40,6 +40,17 @@ def _nested(n: int, header: bool) -> bytes:
     return ((HEADER if header else "") + "x = " + "[" * n + "]" * n + "\n").encode()
 
 
+def _topics_like(header: bool) -> bytes:
+    """Like CPython's Lib/pydoc_data/topics.py (~820 kB: one dict of long
+    strings, each hundreds of implicitly concatenated lines): LibCST nests a
+    concatenation per line and hits RecursionError on the main thread; the
+    engine retries on the deep stack."""
+    body = "".join(f"'topic{i}': 'Text of topic {i} with (brackets [and] {{braces}})\\n'\n"
+                   + "".join(f"           'more text, line {j} of topic {i}\\n'\n" for j in range(1500))
+                   + "           ,\n" for i in range(12))
+    return ((HEADER if header else "") + "topics = {" + body + "}\n").encode()
+
+
 # name -> (file name, bytes with the BayesFlow header, bytes without,
 #          expected (code, row) with the header or None, time bound in s)
 CASES = {
@@ -60,6 +71,8 @@ CASES = {
                        .replace(b"\nworkflow", b"\n\x0cworkflow", 1) + b"\x0c\n",
                        b"\x0cif 1:\n\tx = 1\n", ("BF302", SENTINEL_ROW + 1), 10),
     "10MB": ("big.py", _big(True), _big(False), ("BF001", 1), 30),
+    "pydoc-topics-like": ("topics.py", _topics_like(True) + _sentinel_lines(), _topics_like(False),
+                          ("BF302", _topics_like(True).count(b"\n") + SENTINEL_ROW), 20),
     "nested-1000": ("nested.py", _nested(1000, True), _nested(1000, False), ("BF000", 1), 15),
     "nested-300": ("nested300.py", _nested(300, True) + _sentinel_lines(), _nested(300, False), ("BF302", SENTINEL_ROW + 2), 15),
     "long-lines": ("long.py", _sentinel_lines() + b"s = '" + b"x" * 200_000 + b"'\n"
@@ -116,6 +129,20 @@ def test_all_bad_inputs_in_one_run(jobs: list[str], tmp_path: Path) -> None:
             assert not names, names
         else:
             assert (fname, *expected) in got, (fname, sorted(names))
+
+
+def test_size_limit_is_on_the_code_not_on_notebook_outputs(tmp_path: Path) -> None:
+    from bflint import engine
+
+    code = SENTINEL
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": 1, "source": code,
+                     "outputs": [{"output_type": "display_data", "metadata": {},
+                                  "data": {"image/png": "A" * (engine.MAX_SOURCE_BYTES * 2)}}]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "big.ipynb").write_text(json.dumps(nb))
+    res = run_bflint("big.ipynb", cwd=tmp_path, timeout=20)
+    assert_clean_exit(res, 1)
+    assert f"big.ipynb:cell 1:{SENTINEL_ROW}:" in res.out and "BF001" not in res.out
 
 
 def test_nested_brackets_message_is_clear(tmp_path: Path) -> None:
@@ -286,3 +313,17 @@ def test_stdin_with_invalid_encoding() -> None:
     res = run_bflint("-", input=b"\x00\x01bayesflow\xff", timeout=10)
     assert_clean_exit(res, 1)
     assert "BF000" in res.out
+
+
+def test_recursion_error_is_retried_on_the_deep_stack() -> None:
+    """The topics.py-like file makes the analysis recurse past the default
+    limit on the main thread; check_source retries it with run_deep and
+    gets the real findings (not BF000/BF999)."""
+    from bflint import engine
+
+    text = (_topics_like(True) + _sentinel_lines()).decode()
+    enabled = engine._enabled(["BF302"])
+    with pytest.raises(RecursionError):
+        engine.check_text(text, "t.py", enabled)
+    found = engine.check_source(text, "t.py", enabled)
+    assert [(f.code, f.row) for f in found] == [("BF302", text.count("\n") - 0)]
