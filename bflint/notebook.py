@@ -269,6 +269,16 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                 msg = f"SyntaxError: {message} (this cell is left out of the analysis)"
                 f = engine.make_finding(engine.PARSE_ERROR, msg, filename, row, col)
                 findings.append(dataclasses.replace(f, cell=c.index))
+            except cst.CSTValidationError as exc:  # parsed but invalid, e.g. "a" b"b"
+                import types
+
+                broken.add(c.index)
+                row, col, message = _syntax_error(
+                    c.lines, types.SimpleNamespace(raw_line=1, raw_column=0, message=str(exc)))
+                row = min(max(row, 1), max(len(c.lines), 1))
+                msg = f"SyntaxError: {message} (this cell is left out of the analysis)"
+                f = engine.make_finding(engine.PARSE_ERROR, msg, filename, row, max(1, col))
+                findings.append(dataclasses.replace(f, cell=c.index))
             except RecursionError:
                 pass
         text, rowmap = _join(cells, broken)

@@ -284,6 +284,10 @@ NOTEBOOKS = {
                                 "%%time\n" if False else "", "bf?\n", *SENTINEL.splitlines(True)]}]),
                ("BF302", "validation_data")),
     "binary": (_random_bytes(2048, 4) + b"bayesflow", ("BF000", "")),
+    # found by scripts/fuzz.py: LibCST parses it, then its validation raises
+    "bytes-and-str-concat": (_nb([{"cell_type": "code", "metadata": {}, "source": "import bayesflow\nx = 'a' b'b'\n"},
+                                  {"cell_type": "code", "metadata": {}, "source": SENTINEL}]),
+                             ("BF000", "bytes")),
 }
 
 
