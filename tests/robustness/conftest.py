@@ -25,6 +25,11 @@ SENTINEL = (
 )
 SENTINEL_ROW = 4
 
+# Appended to small files in the tests of the default (parallel) run: the
+# runner starts its process pool only for enough files AND enough source
+# (runner.MIN_PARALLEL_FILES / MIN_PARALLEL_BYTES).
+POOL_PAD = "# padding: enough source for the default run to use the process pool\n" * 400
+
 
 @dataclasses.dataclass
 class Result:

@@ -15,7 +15,7 @@ import pytest
 
 from bflint import engine, registry, runner
 from bflint.rule import Rule
-from tests.robustness.conftest import SENTINEL, SENTINEL_ROW, run_bflint
+from tests.robustness.conftest import POOL_PAD, SENTINEL, SENTINEL_ROW, run_bflint
 
 BROKEN_RULE = '''
 from bflint.rule import Rule
@@ -50,6 +50,9 @@ class BrokenRule(Rule):
             def down(n):
                 return down(n + 1)
             down(0)
+        if "BOOM_SEGV" in text:  # a crash of the interpreter (as a native parser bug would)
+            import ctypes
+            ctypes.string_at(0)
         if "BOOM_REPORT" in text:
             yield self.report(object(), "a malformed report: not a node")
         if "BOOM" in text:
@@ -66,6 +69,19 @@ exec(compile(%r, "broken_rule.py", "exec"), _ns)
 _real = _registry.all_rules
 _rules = _real() + (_ns["BrokenRule"],)
 _registry.all_rules = lambda: _rules
+
+import sys as _sys
+import bflint.runner as _runner
+
+_real_pool = _runner._run_pool
+
+
+def _spy_pool(*args, **kwargs):
+    _sys.stderr.write("[test] process pool used\\n")
+    return _real_pool(*args, **kwargs)
+
+
+_runner._run_pool = _spy_pool
 ''' % BROKEN_RULE
 
 
@@ -84,17 +100,22 @@ def broken_registry(monkeypatch):
 
 def _project(tmp_path: Path, n_good: int = 6) -> Path:
     for i in range(n_good):
-        (tmp_path / f"good{i}.py").write_text(SENTINEL)
-    (tmp_path / "boom.py").write_text(SENTINEL + "x = 'BOOM'\n")
+        (tmp_path / f"good{i}.py").write_text(SENTINEL + POOL_PAD)
+    (tmp_path / "boom.py").write_text(SENTINEL + "x = 'BOOM'\n" + POOL_PAD)
     return tmp_path
 
 
 @pytest.mark.parametrize("jobs", [1, None], ids=["jobs1", "default-jobs"])
-def test_broken_rule_is_one_bf999_and_the_run_goes_on(broken_registry, tmp_path, jobs) -> None:
+def test_broken_rule_is_one_bf999_and_the_run_goes_on(broken_registry, tmp_path, jobs, monkeypatch) -> None:
     _project(tmp_path)
     enabled = engine._enabled(None)
     assert "BF998" in enabled
+    pools = []
+    real_pool = runner._run_pool
+    monkeypatch.setattr(runner, "_run_pool", lambda *a, **k: pools.append(1) or real_pool(*a, **k))
+    monkeypatch.setattr(runner, "default_jobs", lambda: 2)  # "all cores" even on a 1-core machine
     findings, n = runner.run([str(tmp_path)], runner.RunOptions(enabled=enabled, jobs=jobs, cache=False))
+    assert bool(pools) == (jobs is None)  # the default run really used the process pool
     assert n == 7
     boom = [f for f in findings if f.filename.endswith("boom.py")]
     assert [f.code for f in boom] == ["BF999"]
@@ -153,6 +174,7 @@ def test_cli_exit_2_and_other_files_reported(tmp_path, jobs) -> None:
     env = _cli_env(tmp_path)
     res = run_bflint(*jobs, "proj", cwd=tmp_path, env=env, timeout=30)
     assert res.rc == 2, (res.rc, res.out, res.err)
+    assert ("process pool used" in res.err) == (not jobs) or os.cpu_count() == 1
     assert "Traceback" not in res.out + res.err
     assert "proj/boom.py:1:1: BF999 internal error while checking this file: ZeroDivisionError" in res.out
     for i in range(6):
@@ -174,3 +196,19 @@ def test_exit_zero_does_not_hide_internal_errors(tmp_path) -> None:
     _project(proj, n_good=1)
     res = run_bflint("--exit-zero", "--jobs", "1", "proj", cwd=tmp_path, env=_cli_env(tmp_path), timeout=20)
     assert res.rc == 2
+
+
+def test_a_crashing_worker_is_one_bf999_in_the_pool(tmp_path) -> None:
+    """A file that kills its worker process (SIGSEGV) in the default,
+    parallel run: that file gets BF999, every other file is still reported."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    _project(proj, n_good=8)
+    (proj / "boom.py").write_text(SENTINEL + "x = 'BOOM_SEGV'\n" + POOL_PAD)
+    res = run_bflint("--jobs", "2", "proj", cwd=tmp_path, env=_cli_env(tmp_path), timeout=60)
+    assert "process pool used" in res.err
+    assert res.rc == 2, (res.rc, res.out, res.err)
+    assert "Traceback" not in res.out
+    assert "proj/boom.py:1:1: BF999" in res.out
+    for i in range(8):
+        assert f"proj/good{i}.py:{SENTINEL_ROW}:" in res.out

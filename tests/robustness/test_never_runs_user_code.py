@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.robustness.conftest import SENTINEL, SENTINEL_ROW, assert_clean_exit, run_bflint
+from tests.robustness.conftest import POOL_PAD, SENTINEL, SENTINEL_ROW, assert_clean_exit, run_bflint
 
 
 def _payload(marker: Path, what: str) -> str:
@@ -32,14 +32,16 @@ def _project(root: Path, marker: Path) -> Path:
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("import bayesflow as bf\n" + _payload(marker, "package"))
     (pkg / "model.py").write_text("import bayesflow as bf\n" + _payload(marker, "module")
-                                  + "workflow = bf.BasicWorkflow(simulator=None)\n")
+                                  + "workflow = bf.BasicWorkflow(simulator=None)\n" + POOL_PAD)
+    for name in ("a", "b", "c"):
+        (proj / f"more_{name}.py").write_text(SENTINEL + POOL_PAD)
     (proj / "conftest.py").write_text("import bayesflow\n" + _payload(marker, "conftest"))
     (proj / "setup.py").write_text("import bayesflow\n" + _payload(marker, "setup"))
     (proj / "bayesflow.py").write_text(_payload(marker, "a local bayesflow module"))
     (proj / "train.py").write_text(
         "import mypkg\nfrom mypkg.model import workflow\nimport conftest\n"
         + SENTINEL + _payload(marker, "script")
-        + "if __name__ == '__main__':\n    exec(open(__file__).read())\n")
+        + "if __name__ == '__main__':\n    exec(open(__file__).read())\n" + POOL_PAD)
     cell = "import bayesflow as bf\n" + _payload(marker, "notebook")
     (proj / "analysis.ipynb").write_text(json.dumps({
         "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
