@@ -41,8 +41,11 @@ def run(paths: Sequence[str], options: RunOptions) -> tuple[list[Finding], int]:
 
 # -- many files: pre-filter, cache, process pool ----------------------------------
 
-# A pool is started only when more files than this need the full analysis.
+# A pool is started only when more files than this need the full analysis
+# and they add up to enough source to pay for the workers' start (about
+# 1 ms of analysis per kB; starting and feeding workers costs ~50 ms).
 MIN_PARALLEL_FILES = 4
+MIN_PARALLEL_BYTES = 64 * 1024
 _CHUNKS_PER_WORKER = 6
 
 
@@ -155,7 +158,8 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
                           len(data), sel))
 
     jobs = options.jobs or default_jobs()
-    if jobs > 1 and len(todo) > MIN_PARALLEL_FILES:
+    if (jobs > 1 and len(todo) > MIN_PARALLEL_FILES
+            and sum(t.size for t in todo) >= MIN_PARALLEL_BYTES):
         done = _run_pool(todo, jobs)
     else:
         done = map(_check_task, todo)

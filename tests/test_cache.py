@@ -193,10 +193,15 @@ def test_an_unwritable_cache_dir_means_no_cache(project, tmp_path) -> None:
 
 
 def test_parallel_run_fills_the_cache(project, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "MIN_PARALLEL_BYTES", 0)
+    pooled = []
+    real_pool = runner._run_pool
+    monkeypatch.setattr(runner, "_run_pool", lambda tasks, jobs: pooled.append(1) or real_pool(tasks, jobs))
     for i in range(6):
         (project / f"copy_{i}.py").write_text(BAD + f"# {i}\n")
     cdir = tmp_path / "cache"
     first, _ = run([str(project)], _opts(cdir, jobs=2))
+    assert pooled
     counter = Counting(monkeypatch)
     second, _ = run([str(project)], _opts(cdir, jobs=2))
     assert counter.names == []

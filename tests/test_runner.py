@@ -26,6 +26,11 @@ def _key(f):
             f.severity)
 
 
+@pytest.fixture(autouse=True)
+def _small_files_go_to_the_pool_too(monkeypatch):
+    monkeypatch.setattr(runner, "MIN_PARALLEL_BYTES", 0)
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A copy of every fixture and example, plus files the pre-filter drops."""
