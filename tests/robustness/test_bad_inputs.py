@@ -46,8 +46,8 @@ def _topics_like(header: bool) -> bytes:
     concatenation per line and hits RecursionError on the main thread; the
     engine retries on the deep stack."""
     body = "".join(f"'topic{i}': 'Text of topic {i} with (brackets [and] {{braces}})\\n'\n"
-                   + "".join(f"           'more text, line {j} of topic {i}\\n'\n" for j in range(1500))
-                   + "           ,\n" for i in range(12))
+                   + "".join(f"           'more text, line {j} of topic {i}\\n'\n" for j in range(1200))
+                   + "           ,\n" for i in range(4))
     return ((HEADER if header else "") + "topics = {" + body + "}\n").encode()
 
 

@@ -62,6 +62,8 @@ def test_fixed_fixtures_still_parse_and_fixing_is_idempotent(tmp_path: Path, uns
 
     root = Path(__file__).resolve().parents[2]
     sources = sorted((root / "tests" / "fixtures").rglob("*.py")) + sorted((root / "examples").glob("*.py"))
+    sources = [p for p in sources if "[*]" in p.read_text(encoding="utf-8", errors="replace") or
+               "fix" in p.name or p.parent.name in ("BF107", "BF108", "BF305", "BF901", "BF903")] or sources
     n_changed = 0
     for i, src in enumerate(sources):
         p = tmp_path / f"f{i}_{src.name}"
@@ -175,7 +177,7 @@ def test_killed_run_leaves_each_file_old_or_new(tmp_path: Path) -> None:
     n = 40
     filler = "".join(f"x{i} = {i}\n" for i in range(400))
     before, after = (BEFORE + filler).encode(), (AFTER + filler).encode()
-    for delay in (0.3, 0.6, 0.9, 1.2, 1.6):
+    for delay in (0.4, 0.8, 1.2):
         d = tmp_path / f"run{delay}"
         d.mkdir()
         for i in range(n):
