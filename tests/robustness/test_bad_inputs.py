@@ -245,8 +245,6 @@ def test_file_without_read_permission(tmp_path: Path) -> None:
     assert f"normal.py:{SENTINEL_ROW}:" in res.out
 
 
-@pytest.mark.xfail(reason="cli.py: click.Path(readable=True) turns an unreadable explicit path into a "
-                          "usage error (exit 2, no other file checked) instead of BF001", strict=False)
 def test_explicit_file_without_read_permission(tmp_path: Path) -> None:
     (tmp_path / "secret.py").write_text(SENTINEL)
     (tmp_path / "secret.py").chmod(0)
