@@ -804,9 +804,9 @@ class SemanticModel:
         """Every evaluated node of that type, in source order."""
         return self._index.get(node_type, [])
 
-    def strings(self, expr: cst.CSTNode | None) -> list[str] | None:
-        """A string or a list/tuple of strings, literal or through a name
-        bound to one; ``None`` when not static."""
+    def literal_node(self, expr: cst.CSTNode | None) -> cst.CSTNode | None:
+        """The literal behind ``expr``: itself, or the literal a name (or
+        attribute / item) is bound to; ``None`` when bound to anything else."""
         for _ in range(4):
             if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
                 obj = self.value(expr)
@@ -815,6 +815,12 @@ class SemanticModel:
                 expr = obj.node
             else:
                 break
+        return expr
+
+    def strings(self, expr: cst.CSTNode | None) -> list[str] | None:
+        """A string or a list/tuple of strings, literal or through a name
+        bound to one; ``None`` when not static."""
+        expr = self.literal_node(expr)
         single = string_value(expr)
         if single is not None:
             return [single]

@@ -102,12 +102,4 @@ def _respell(expr, bad: list[str], options) -> Fix | None:
 
 def _is_single_string(expr, model) -> bool:
     """The argument is one string (literal or bound to a name), not a list."""
-    for _ in range(4):
-        if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
-            obj = model.value(expr)
-            if obj is None or obj.kind != "literal":
-                return False
-            expr = obj.node
-        else:
-            break
-    return string_value(expr) is not None
+    return string_value(model.literal_node(expr)) is not None
