@@ -196,12 +196,18 @@ def _chunks(tasks: list[_Task], jobs: int) -> list[list[_Task]]:
 
 def _pool_context():
     import multiprocessing
+    import threading
 
     methods = multiprocessing.get_all_start_methods()
-    # fork: workers inherit the parsed-and-imported engine (no re-import);
-    # only where it is the platform's safe default.
+    # fork: workers inherit the imported engine (no re-import); only on
+    # Linux and only from a single-threaded process (``lint_paths`` may be
+    # called from a threaded program: then None, check in-process; the
+    # forkserver would re-import an unguarded __main__). Elsewhere the
+    # platform's default.
     if sys.platform.startswith("linux") and "fork" in methods:
-        return multiprocessing.get_context("fork")
+        if threading.active_count() == 1:
+            return multiprocessing.get_context("fork")
+        return None
     return multiprocessing.get_context()
 
 
@@ -228,6 +234,22 @@ def _settle_threads(timeout: float = 2.0) -> None:
             t.join(max(0.0, deadline - time.monotonic()))
 
 
+def _probe() -> int:
+    return os.getpid()
+
+
+def _workers_start(ctx) -> bool:
+    """Whether a fresh worker process can run a trivial task."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            pool.submit(_probe).result(timeout=60)
+        return True
+    except Exception:
+        return False
+
+
 def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list[Finding]]]:
     """Check ``tasks`` in worker processes. A worker that dies (crash, OOM
     kill) loses nothing but its own file: unfinished files are retried one
@@ -239,6 +261,8 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list
     results: list[tuple[int, str | None, list[Finding]]] = []
     try:
         ctx = _pool_context()
+        if ctx is None:
+            return [_check_task(t) for t in tasks]
         if ctx.get_start_method() == "fork":
             _preload()
     except Exception:
@@ -279,6 +303,11 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list
     # files in order in one worker, one file per task: when it dies again,
     # the first unfinished file is the culprit; the rest go to a new worker.
     pending = sorted(failed, key=lambda t: t.index)
+    if pending and not _workers_start(ctx):
+        # no worker can even start (e.g. a spawned worker re-running an
+        # unguarded __main__): nothing crashed, check the files here
+        results.extend(_check_task(t) for t in pending)
+        return results
     while pending:
         order = {t.index: i for i, t in enumerate(pending)}
         failed = attempt([[t] for t in pending], 1)

@@ -146,3 +146,35 @@ def test_reported_node_positions_match_libcst_position_provider() -> None:
                 r = ref[n]
                 assert got[n] == (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1), \
                     (f, type(n).__name__)
+
+
+def test_no_fork_from_a_threaded_program(tree: Path) -> None:
+    """lint_paths called from a program with threads checks in-process
+    (forking a threaded process can deadlock the children)."""
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert runner._pool_context() is None
+        threaded, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
+    finally:
+        stop.set()
+        t.join()
+    serial, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=1, cache=False))
+    assert [_key(f) for f in threaded] == [_key(f) for f in serial]
+
+
+def _dead_chunk(chunk):
+    from concurrent.futures.process import BrokenProcessPool
+
+    raise BrokenProcessPool("worker failed to start")
+
+
+def test_workers_that_cannot_start_mean_in_process_not_bf999(tree: Path, monkeypatch) -> None:
+    serial, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=1, cache=False))
+    monkeypatch.setattr(runner, "_check_chunk", _dead_chunk)
+    monkeypatch.setattr(runner, "_workers_start", lambda ctx: False)
+    found, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
+    assert [_key(f) for f in found] == [_key(f) for f in serial]
