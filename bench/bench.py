@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
               f"findings {serial[0]['findings']}, BF000/BF999 {serial[0]['errors']}; "
               f"2x corpus serial {serial2[0]['wall']:.2f} s; load average "
               f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-        if max(load_before, os.getloadavg()[0]) > 0.5 * default_jobs():
+        if load_before > 0.5 * default_jobs() or ceil < 0.9 * cores:  # (the load after counts us)
             print("CAUTION: other processes were using the CPU: wall-time ratios (3 above all) "
                   "are not reliable; rerun on an idle machine.")
         if serial[0]["findings"] != par[0]["findings"] or serial[0]["findings"] != warm[0]["findings"]:
