@@ -217,20 +217,10 @@ class Cache:
             doc = {"format": FORMAT, "version": FORMAT_VERSION, "key": self.key,
                    "files": self.entries}
             data = json.dumps(doc, separators=(",", ":")).encode()
-            import tempfile
+            from bflint.atomic import write_atomic
 
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from a shared CI cache
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            # 0o644: mkstemp's 0600 would hide it from a shared CI cache
+            write_atomic(self.path, data, mode=0o644, fsync=False)
             self.dirty = False
             self._prune()
             return True

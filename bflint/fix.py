@@ -14,12 +14,11 @@ import dataclasses
 import difflib
 import io
 import os
-import stat
-import tempfile
 import tokenize
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from bflint.atomic import write_atomic  # noqa: F401  (re-exported for callers)
 from bflint.finding import Finding
 
 MAX_ROUNDS = 10
@@ -243,26 +242,6 @@ def read_source(path: Path) -> tuple[str, str]:
     except engine.DecodeError as exc:
         raise FixError(str(exc)) from None
     return text, encoding
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path``'s contents (through a symlink, keeping the mode)."""
-    target = Path(os.path.realpath(path))
-    mode = stat.S_IMODE(target.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bflint-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
