@@ -48,5 +48,5 @@ post = workflow.sample(conditions={"x": truth["x"]}, num_samples=500)
 lo, hi = np.quantile(post["mu"], [0.05, 0.95], axis=1)
 coverage = np.mean((lo <= truth["mu"]) & (truth["mu"] <= hi))  # hand-rolled coverage
 
-figures = workflow.plot_default_diagnostics(test_data=train)  # training data as test data
+figures = workflow.plot_default_diagnostics(test_data=truth)
 figures.savefig("diagnostics.png")  # a dict of figures, not one Figure
