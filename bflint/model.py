@@ -1853,6 +1853,8 @@ _SCALAR_STDLIB_DRAWS = frozenset({"normalvariate", "betavariate", "gammavariate"
                                   "lognormvariate", "paretovariate", "weibullvariate"})
 # draws whose event shape comes from an argument: name -> (size position, event argument)
 _EVENT_DRAWS = {"multivariate_normal": (2, 0), "dirichlet": (1, 0), "multinomial": (2, 1)}
+# every draw -> position of its ``size`` argument (rules share this table)
+DRAW_SIZE_POSITION = {**_DRAW_SIZE_POS, **{k: v[0] for k, v in _EVENT_DRAWS.items()}}
 _SHAPE_FROM_ARG0 = frozenset({"zeros", "ones", "empty", "full"})
 _SHAPE_LIKE = frozenset({"zeros_like", "ones_like", "empty_like", "full_like"})
 _ELEMENTWISE = frozenset({

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import FunctionInfo, SimulatorObj, walk
+from bflint.model import DRAW_SIZE_POSITION, FunctionInfo, SimulatorObj, walk
 from bflint.rule import Rule
 from bflint.rules.bf103_unconstrained_bounded_parameter import RNG_HINTS, RNG_NAMES
 from bflint.rules.bf601_image_target_without_diffusion import (
@@ -10,17 +10,7 @@ from bflint.rules.bf601_image_target_without_diffusion import (
 )
 
 # numpy.random / Generator draws -> position of the ``size`` argument
-SIZE_POS = {
-    "normal": 2, "uniform": 2, "lognormal": 2, "gamma": 2, "beta": 2, "laplace": 2,
-    "logistic": 2, "gumbel": 2, "vonmises": 2, "wald": 2, "binomial": 2,
-    "negative_binomial": 2, "integers": 2, "randint": 2, "f": 2, "noncentral_chisquare": 2,
-    "multivariate_normal": 2, "multinomial": 2, "hypergeometric": 3, "triangular": 3,
-    "noncentral_f": 3, "exponential": 1, "poisson": 1, "chisquare": 1, "standard_t": 1,
-    "standard_gamma": 1, "weibull": 1, "pareto": 1, "power": 1, "rayleigh": 1, "geometric": 1,
-    "zipf": 1, "logseries": 1, "choice": 1, "dirichlet": 1, "standard_normal": 0,
-    "standard_cauchy": 0, "standard_exponential": 0, "random": 0, "random_sample": 0,
-    "sample": 0, "ranf": 0,
-}
+SIZE_POS = DRAW_SIZE_POSITION
 DIMS_AS_ARGS = frozenset({"rand", "randn"})
 ELEMENTWISE = frozenset({
     "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "absolute",
