@@ -92,17 +92,18 @@ def _io_error(exc: OSError, name: str, enabled: frozenset[str]) -> list[Finding]
     return [f] if f.code in enabled else []
 
 
-def _check_task(task: _Task) -> tuple[int, str | None, list[Finding]]:
-    """Read and check one file: (index, content hash or None, findings).
-    Reads the file again (not the parent's bytes: no IPC for contents) and
-    hashes what it analysed, so the cache never pairs old findings with new
-    bytes."""
+def _check_task(task: _Task, data: bytes | None = None) -> tuple[int, str | None, list[Finding]]:
+    """Check one file: (index, content hash or None, findings). In a worker
+    the file is read again (no IPC for contents); in-process the parent's
+    bytes are reused. The hash is of what was analysed, so the cache never
+    pairs old findings with new bytes."""
     from bflint.cache import content_hash
 
-    try:
-        data = Path(task.path).read_bytes()
-    except OSError as exc:
-        return task.index, None, _io_error(exc, task.name, task.enabled)
+    if data is None:
+        try:
+            data = Path(task.path).read_bytes()
+        except OSError as exc:
+            return task.index, None, _io_error(exc, task.name, task.enabled)
     try:
         found = check_data(data, task.name, task.enabled, notebook=task.path.endswith(".ipynb"),
                            prefilter=task.prefilter, show_traceback=task.show_traceback)
@@ -135,6 +136,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         cache = cache_mod.Cache.open(options.cache_dir, prefilter=options.prefilter)
     results: list[list[Finding]] = [[] for _ in files]
     todo: list[_Task] = []
+    contents: dict[int, bytes] = {}
     selections: dict[frozenset[str], str] = {}
     for i, path in enumerate(files):
         name = str(path)
@@ -156,13 +158,15 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
                 continue
         todo.append(_Task(i, name, name, enabled, options.prefilter, options.show_traceback,
                           len(data), sel))
+        contents[i] = data
 
     jobs = options.jobs or default_jobs()
     if (jobs > 1 and len(todo) > MIN_PARALLEL_FILES
             and sum(t.size for t in todo) >= MIN_PARALLEL_BYTES):
+        contents.clear()  # workers read their own files
         done = _run_pool(todo, jobs)
     else:
-        done = map(_check_task, todo)
+        done = (_check_task(t, contents.pop(t.index)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}
     for index, digest, found in done:
         results[index] = found

@@ -59,9 +59,9 @@ class Counting:
         self.names: list[str] = []
         real = runner._check_task
 
-        def spy(task):
+        def spy(task, *args):
             self.names.append(Path(task.name).name)
-            return real(task)
+            return real(task, *args)
 
         monkeypatch.setattr(runner, "_check_task", spy)
 
