@@ -3,7 +3,6 @@ rules -> positions (only for reported nodes) -> suppression."""
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import re

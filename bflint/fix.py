@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import io
-import os
 import tokenize
 from pathlib import Path
 from typing import Any, Iterable, Sequence

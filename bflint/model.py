@@ -1853,6 +1853,17 @@ _SCALAR_STDLIB_DRAWS = frozenset({"normalvariate", "betavariate", "gammavariate"
                                   "lognormvariate", "paretovariate", "weibullvariate"})
 # draws whose event shape comes from an argument: name -> (size position, event argument)
 _EVENT_DRAWS = {"multivariate_normal": (2, 0), "dirichlet": (1, 0), "multinomial": (2, 1)}
+# Receivers whose name says "random generator" (``rng.gamma``, ``self.random.normal``)
+_RNG_HINTS = ("rng", "random", "generator")
+_RNG_NAMES = frozenset({"gen", "rs", "g", "r", "key"})
+
+
+def rng_like_name(text: str) -> bool:
+    """An unresolved receiver name that looks like a random generator."""
+    low = text.lower()
+    return low in _RNG_NAMES or any(h in low for h in _RNG_HINTS)
+
+
 # every draw -> position of its ``size`` argument (rules share this table)
 DRAW_SIZE_POSITION = {**_DRAW_SIZE_POS, **{k: v[0] for k, v in _EVENT_DRAWS.items()}}
 _SHAPE_FROM_ARG0 = frozenset({"zeros", "ones", "empty", "full"})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import FunctionInfo, SimulatorObj, string_value
+from bflint.model import FunctionInfo, SimulatorObj, rng_like_name
 from bflint.rule import Rule
 
 # support of bounded families: "pos" = [0, inf), "unit" = [0, 1], "uniform" = [low, high]
@@ -34,8 +34,6 @@ POSITIVE_WRAPPERS = {"abs", "absolute", "fabs", "exp", "exp2", "softplus"}
 UNIT_WRAPPERS = {"sigmoid", "expit"}
 TRANSPARENT = {"float", "float32", "float64", "asarray", "array", "atleast_1d", "squeeze"}
 WRAPPER_LIBS = frozenset({"numpy", "math", "keras", "jax", "tensorflow", "torch", "scipy"})
-RNG_HINTS = ("rng", "random", "generator")
-RNG_NAMES = frozenset({"gen", "rs", "g", "r", "key"})
 
 
 UNKNOWN = object()  # a bound exists but its value is not known statically
@@ -187,8 +185,7 @@ def _rng_receiver(model, call: cst.Call, receiver) -> bool:
     name = func.value
     text = name.value if isinstance(name, cst.Name) else (
         name.attr.value if isinstance(name, cst.Attribute) else "")
-    low = text.lower()
-    return low in RNG_NAMES or any(h in low for h in RNG_HINTS)
+    return rng_like_name(text)
 
 
 def _arg(call: cst.Call, index: int, name: str) -> cst.BaseExpression | None:

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import DRAW_SIZE_POSITION, FunctionInfo, SimulatorObj, walk
+from bflint.model import DRAW_SIZE_POSITION, FunctionInfo, SimulatorObj, rng_like_name, walk
+from bflint.networks import image_diffusion
 from bflint.rule import Rule
-from bflint.rules.bf103_unconstrained_bounded_parameter import RNG_HINTS, RNG_NAMES
-from bflint.rules.bf601_image_target_without_diffusion import (
-    DIFFUSION, IMAGE_SUBNETS, bound_args, resolve_expr, workflow_network,
-)
 
 # numpy.random / Generator draws -> position of the ``size`` argument
 SIZE_POS = DRAW_SIZE_POSITION
@@ -36,21 +33,6 @@ class _Why(str):
     axis (``size=n``): only then can an ordered vector absorb it."""
 
     one_axis: bool = False
-
-
-def image_diffusion(model, wf) -> bool:
-    """The workflow's inference network is a ``DiffusionModel`` whose subnet is an image
-    network (``UNet`` / ``UViT`` / ``ResidualUViT``, class or instance): its inference
-    variables are images and its conditions are concatenated with them spatially."""
-    ref = workflow_network(model, wf, "inference_network")
-    if ref.kind != "call" or ref.qualname != DIFFUSION:
-        return False
-    args = bound_args(ref.event, ref.qualname)
-    subnet = None if args is None else args.get("subnet")
-    if subnet is None:
-        return False
-    sub = resolve_expr(model, subnet, subnet)
-    return sub.kind in ("call", "class") and sub.qualname in IMAGE_SUBNETS
 
 
 def _arg(call: cst.Call, index: int | None, name: str) -> cst.BaseExpression | None:
@@ -115,7 +97,7 @@ class _Analyzer:
             base = func.value if isinstance(func, cst.Attribute) else None
             text = (base.value if isinstance(base, cst.Name) else
                     base.attr.value if isinstance(base, cst.Attribute) else "").lower()
-            if text in RNG_NAMES or any(h in text for h in RNG_HINTS):
+            if rng_like_name(text):
                 return event.method
         return None
 

@@ -1,117 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
-
-import libcst as cst
-
 from bflint import api
-from bflint.model import SimulatorObj, static_shape
-from bflint.rule import Rule
-
-DIFFUSION = "bayesflow.networks.DiffusionModel"
-IMAGE_SUBNETS = frozenset(
-    {"bayesflow.networks.UNet", "bayesflow.networks.UViT", "bayesflow.networks.ResidualUViT"}
+from bflint.model import static_shape
+from bflint.networks import (
+    DIFFUSION, IMAGE_SUBNETS, NetworkRef, bound_args, is_image_shape, resolve_expr, shape_text,
+    short, simulator_outputs, workflow_network,
 )
-
-
-# -- helpers shared by the BF6xx rules -------------------------------------------------------
-
-
-@dataclasses.dataclass
-class NetworkRef:
-    """What a workflow gets for a network slot.
-
-    ``kind``: ``missing`` (not passed), ``none`` (literal ``None``), ``string``
-    (``"flow_matching"``), ``call`` (a BayesFlow network built with a call: ``event`` is
-    the constructor's CallEvent), ``class`` (a BayesFlow class object), ``unknown``.
-    ``node`` is where to report (the constructor call, the string, or the workflow call)."""
-
-    kind: str
-    node: cst.CSTNode
-    qualname: str | None = None
-    string: str | None = None
-    event: object | None = None
-
-
-def resolve_expr(model, expr: cst.BaseExpression, fallback: cst.CSTNode) -> NetworkRef:
-    if isinstance(expr, cst.Name) and expr.value == "None":
-        return NetworkRef("none", expr)
-    strings = model.strings(expr)
-    if strings is not None and len(strings) == 1 and isinstance(
-        expr, (cst.SimpleString, cst.ConcatenatedString, cst.Name, cst.Attribute)
-    ):
-        return NetworkRef("string", expr, string=strings[0])
-    obj = model.value(expr)
-    if obj is not None and obj.kind == "network" and isinstance(obj.node, cst.Call) and obj.qualname:
-        event = model.call_event(obj.node)
-        if event is not None:
-            return NetworkRef("call", obj.node, qualname=api.canonical(obj.qualname), event=event)
-    if obj is not None and obj.kind == "import" and obj.is_bayesflow:
-        return NetworkRef("class", expr, qualname=api.canonical(obj.qualname))
-    return NetworkRef("unknown", fallback)
-
-
-def workflow_network(model, wf, slot: str) -> NetworkRef:
-    """The network a ``BasicWorkflow(...)`` gets for ``inference_network`` / ``summary_network``."""
-    arg = wf.arg(slot)
-    if arg is None:
-        if any(a.star for a in wf.node.args):
-            return NetworkRef("unknown", wf.node)
-        return NetworkRef("missing", wf.node)
-    return resolve_expr(model, arg.value, arg.value)
-
-
-def bound_args(event, qualname: str) -> dict[str, cst.BaseExpression] | None:
-    """Arguments of a BayesFlow call by parameter name (positional ones mapped through the
-    recorded signature); None when ``*args`` / ``**kwargs`` hide some of them."""
-    node = event.node
-    if any(a.star for a in node.args):
-        return None
-    sig = api.signature(qualname)
-    names = [p["name"] for p in sig["params"]
-             if p["kind"] in ("positional_only", "positional_or_keyword")] if sig else []
-    out: dict[str, cst.BaseExpression] = {}
-    positional = [a for a in node.args if a.keyword is None]
-    for i, a in enumerate(positional):
-        if i >= len(names):
-            return None
-        out[names[i]] = a.value
-    for a in node.args:
-        if a.keyword is not None:
-            out[a.keyword.value] = a.value
-    return out
-
-
-def simulator_outputs(wf):
-    """``{key: (FunctionInfo, expr)}`` of the workflow's simulator, or None when unknown
-    (not a ``make_simulator`` of this file's functions, or batched)."""
-    sim = wf.simulator
-    if not isinstance(sim, SimulatorObj) or not isinstance(sim.node, cst.Call):
-        return None
-    for a in sim.node.args:
-        if a.star == "**":
-            return None
-        if a.keyword is not None and a.keyword.value == "is_batched" and not (
-            isinstance(a.value, cst.Name) and a.value.value == "False"
-        ):
-            return None
-    return sim.outputs()
-
-
-def short(qualname: str | None) -> str:
-    return (qualname or "...").rsplit(".", 1)[-1]
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return " x ".join(str(d) for d in shape)
-
-
-def is_image_shape(shape: tuple[int, ...] | None) -> bool:
-    """H x W x C with a spatial grid of at least 8 x 8 and 1-4 channels."""
-    return (
-        shape is not None and len(shape) == 3 and min(shape[0], shape[1]) >= 8
-        and 1 <= shape[2] <= 4
-    )
+from bflint.rule import Rule
 
 
 # -- the rule ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from bflint import api
 from bflint.rule import Rule
-from bflint.rules.bf601_image_target_without_diffusion import short, workflow_network
+from bflint.networks import short, workflow_network
 
 SET_TRANSFORMER = "bayesflow.networks.SetTransformer"
 DEEP_SET = "bayesflow.networks.DeepSet"

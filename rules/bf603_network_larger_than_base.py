@@ -5,7 +5,7 @@ import libcst as cst
 from bflint import api
 from bflint.model import literal_dict, static_int, string_value
 from bflint.rule import Rule
-from bflint.rules.bf601_image_target_without_diffusion import bound_args, resolve_expr, short
+from bflint.networks import bound_args, resolve_expr, short
 
 # Keyword arguments that set a network's size (summary_dim is not one: see BF604).
 CAPACITY = frozenset({

@@ -3,7 +3,7 @@ from __future__ import annotations
 from bflint import api
 from bflint.model import shape_size, static_int, static_shape
 from bflint.rule import Rule
-from bflint.rules.bf601_image_target_without_diffusion import (
+from bflint.networks import (
     bound_args,
     short,
     simulator_outputs,

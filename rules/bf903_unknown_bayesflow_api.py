@@ -6,7 +6,7 @@ from bflint import api
 from bflint.model import WorkflowObj, AdapterObj, ref_key
 from bflint.fix import unique_match
 from bflint.rule import Edit, Fix, Rule
-from bflint.rules.bf601_image_target_without_diffusion import bound_args
+from bflint.networks import bound_args
 from bflint.rules.bf902_bayesflow_v1_api import (
     bayesflow_callable,
     legacy_keyword,
