@@ -128,6 +128,27 @@ def internal_error(exc: BaseException, filename: str, show_traceback: bool = Fal
     return make_finding(INTERNAL_ERROR, msg, filename, 1, 1)
 
 
+def syntax_error_at(lines: list[str], exc) -> tuple[int, int, str]:
+    """CPython's location and message when it agrees that the code is
+    invalid (LibCST's positions are often a line late), else LibCST's."""
+    import ast
+
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # no SyntaxWarning on stderr
+            warnings.simplefilter("ignore")
+            compile("\n".join(lines) + "\n", "<source>", "exec",
+                    flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as err:
+        if err.lineno:
+            return err.lineno, err.offset or 1, err.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.raw_line, exc.raw_column + 1, exc.message
+
+
+
 def check_text(text: str, filename: str, enabled: frozenset[str],
                show_traceback: bool = False) -> list[Finding]:
     """Analyse decoded source. Never raises for bad input."""
@@ -145,10 +166,11 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         # LibCST's position can lie one line past the error (e.g. "expected
-        # INDENT") or past the end of the file: keep it inside the file
-        row = min(max(1, exc.raw_line), max(1, len(lines)))
-        col = min(max(1, exc.raw_column + 1), len(lines[row - 1]) + 1 if lines else 1)
-        msg = f"SyntaxError: {exc.message} (bflint checks only files that parse)"
+        # INDENT") or past the end of the file: CPython's, kept inside the file
+        row, col, message = syntax_error_at(lines, exc)
+        row = min(max(1, row), max(1, len(lines)))
+        col = min(max(1, col), len(lines[row - 1]) + 1 if lines else 1)
+        msg = f"SyntaxError: {message} (bflint checks only files that parse)"
         f = make_finding(PARSE_ERROR, msg, filename, row, col)
         return [f] if f.code in enabled and file_level is not suppression.ALL else []
     except cst.CSTValidationError as exc:  # parsed, but invalid, e.g. "a" b"b"

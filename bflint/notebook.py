@@ -263,7 +263,7 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                     cst.parse_module(source)
             except cst.ParserSyntaxError as exc:
                 broken.add(c.index)
-                row, col, message = _syntax_error(c.lines, exc)
+                row, col, message = engine.syntax_error_at(c.lines, exc)
                 row = min(max(row, 1), max(len(c.lines), 1))
                 col = max(1, col) + c.offsets.get(row - 1, 0)
                 msg = f"SyntaxError: {message} (this cell is left out of the analysis)"
@@ -273,7 +273,7 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                 import types
 
                 broken.add(c.index)
-                row, col, message = _syntax_error(
+                row, col, message = engine.syntax_error_at(
                     c.lines, types.SimpleNamespace(raw_line=1, raw_column=0, message=str(exc)))
                 row = min(max(row, 1), max(len(c.lines), 1))
                 msg = f"SyntaxError: {message} (this cell is left out of the analysis)"
@@ -297,26 +297,6 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
             findings.append(f)
     findings.sort(key=Finding.sort_key)
     return [f for f in findings if f.code in enabled]
-
-
-def _syntax_error(lines: list[str], exc) -> tuple[int, int, str]:
-    """CPython's location and message when it agrees that the cell is
-    invalid (LibCST's positions are often a line late), else LibCST's."""
-    import ast
-
-    import warnings
-
-    try:
-        with warnings.catch_warnings():  # no SyntaxWarning on stderr
-            warnings.simplefilter("ignore")
-            compile("\n".join(lines) + "\n", "<cell>", "exec",
-                    flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except SyntaxError as err:
-        if err.lineno:
-            return err.lineno, err.offset or 1, err.msg
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    return exc.raw_line, exc.raw_column + 1, exc.message
 
 
 def _join(cells: list[Cell], broken) -> tuple[str, list[tuple[int, int, int]]]:
