@@ -78,7 +78,10 @@ class MissingDiagnostics(Rule):
             return
         method, receiver = fit_label(fits[0])
         if fits[0].bf == "estimator_fit":
-            advice = ("train through a `BasicWorkflow` and diagnose on held-out simulations with "
+            est = fits[0].receiver
+            cls = (est.qualname or "").rsplit(".", 1)[-1] if est is not None else ""
+            flow = "ModelComparisonWorkflow" if cls.startswith("ModelComparison") else "BasicWorkflow"
+            advice = (f"train through a `{flow}` and diagnose on held-out simulations with "
                       "`workflow.compute_default_diagnostics(test_data=workflow.simulate(300))`")
         else:
             advice = ("diagnose on held-out simulations with "

@@ -231,6 +231,11 @@ class UnknownBayesflowApi(Rule):
                                   advice=advice)
                 continue
             suggestion = api.closest(kw, api.signature_keywords(qualname) or (), cutoff=0.6)
+            if suggestion and kw.endswith("_kwargs") and suggestion.endswith("_kwargs") \
+                    and api.closest(kw[:-7], (suggestion[:-7],), cutoff=0.6) is None:
+                # `coupling_kwargs` is not a misspelt `integrate_kwargs`: the shared
+                # `_kwargs` suffix alone makes them look alike; do not guess
+                suggestion = None
             if api.unknown_keywords_ignored(qualname):
                 if sig.get("kwargs_to") == "keras.Model.fit":
                     problem = (f"is not a keyword of `{name}(...)` nor of keras `fit`: "
