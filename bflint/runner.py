@@ -209,10 +209,23 @@ def _pool_context():
     # forkserver would re-import an unguarded __main__). Elsewhere the
     # platform's default.
     if sys.platform.startswith("linux") and "fork" in methods:
-        if threading.active_count() == 1:
+        if threading.active_count() == 1 and _native_threads() <= 1:
             return multiprocessing.get_context("fork")
+        if threading.active_count() == 1 and "spawn" in methods:
+            # native threads (JAX, BLAS pools) that ``threading`` cannot see:
+            # forking could deadlock the child, spawning cannot
+            return multiprocessing.get_context("spawn")
         return None
     return multiprocessing.get_context()
+
+
+def _native_threads() -> int:
+    """OS threads of this process (Linux), including those started by
+    native libraries; 1 when it cannot be told."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
 
 
 def _preload() -> None:

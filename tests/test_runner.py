@@ -99,6 +99,7 @@ def test_a_dying_worker_only_costs_its_own_file(tree: Path, monkeypatch) -> None
         return real(task)
 
     monkeypatch.setattr(runner, "_check_task", crashing)
+    monkeypatch.setattr(runner, "_native_threads", lambda: 1)  # the patch reaches workers by fork
     parallel, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
     crashed = [f for f in parallel if f.code == "BF999"]
     assert [f.filename for f in crashed] == [victim]
@@ -178,3 +179,16 @@ def test_workers_that_cannot_start_mean_in_process_not_bf999(tree: Path, monkeyp
     monkeypatch.setattr(runner, "_workers_start", lambda ctx: False)
     found, _ = run([str(tree)], RunOptions(enabled=_all(), jobs=2, cache=False))
     assert [_key(f) for f in found] == [_key(f) for f in serial]
+
+
+def test_no_fork_from_a_process_with_native_threads(monkeypatch) -> None:
+    # JAX / BLAS threads are invisible to ``threading``: forking next to them can
+    # deadlock the child (e.g. lint_paths called from a notebook that imported bayesflow)
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    monkeypatch.setattr(runner, "_native_threads", lambda: 8)
+    assert runner._pool_context().get_start_method() == "spawn"
+    monkeypatch.setattr(runner, "_native_threads", lambda: 1)
+    assert runner._pool_context().get_start_method() == "fork"

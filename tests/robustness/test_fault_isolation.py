@@ -95,6 +95,9 @@ def _broken_rule_class():
 def broken_registry(monkeypatch):
     rules = registry.all_rules() + (_broken_rule_class(),)
     monkeypatch.setattr(registry, "all_rules", lambda: rules)
+    # the patched registry reaches the workers only through fork: allow it even
+    # if an earlier test left native (JAX) threads in this process
+    monkeypatch.setattr(runner, "_native_threads", lambda: 1)
     return rules
 
 
