@@ -138,7 +138,6 @@ class Cache:
         self.dirty = False
         self.touched: set[str] = set()
         self.hits = 0
-        self.misses = 0
         self._load()
 
     @classmethod
@@ -189,7 +188,6 @@ class Cache:
             if found is not None:
                 self.hits += 1
                 return found
-        self.misses += 1
         return None
 
     # -- writing -----------------------------------------------------------

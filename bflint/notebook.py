@@ -211,11 +211,6 @@ def cells_of(nb: dict) -> list[Cell]:
     return cells
 
 
-def code_cells(data: bytes | str) -> list[tuple[int, list[str]]]:
-    """(1-based cell index over all cells, source lines) of each code cell."""
-    return [(c.index, c.lines) for c in cells_of(load(data)) if c.error is None]
-
-
 def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                    prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
     from bflint import engine

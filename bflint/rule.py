@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, ClassVar, Iterable
 
 import libcst as cst
 
@@ -127,7 +127,3 @@ def first_arg_name(node: cst.CSTNode | None) -> str:
         return "..."
     key = ref_key(node)
     return key if key is not None else "..."
-
-
-def iter_reports(rule: Rule, model: "SemanticModel") -> Iterator[Report]:
-    yield from rule.check(model)
