@@ -226,6 +226,9 @@ def legacy_name(unknown: Unknown) -> str | None:
                         or api.legacy_entry(last, "names"))
             if specific is not None:
                 return specific["replacement"]
+            # a 1.x benchmark that 2.x ships as a simulator (``bf.benchmarks.LotkaVolterra``)
+            if comp == "benchmarks" and last in (api.public_names("bayesflow.simulators") or ()):
+                return f"`bf.simulators.{last}`"
         return entry["replacement"]
     entry = api.legacy_entry(comp, "names")
     return None if entry is None else entry["replacement"]
