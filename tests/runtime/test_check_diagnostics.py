@@ -12,20 +12,8 @@ from click.testing import CliRunner
 from bflint.runtime import DiagnosticsTableError, check_diagnostics, inspect_history, suggest_next_steps
 from bflint.runtime.check_diagnostics import OVERCONFIDENT, THRESHOLDS, main
 from bflint.runtime.cli import check_diagnostics_command
+from tests.runtime.tables import FACTS, HEALTHY
 
-# The table measured on BayesFlow 2.1.0 (bayesflow-2.1-facts.md).
-FACTS = {
-    "NRMSE": {"mu": 0.540565, "sigma": 0.586989},
-    "Log Gamma": {"mu": -0.951220, "sigma": -6.680488},
-    "Calibration Error": {"mu": 0.079211, "sigma": 0.065921},
-    "Posterior Contraction": {"mu": 0.671209, "sigma": 0.635320},
-}
-HEALTHY = {
-    "NRMSE": {"a": 0.05, "b": 0.2},
-    "Log Gamma": {"a": 1.2, "b": 0.4},
-    "Calibration Error": {"a": 0.01, "b": 0.02},
-    "Posterior Contraction": {"a": 0.95, "b": 0.85},
-}
 ROWS = ["NRMSE", "Log Gamma", "Calibration Error", "Posterior Contraction"]
 
 

@@ -17,21 +17,9 @@ from bflint.runtime import (
 )
 from bflint.runtime.check_diagnostics import THRESHOLDS
 from bflint.runtime.inspect_training import THRESHOLDS as TRAINING_THRESHOLDS
+from tests.runtime.tables import FACTS, HEALTHY
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-FACTS = {
-    "NRMSE": {"mu": 0.540565, "sigma": 0.586989},
-    "Log Gamma": {"mu": -0.951220, "sigma": -6.680488},
-    "Calibration Error": {"mu": 0.079211, "sigma": 0.065921},
-    "Posterior Contraction": {"mu": 0.671209, "sigma": 0.635320},
-}
-HEALTHY = {
-    "NRMSE": {"a": 0.05, "b": 0.2},
-    "Log Gamma": {"a": 1.2, "b": 0.4},
-    "Calibration Error": {"a": 0.01, "b": 0.02},
-    "Posterior Contraction": {"a": 0.95, "b": 0.85},
-}
 
 
 @pytest.fixture
