@@ -485,6 +485,20 @@ def measure_rejected_workflow_keywords(bf):
     }
 
 
+def _method_signatures(cls):
+    """(name, function, signature) of each public method of ``cls`` (no properties)."""
+    for name in _public(dir(cls)):
+        attr = inspect.getattr_static(cls, name)
+        if isinstance(attr, property):
+            continue
+        func = attr.__func__ if isinstance(attr, (staticmethod, classmethod)) else attr
+        if not callable(func):
+            continue
+        sig = _signature(func, drop_self=not isinstance(attr, staticmethod))
+        if sig is not None:
+            yield name, func, sig
+
+
 def measure_workflow(bf, layer_keys, fit_keywords):
     cls = bf.BasicWorkflow
     signatures = {}
@@ -496,16 +510,7 @@ def measure_workflow(bf, layer_keys, fit_keywords):
     entry["keywords"] = sorted(set(entry["keywords"]) | (est_kw - explicit))
     entry["kwargs_to"] = "bayesflow.BasicEstimator"
     signatures["bayesflow.BasicWorkflow"] = entry
-    for name in _public(dir(cls)):
-        attr = inspect.getattr_static(cls, name)
-        if isinstance(attr, property):
-            continue
-        func = attr.__func__ if isinstance(attr, (staticmethod, classmethod)) else attr
-        if not callable(func):
-            continue
-        sig = _signature(func, drop_self=not isinstance(attr, staticmethod))
-        if sig is None:
-            continue
+    for name, func, sig in _method_signatures(cls):
         extra = set(_kwargs_keys_used(func))
         if name.startswith("fit_"):
             # fit_* -> _fit -> estimator.fit -> keras.Model.fit (filtered by signature)
@@ -579,16 +584,7 @@ def _singledispatch_signature(func, mod):
 def measure_adapter(bf):
     cls = bf.Adapter
     methods = {}
-    for name in _public(dir(cls)):
-        attr = inspect.getattr_static(cls, name)
-        if isinstance(attr, property):
-            continue
-        func = attr.__func__ if isinstance(attr, (staticmethod, classmethod)) else attr
-        if not callable(func):
-            continue
-        sig = _signature(func, drop_self=not isinstance(attr, staticmethod))
-        if sig is None:
-            continue
+    for name, _, sig in _method_signatures(cls):
         sig["keywords"] = sorted(p["name"] for p in sig["params"] if p["kind"] != "positional_only")
         methods[name] = sig
     return methods
