@@ -4,6 +4,22 @@ from bflint.model import walk
 from bflint.rule import Rule, first_arg_name
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+# arguments that only set how many numbers are drawn, not from which distribution
+_SIZE_KEYWORDS = {"size", "shape", "sample_shape"}
+_SHAPE_ATTRS = {"shape", "size", "ndim"}
+
+
+def _only_shape(expr) -> bool:
+    """``x.shape``, ``x.shape[1]``, ``len(x)``, ``np.shape(x)``: the samples give a count only."""
+    while isinstance(expr, cst.Subscript):
+        expr = expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value in _SHAPE_ATTRS
+    if isinstance(expr, cst.Call):
+        f = expr.func
+        name = f.attr.value if isinstance(f, cst.Attribute) else getattr(f, "value", None)
+        return name in ("len", "shape", "size")
+    return False
 
 
 class PpcReimplementsSimulator(Rule):
@@ -59,6 +75,9 @@ class PpcReimplementsSimulator(Rule):
             params = model.random_draw(call)
             if not params or model.in_simulator_function(call):
                 continue
+            sized = {id(a.value) for a in call.node.args
+                     if a.keyword is not None and a.keyword.value in _SIZE_KEYWORDS}
+            params = [p for p in params if id(p) not in sized and not _only_shape(p)]
             samples = None
             for expr in params:
                 samples = next((o for o in model.origins(expr, stop=stop) if o.obj.kind == "samples"),
