@@ -1,5 +1,6 @@
 import libcst as cst
 
+from bflint.model import static_int
 from bflint.rule import Rule, first_arg_name
 
 # keywords under which a fit call receives its training data
@@ -75,6 +76,8 @@ class DiagnosticsOnTrainingData(Rule):
             test = call.argument(0, "test_data")
             if test is None or isinstance(test, (cst.Integer, cst.Float)):
                 continue
+            if static_int(model, test, call.function) is not None:
+                continue  # a count (`test_data=N_TEST`): BayesFlow simulates fresh data
             for expr, role, fit_name in used:
                 if isinstance(expr, (cst.Integer, cst.Float)):
                     continue
