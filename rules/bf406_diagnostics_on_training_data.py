@@ -60,7 +60,9 @@ class DiagnosticsOnTrainingData(Rule):
         for fit in fits:
             name = "fit" if fit.bf == "estimator_fit" else fit.bf
             val = fit.kwarg("validation_data")
-            if val is not None:
+            # fit_online's validation_data is usually a count (``cfg.n_val``) from which
+            # BayesFlow simulates: only data the model can see counts there
+            if val is not None and (fit.bf != "fit_online" or _data_like(model, fit, val.value)):
                 used.append((val.value, "validation data", name))
             if fit.bf == "fit_offline":
                 data = fit.argument(0, "data")
@@ -87,3 +89,12 @@ class DiagnosticsOnTrainingData(Rule):
                                       role=role, fit=fit_name,
                                       receiver=receiver if receiver != "..." else "workflow")
                     break
+
+
+def _data_like(model, fit, expr) -> bool:
+    """A value the model knows to be data (simulations, a dict built in the
+    script), not a count or an unknown import / parameter."""
+    value = model.value(expr)
+    if value is None or value.kind in ("import", "param", "literal"):
+        return False
+    return static_int(model, expr, fit.function) is None
