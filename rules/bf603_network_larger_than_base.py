@@ -87,6 +87,18 @@ def render_default(value) -> str:
     return repr(value)
 
 
+def larger_than(model, args: dict, bases_list: list[dict]):
+    """(name, expr, first default) of the capacity settings in ``args`` that are
+    larger than every one of the subnet defaults in ``bases_list``."""
+    for name, expr in args.items():
+        if name not in CAPACITY:
+            continue
+        value = literal_size(model, expr)
+        bases = [b[name] for b in bases_list if name in b]
+        if value is not None and bases and all(is_larger(value, b) for b in bases):
+            yield name, expr, bases[0]
+
+
 class NetworkLargerThanBase(Rule):
     """## What it does
     Flags a summary or inference network built with more capacity than BayesFlow 2.1's
@@ -140,14 +152,9 @@ class NetworkLargerThanBase(Rule):
             subnet_bases = self.subnet_bases(model, qualname, args.get("subnet"))
             kwargs = literal_dict(args.get("subnet_kwargs"))
             if kwargs and subnet_bases:
-                for name, expr in kwargs.items():
-                    if name not in CAPACITY:
-                        continue
-                    value = literal_size(model, expr)
-                    bases = [b[name] for b in subnet_bases if name in b]
-                    if value is not None and bases and all(is_larger(value, b) for b in bases):
-                        settings.append(f"`subnet_kwargs[\"{name}\"]={self.code(model, expr)}` "
-                                        f"(default {render_default(bases[0])})")
+                for name, expr, base in larger_than(model, kwargs, subnet_bases):
+                    settings.append(f"`subnet_kwargs[\"{name}\"]={self.code(model, expr)}` "
+                                    f"(default {render_default(base)})")
             if settings and id(call.node) not in seen:
                 seen.add(id(call.node))
                 yield self.report(call.node, network=short(qualname), settings=", ".join(settings))
@@ -159,15 +166,9 @@ class NetworkLargerThanBase(Rule):
             sub_args = bound_args(sub.event, sub.qualname)
             if sub_args is None:
                 continue
-            found = []
-            for name, expr in sub_args.items():
-                if name not in CAPACITY:
-                    continue
-                value = literal_size(model, expr)
-                bases = [b[name] for b in subnet_bases if name in b]
-                if value is not None and bases and all(is_larger(value, b) for b in bases):
-                    found.append(f"`{name}={self.code(model, expr)}` (default "
-                                 f"{render_default(bases[0])} in `{short(qualname)}`)")
+            found = [f"`{name}={self.code(model, expr)}` (default "
+                     f"{render_default(base)} in `{short(qualname)}`)"
+                     for name, expr, base in larger_than(model, sub_args, subnet_bases)]
             if found:
                 seen.add(id(sub.node))
                 yield self.report(sub.node, network=short(sub.qualname), settings=", ".join(found))
