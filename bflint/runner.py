@@ -296,7 +296,14 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list
                 results.extend(_check_chunk(chunk))
             return []
         try:
-            futures = {pool.submit(_check_chunk, c): c for c in chunks}
+            futures = {}
+            for i, c in enumerate(chunks):
+                try:
+                    futures[pool.submit(_check_chunk, c)] = c
+                except BrokenProcessPool:  # a worker died while we were still submitting
+                    for rest in chunks[i:]:
+                        failed.extend(rest)
+                    break
             from concurrent.futures import as_completed
 
             for fut in as_completed(futures):
