@@ -8,7 +8,7 @@ import dataclasses
 
 import libcst as cst
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.model import SimulatorObj
 
 DIFFUSION = "bayesflow.networks.DiffusionModel"
@@ -45,9 +45,9 @@ def resolve_expr(model, expr: cst.BaseExpression, fallback: cst.CSTNode) -> Netw
     if obj is not None and obj.kind == "network" and isinstance(obj.node, cst.Call) and obj.qualname:
         event = model.call_event(obj.node)
         if event is not None:
-            return NetworkRef("call", obj.node, qualname=api.canonical(obj.qualname), event=event)
+            return NetworkRef("call", obj.node, qualname=bayesflow_api.canonical(obj.qualname), event=event)
     if obj is not None and obj.kind == "import" and obj.is_bayesflow:
-        return NetworkRef("class", expr, qualname=api.canonical(obj.qualname))
+        return NetworkRef("class", expr, qualname=bayesflow_api.canonical(obj.qualname))
     return NetworkRef("unknown", fallback)
 
 
@@ -67,7 +67,7 @@ def bound_args(event, qualname: str) -> dict[str, cst.BaseExpression] | None:
     node = event.node
     if any(a.star for a in node.args):
         return None
-    sig = api.signature(qualname)
+    sig = bayesflow_api.signature(qualname)
     names = [p["name"] for p in sig["params"]
              if p["kind"] in ("positional_only", "positional_or_keyword")] if sig else []
     out: dict[str, cst.BaseExpression] = {}

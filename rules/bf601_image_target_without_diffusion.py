@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.model import static_shape
 from bflint.networks import (
     DIFFUSION, IMAGE_SUBNETS, NetworkRef, bound_args, is_image_shape, resolve_expr, shape_text,
@@ -81,7 +81,7 @@ class ImageTargetWithoutDiffusion(Rule):
         if ref.kind not in ("call", "class") or not ref.qualname:
             return None
         if ref.qualname != DIFFUSION:
-            if api.network_role(ref.qualname) != "inference":
+            if bayesflow_api.network_role(ref.qualname) != "inference":
                 return None  # a custom or unknown network: cannot tell
             return f"`{short(ref.qualname)}`"
         if ref.kind == "class":

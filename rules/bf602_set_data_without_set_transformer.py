@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.rule import Rule
 from bflint.networks import short, workflow_network
 
@@ -63,13 +63,13 @@ class SetDataWithoutSetTransformer(Rule):
             qualname = None
             if ref.kind == "string":
                 name = ref.string.lower() if ref.string else ""
-                if not api.is_string_network_name("summary", name):
+                if not bayesflow_api.is_string_network_name("summary", name):
                     continue  # an invalid name is BF903's business
                 qualname = STRING_NAMES.get(name, f"string:{name}")
                 shown = f'`"{ref.string}"`'
             elif ref.kind in ("call", "class") and ref.qualname:
                 qualname = ref.qualname
-                if api.network_role(qualname) != "summary" or qualname in CONTAINERS:
+                if bayesflow_api.network_role(qualname) != "summary" or qualname in CONTAINERS:
                     continue
                 shown = f"`{short(qualname)}`"
             else:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.model import literal_dict, static_int, string_value
 from bflint.rule import Rule
 from bflint.networks import bound_args, resolve_expr, short
@@ -141,13 +141,13 @@ class NetworkLargerThanBase(Rule):
             qualname = call.qualname or model.qualname(call.node)
             if not qualname or not qualname.startswith("bayesflow.networks."):
                 continue
-            qualname = api.canonical(qualname)
-            if api.network_role(qualname) not in ("inference", "summary"):
+            qualname = bayesflow_api.canonical(qualname)
+            if bayesflow_api.network_role(qualname) not in ("inference", "summary"):
                 continue
             args = bound_args(call, qualname)
             if args is None:
                 continue
-            defaults = api.network_defaults(qualname)["params"]
+            defaults = bayesflow_api.network_defaults(qualname)["params"]
             settings = self.oversized(model, args, defaults)
             subnet_bases = self.subnet_bases(model, qualname, args.get("subnet"))
             kwargs = literal_dict(args.get("subnet_kwargs"))
@@ -189,24 +189,24 @@ class NetworkLargerThanBase(Rule):
         """Default configurations the given subnet is compared with (measured for the
         subnet strings; for a class, also the class's own defaults)."""
         if subnet_expr is None:
-            found = api.subnet_defaults(qualname)
+            found = bayesflow_api.subnet_defaults(qualname)
             return [found] if found else []
         text = string_value(subnet_expr)
         if text is None:
             strings = model.strings(subnet_expr)
             text = strings[0] if strings and len(strings) == 1 else None
         if text is not None:
-            found = api.subnet_defaults(qualname, text.lower())
+            found = bayesflow_api.subnet_defaults(qualname, text.lower())
             return [found] if found else []
         ref = resolve_expr(model, subnet_expr, subnet_expr)
         if ref.kind not in ("call", "class") or not ref.qualname:
             return []
         bases = []
-        own = api.network_defaults(ref.qualname)
+        own = bayesflow_api.network_defaults(ref.qualname)
         if own is not None:
             bases.append(own["params"])
         if ref.qualname in SUBNET_STRINGS:
-            measured = api.subnet_defaults(qualname, SUBNET_STRINGS[ref.qualname])
+            measured = bayesflow_api.subnet_defaults(qualname, SUBNET_STRINGS[ref.qualname])
             if measured:
                 bases.append(measured)
         return bases

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.model import shape_size, static_int, static_shape
 from bflint.rule import Rule
 from bflint.networks import (
@@ -98,18 +98,18 @@ class SummaryDimHeuristic(Rule):
         """(summary_dim, given explicitly, network name) or None when unknown."""
         if ref.kind == "string":
             name = (ref.string or "").lower()
-            if not api.is_string_network_name("summary", name):
+            if not bayesflow_api.is_string_network_name("summary", name):
                 return None
             qualname = None
-            for q in api.api_data()["network_defaults"]:
-                if api.network_role(q) == "summary" and _snake(short(q)) == name:
+            for q in bayesflow_api.api_data()["network_defaults"]:
+                if bayesflow_api.network_role(q) == "summary" and _snake(short(q)) == name:
                     qualname = q
             if qualname is None:
                 return None
-            default = api.network_defaults(qualname)["params"].get("summary_dim")
+            default = bayesflow_api.network_defaults(qualname)["params"].get("summary_dim")
             return (default, False, short(qualname)) if isinstance(default, int) else None
         qualname = ref.qualname
-        entry = api.network_defaults(qualname) if qualname else None
+        entry = bayesflow_api.network_defaults(qualname) if qualname else None
         if entry is None or entry["role"] != "summary" or "summary_dim" not in entry["params"]:
             return None
         default = entry["params"]["summary_dim"]

@@ -4,7 +4,7 @@ import dataclasses
 
 import libcst as cst
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.model import UNIQUE_WORKFLOW_METHODS, AdapterObj, WorkflowObj, ref_key
 from bflint.rule import Rule
 
@@ -49,17 +49,17 @@ def first_unknown(path: str, imported: frozenset[str] = frozenset()):
     for i, comp in enumerate(parts[1:], start=1):
         if comp.startswith("_"):
             return None
-        names = api.public_names(module)
+        names = bayesflow_api.public_names(module)
         if names is None:
             return None
         child = f"{module}.{comp}"
         if comp in names:
-            if api.is_known_module(child) and api.public_names(child) is not None:
+            if bayesflow_api.is_known_module(child) and bayesflow_api.public_names(child) is not None:
                 module = child
                 continue
             return None  # a class, function, constant or unrecorded submodule
-        if api.is_known_module(child):
-            if not api.is_attribute_of_parent(child) and child not in imported:
+        if bayesflow_api.is_known_module(child):
+            if not bayesflow_api.is_attribute_of_parent(child) and child not in imported:
                 return module, comp, i, True
             module = child
             continue
@@ -205,32 +205,32 @@ def legacy_name(unknown: Unknown) -> str | None:
     modules and lower-case names only directly under ``bayesflow``); the name used from a
     1.x module (``bf.amortizers.AmortizedPosterior``) gives the more specific advice."""
     comp = unknown.component
-    if api.legacy_entry(comp, "removed_2x") is not None:
+    if bayesflow_api.legacy_entry(comp, "removed_2x") is not None:
         return None
     # a 1.x name of a module 2.1 still has (``bf.diagnostics.plot_recovery``); the bare
     # name alone is no 1.x evidence, so such names are kept qualified by their module
     place = unknown.module.partition(".")[2]
     if place:
-        entry = api.legacy_entry(f"{place}.{comp}", "names")
+        entry = bayesflow_api.legacy_entry(f"{place}.{comp}", "names")
         if entry is not None:
             return entry["replacement"]
     if comp[:1].islower():
         if place:
             return None
-        entry = api.legacy_entry(comp, "modules") or api.legacy_entry(comp, "names")
+        entry = bayesflow_api.legacy_entry(comp, "modules") or bayesflow_api.legacy_entry(comp, "names")
         if entry is None:
             return None
         last = unknown.last
         if last and last != comp and last[:1].isupper():
-            specific = (api.legacy_entry(f"{comp}.{last}", "names")
-                        or api.legacy_entry(last, "names"))
+            specific = (bayesflow_api.legacy_entry(f"{comp}.{last}", "names")
+                        or bayesflow_api.legacy_entry(last, "names"))
             if specific is not None:
                 return specific["replacement"]
             # a 1.x benchmark that 2.x ships as a simulator (``bf.benchmarks.LotkaVolterra``)
-            if comp == "benchmarks" and last in (api.public_names("bayesflow.simulators") or ()):
+            if comp == "benchmarks" and last in (bayesflow_api.public_names("bayesflow.simulators") or ()):
                 return f"`bf.simulators.{last}`"
         return entry["replacement"]
-    entry = api.legacy_entry(comp, "names")
+    entry = bayesflow_api.legacy_entry(comp, "names")
     return None if entry is None else entry["replacement"]
 
 
@@ -239,7 +239,7 @@ def bayesflow_callable(model, call) -> str | None:
     the imports, or a method of a workflow, estimator or adapter the model identified."""
     q = call.qualname or model.qualname(call.node)
     if q and (q == "bayesflow" or q.startswith("bayesflow.")):
-        return api.canonical(q)
+        return bayesflow_api.canonical(q)
     if call.qualname or not call.method:
         return None
     recv = call.receiver
@@ -250,14 +250,14 @@ def bayesflow_callable(model, call) -> str | None:
     if call.bf is not None and call.method in UNIQUE_WORKFLOW_METHODS:
         return f"bayesflow.BasicWorkflow.{call.method}"
     if recv is not None and recv.kind == "estimator" and recv.qualname:
-        return f"{api.canonical(recv.qualname)}.{call.method}"
+        return f"{bayesflow_api.canonical(recv.qualname)}.{call.method}"
     return None
 
 
 def legacy_keyword(qualname: str, keyword: str) -> str | None:
     """1.x replacement when ``keyword`` is a BayesFlow 1.x keyword the 2.1 callable lacks."""
-    entry = api.legacy_entry(keyword, "keywords")
-    if entry is None or api.is_known_keyword(qualname, keyword) is not False:
+    entry = bayesflow_api.legacy_entry(keyword, "keywords")
+    if entry is None or bayesflow_api.is_known_keyword(qualname, keyword) is not False:
         return None
     return entry["replacement"]
 
@@ -266,7 +266,7 @@ def legacy_method(model, call) -> str | None:
     """1.x replacement for a 1.x method called on a BayesFlow object."""
     if not call.method:
         return None
-    entry = api.legacy_entry(call.method, "methods")
+    entry = bayesflow_api.legacy_entry(call.method, "methods")
     if entry is None:
         return None
     recv = call.receiver
@@ -343,7 +343,7 @@ class BayesflowV1Api(Rule):
                                   replacement=replacement)
                 continue
             qualname = bayesflow_callable(model, call)
-            if qualname is None or api.signature(qualname) is None:
+            if qualname is None or bayesflow_api.signature(qualname) is None:
                 continue
             for arg in call.node.args:
                 if arg.keyword is None:

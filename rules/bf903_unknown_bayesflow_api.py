@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint import api
+from bflint import bayesflow_api
 from bflint.model import WorkflowObj, AdapterObj, ref_key
 from bflint.fix import unique_match
 from bflint.rule import Edit, Fix, Rule
@@ -30,7 +30,7 @@ def _snake(name: str) -> str:
 def _network_class(text: str) -> str | None:
     """``bf.networks`` class whose name matches ``text`` ignoring case and underscores."""
     key = text.replace("_", "").lower()
-    for name in api.public_names("bayesflow.networks") or ():
+    for name in bayesflow_api.public_names("bayesflow.networks") or ():
         if name[:1].isupper() and name.lower() == key:
             return name
     return None
@@ -38,18 +38,18 @@ def _network_class(text: str) -> str | None:
 
 def _workflow_members() -> frozenset[str]:
     prefix = "bayesflow.BasicWorkflow."
-    names = {q[len(prefix):] for q in api.api_data()["signatures"] if q.startswith(prefix)}
-    return frozenset(names) | frozenset(api.api_data()["workflow"].get("properties", ()))
+    names = {q[len(prefix):] for q in bayesflow_api.api_data()["signatures"] if q.startswith(prefix)}
+    return frozenset(names) | frozenset(bayesflow_api.api_data()["workflow"].get("properties", ()))
 
 
 def _in_submodule(module: str, name: str) -> str | None:
     """The one public submodule of ``module`` (``bayesflow.simulators``) that has ``name``
     (``from bayesflow import Simulator`` -> ``bayesflow.simulators.Simulator``), or None."""
     found = []
-    for sub in sorted(api.public_names(module) or ()):
-        if sub.startswith("_") or api.name_kind(module, sub) != "module":
+    for sub in sorted(bayesflow_api.public_names(module) or ()):
+        if sub.startswith("_") or bayesflow_api.name_kind(module, sub) != "module":
             continue
-        if name in (api.public_names(f"{module}.{sub}") or ()):
+        if name in (bayesflow_api.public_names(f"{module}.{sub}") or ()):
             found.append(f"{module}.{sub}")
     return found[0] if len(found) == 1 else None
 
@@ -119,7 +119,7 @@ class UnknownBayesflowApi(Rule):
             if call.method and recv is not None and (
                 isinstance(recv, WorkflowObj) or recv.kind == "estimator"
             ):
-                entry = api.legacy_entry(call.method, "removed_2x")
+                entry = bayesflow_api.legacy_entry(call.method, "removed_2x")
                 if entry is not None and entry.get("kind") == "attribute":
                     shown = ref_key(call.node.func.value) or "..."
                     yield self.report(call.node, what=f"`{shown}.{call.method}(...)`",
@@ -127,7 +127,7 @@ class UnknownBayesflowApi(Rule):
                                       advice=f"use {entry['replacement']}")
                     continue
             qualname = bayesflow_callable(model, call)
-            if qualname is None or api.signature(qualname) is None:
+            if qualname is None or bayesflow_api.signature(qualname) is None:
                 continue
             yield from self.keywords(call, qualname)
             yield from self.string_options(model, call, qualname)
@@ -137,22 +137,22 @@ class UnknownBayesflowApi(Rule):
     def names(self, model):
         for unknown in unknown_names(model):
             if unknown.not_attribute:
-                replacement = api.legacy("wrappers", "modules") or "import it explicitly"
+                replacement = bayesflow_api.legacy("wrappers", "modules") or "import it explicitly"
                 yield self.report(unknown.node, what=f"`{unknown.text}`",
                                   problem="is not available after `import bayesflow` in 2.1",
                                   advice=f"use {replacement}")
                 continue
             if legacy_name(unknown) is not None:
                 continue  # BF902
-            removed = api.legacy_entry(unknown.component, "removed_2x")
+            removed = bayesflow_api.legacy_entry(unknown.component, "removed_2x")
             shown = f"`{unknown.text}`"
             if removed is not None:
                 yield self.report(unknown.node, what=shown,
                                   problem="was removed during BayesFlow 2.0.x and is not in 2.1",
                                   advice=f"use {removed['replacement']}")
                 continue
-            names = api.public_names(unknown.module) or frozenset()
-            suggestion = api.closest(unknown.component, names)
+            names = bayesflow_api.public_names(unknown.module) or frozenset()
+            suggestion = bayesflow_api.closest(unknown.component, names)
             if unknown.in_import and unknown.component[:1].islower() and suggestion is None:
                 continue  # may be a submodule the API data does not list
             where = "`bf`" if unknown.module == "bayesflow" else f"`{unknown.module}`"
@@ -181,7 +181,7 @@ class UnknownBayesflowApi(Rule):
             base = model.value(node.value)
             if not isinstance(base, WorkflowObj):
                 continue
-            entry = api.legacy_entry(node.attr.value, "removed_2x")
+            entry = bayesflow_api.legacy_entry(node.attr.value, "removed_2x")
             if entry is None or entry.get("kind") != "attribute":
                 continue
             shown = ref_key(node) or f"....{node.attr.value}"
@@ -194,10 +194,10 @@ class UnknownBayesflowApi(Rule):
         if isinstance(recv, WorkflowObj):
             known, owner = members, "BasicWorkflow"
         else:
-            known, owner = api.adapter_methods(), "Adapter"
+            known, owner = bayesflow_api.adapter_methods(), "Adapter"
         if method in known or method.startswith("_"):
             return None
-        suggestion = api.closest(method, known)
+        suggestion = bayesflow_api.closest(method, known)
         if suggestion is None:
             return None
         shown = ref_key(call.node.func.value) or "..."
@@ -210,33 +210,33 @@ class UnknownBayesflowApi(Rule):
 
     # -- keywords --------------------------------------------------------------------------
     def keywords(self, call, qualname):
-        rejected = api.rejected_workflow_keywords() if qualname == "bayesflow.BasicWorkflow" else ()
-        sig = api.signature(qualname)
+        rejected = bayesflow_api.rejected_workflow_keywords() if qualname == "bayesflow.BasicWorkflow" else ()
+        sig = bayesflow_api.signature(qualname)
         for arg in call.node.args:
             if arg.keyword is None:
                 continue
             kw = arg.keyword.value
             if legacy_keyword(qualname, kw) is not None:
                 continue  # BF902
-            if api.is_known_keyword(qualname, kw) is not False:
+            if bayesflow_api.is_known_keyword(qualname, kw) is not False:
                 continue
             name = _short(qualname)
             what = f"`{kw}=`"
             if kw in rejected:
-                entry = api.legacy_entry(kw, "removed_2x")
+                entry = bayesflow_api.legacy_entry(kw, "removed_2x")
                 advice = entry["replacement"] if entry else "remove it"
                 yield self.report(arg, what=what,
                                   problem=f"is rejected by `{name}(...)` in BayesFlow 2.1 "
-                                          f"(`{api.rejected_workflow_message(kw)}`)",
+                                          f"(`{bayesflow_api.rejected_workflow_message(kw)}`)",
                                   advice=advice)
                 continue
-            suggestion = api.closest(kw, api.signature_keywords(qualname) or (), cutoff=0.6)
+            suggestion = bayesflow_api.closest(kw, bayesflow_api.signature_keywords(qualname) or (), cutoff=0.6)
             if suggestion and kw.endswith("_kwargs") and suggestion.endswith("_kwargs") \
-                    and api.closest(kw[:-7], (suggestion[:-7],), cutoff=0.6) is None:
+                    and bayesflow_api.closest(kw[:-7], (suggestion[:-7],), cutoff=0.6) is None:
                 # `coupling_kwargs` is not a misspelt `integrate_kwargs`: the shared
                 # `_kwargs` suffix alone makes them look alike; do not guess
                 suggestion = None
-            if api.unknown_keywords_ignored(qualname):
+            if bayesflow_api.unknown_keywords_ignored(qualname):
                 if sig.get("kwargs_to") == "keras.Model.fit":
                     problem = (f"is not a keyword of `{name}(...)` nor of keras `fit`: "
                                "BayesFlow silently drops it")
@@ -246,14 +246,14 @@ class UnknownBayesflowApi(Rule):
                 problem = f"is not a keyword of `{name}(...)` in BayesFlow 2.1 (the call fails)"
             advice = f"did you mean `{suggestion}=`?" if suggestion else "remove it or fix the name"
             fix = None
-            if suggestion and unique_match(kw, api.signature_keywords(qualname) or ()) == suggestion \
+            if suggestion and unique_match(kw, bayesflow_api.signature_keywords(qualname) or ()) == suggestion \
                     and call.kwarg(suggestion) is None:
                 fix = Fix.safe(f"Rename `{kw}=` to `{suggestion}=`", Edit(arg.keyword, suggestion))
             yield self.report(arg, what=what, problem=problem, advice=advice, fix=fix)
 
     # -- string options --------------------------------------------------------------------
     def string_options(self, model, call, qualname):
-        keywords = api.signature_keywords(qualname) or frozenset()
+        keywords = bayesflow_api.signature_keywords(qualname) or frozenset()
         args = bound_args(call, qualname)
         if args is None:
             args = {a.keyword.value: a.value for a in call.node.args if a.keyword is not None}
@@ -265,18 +265,18 @@ class UnknownBayesflowApi(Rule):
             if strings is None or len(strings) != 1 or isinstance(expr, (cst.List, cst.Tuple)):
                 continue
             text = strings[0]
-            if api.is_string_network_name(kind, text):
+            if bayesflow_api.is_string_network_name(kind, text):
                 continue
-            accepted = sorted(api.string_network_names(kind))
+            accepted = sorted(bayesflow_api.string_network_names(kind))
             snake = _snake(text)
             cls = _network_class(text)
-            if api.is_string_network_name(kind, snake):
+            if bayesflow_api.is_string_network_name(kind, snake):
                 advice = f'use `"{snake}"`' + (f" or pass `bf.networks.{cls}()`" if cls and kind != "subnet" else "")
             elif cls is not None:
                 advice = (f"pass the class `bf.networks.{cls}`" if kind == "subnet"
                           else f"pass `bf.networks.{cls}(...)`")
             else:
-                close = api.closest(text.lower(), accepted, cutoff=0.6)
+                close = bayesflow_api.closest(text.lower(), accepted, cutoff=0.6)
                 advice = f'did you mean `"{close}"`?' if close else "pass a network object"
             shown = ", ".join(f'"{a}"' for a in accepted)
             yield self.report(expr, what=f'`{slot}="{text}"`',

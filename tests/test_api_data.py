@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bflint import api
+from bflint import bayesflow_api
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATOR = REPO / "scripts" / "gen_bayesflow_api.py"
@@ -94,7 +94,7 @@ def test_legacy_json_sections():
 
 
 def test_legacy_names_are_not_current_top_level_names():
-    current = api.public_names("bayesflow")
+    current = bayesflow_api.public_names("bayesflow")
     for name in _load("bayesflow_legacy.json")["names"]:
         assert name not in current, name
 
@@ -103,89 +103,89 @@ def test_legacy_names_are_not_current_top_level_names():
 
 
 def test_known_names():
-    assert "BasicWorkflow" in api.public_names("bayesflow")
-    assert "make_simulator" in api.public_names("bf")
-    assert "SetTransformer" in api.public_names("bayesflow.networks")
-    assert api.name_kind("bayesflow", "networks") == "module"
-    assert api.name_kind("bayesflow", "BasicWorkflow") == "class"
-    assert api.name_kind("bayesflow", "make_simulator") == "function"
-    assert api.public_names("bayesflow.nope") is None
-    assert api.is_known_module("bayesflow.networks")
-    assert api.is_known_module("bayesflow.diagnostics.plots")
-    assert not api.is_known_module("bayesflow.trainers")
-    assert not api.is_known_module("bayesflow.amortizers")
+    assert "BasicWorkflow" in bayesflow_api.public_names("bayesflow")
+    assert "make_simulator" in bayesflow_api.public_names("bf")
+    assert "SetTransformer" in bayesflow_api.public_names("bayesflow.networks")
+    assert bayesflow_api.name_kind("bayesflow", "networks") == "module"
+    assert bayesflow_api.name_kind("bayesflow", "BasicWorkflow") == "class"
+    assert bayesflow_api.name_kind("bayesflow", "make_simulator") == "function"
+    assert bayesflow_api.public_names("bayesflow.nope") is None
+    assert bayesflow_api.is_known_module("bayesflow.networks")
+    assert bayesflow_api.is_known_module("bayesflow.diagnostics.plots")
+    assert not bayesflow_api.is_known_module("bayesflow.trainers")
+    assert not bayesflow_api.is_known_module("bayesflow.amortizers")
 
 
 def test_signatures():
-    fit_kw = api.signature_keywords("bayesflow.BasicWorkflow.fit_offline")
+    fit_kw = bayesflow_api.signature_keywords("bayesflow.BasicWorkflow.fit_offline")
     assert {"data", "epochs", "batch_size", "validation_data", "verbose", "callbacks"} <= fit_kw
     assert "val_data" not in fit_kw
-    assert api.is_known_keyword("bayesflow.BasicWorkflow.fit_offline", "val_data") is False
-    assert api.is_known_keyword("bayesflow.BasicWorkflow.fit_online", "validation_data") is True
-    wf = api.signature_keywords("bayesflow.BasicWorkflow")
+    assert bayesflow_api.is_known_keyword("bayesflow.BasicWorkflow.fit_offline", "val_data") is False
+    assert bayesflow_api.is_known_keyword("bayesflow.BasicWorkflow.fit_online", "validation_data") is True
+    wf = bayesflow_api.signature_keywords("bayesflow.BasicWorkflow")
     assert {"simulator", "adapter", "inference_network", "summary_network", "standardize"} <= wf
-    assert not wf & api.rejected_workflow_keywords()
+    assert not wf & bayesflow_api.rejected_workflow_keywords()
     # aliases resolve to the same record
-    assert api.signature_keywords("bayesflow.workflows.BasicWorkflow") == wf
-    assert api.signature_keywords("bf.workflows.BasicWorkflow.fit_offline") == fit_kw
-    assert {"embed_dims", "num_seeds", "summary_dim"} <= api.signature_keywords("bayesflow.networks.SetTransformer")
-    assert api.is_known_keyword("bayesflow.networks.CouplingFlow", "subnet_kwrgs") is False
-    assert api.is_known_keyword("bayesflow.networks.CouplingFlow", "subnet_kwargs") is True
-    assert "meta_fn" in api.signature_keywords("bayesflow.make_simulator")
-    assert {"lower", "upper"} <= api.signature_keywords("bayesflow.Adapter.constrain")
-    assert api.signature_keywords("bayesflow.NoSuchThing") is None
-    assert api.accepts_var_kwargs("bayesflow.BasicWorkflow.fit_offline") is True
+    assert bayesflow_api.signature_keywords("bayesflow.workflows.BasicWorkflow") == wf
+    assert bayesflow_api.signature_keywords("bf.workflows.BasicWorkflow.fit_offline") == fit_kw
+    assert {"embed_dims", "num_seeds", "summary_dim"} <= bayesflow_api.signature_keywords("bayesflow.networks.SetTransformer")
+    assert bayesflow_api.is_known_keyword("bayesflow.networks.CouplingFlow", "subnet_kwrgs") is False
+    assert bayesflow_api.is_known_keyword("bayesflow.networks.CouplingFlow", "subnet_kwargs") is True
+    assert "meta_fn" in bayesflow_api.signature_keywords("bayesflow.make_simulator")
+    assert {"lower", "upper"} <= bayesflow_api.signature_keywords("bayesflow.Adapter.constrain")
+    assert bayesflow_api.signature_keywords("bayesflow.NoSuchThing") is None
+    assert bayesflow_api.accepts_var_kwargs("bayesflow.BasicWorkflow.fit_offline") is True
 
 
 def test_defaults():
-    assert api.default_value("bayesflow.networks.CouplingFlow", "depth") == 6
-    assert api.default_value("bayesflow.networks.SetTransformer", "summary_dim") == 16
-    assert api.default_value("bayesflow.BasicWorkflow", "inference_network") == "coupling_flow"
-    assert api.default_value("bayesflow.BasicWorkflow.fit_offline", "epochs") == 100
-    assert api.default_value("bayesflow.BasicWorkflow", "initial_learning_rate") == pytest.approx(5e-4)
+    assert bayesflow_api.default_value("bayesflow.networks.CouplingFlow", "depth") == 6
+    assert bayesflow_api.default_value("bayesflow.networks.SetTransformer", "summary_dim") == 16
+    assert bayesflow_api.default_value("bayesflow.BasicWorkflow", "inference_network") == "coupling_flow"
+    assert bayesflow_api.default_value("bayesflow.BasicWorkflow.fit_offline", "epochs") == 100
+    assert bayesflow_api.default_value("bayesflow.BasicWorkflow", "initial_learning_rate") == pytest.approx(5e-4)
     with pytest.raises(KeyError):
-        api.default_value("bayesflow.BasicWorkflow.fit_offline", "data")
+        bayesflow_api.default_value("bayesflow.BasicWorkflow.fit_offline", "data")
     with pytest.raises(KeyError):
-        api.default_value("bayesflow.BasicWorkflow.fit_offline", "nope")
-    widths = api.subnet_defaults("bayesflow.networks.CouplingFlow")["widths"]
+        bayesflow_api.default_value("bayesflow.BasicWorkflow.fit_offline", "nope")
+    widths = bayesflow_api.subnet_defaults("bayesflow.networks.CouplingFlow")["widths"]
     assert all(isinstance(w, int) for w in widths) and widths
-    assert api.network_role("bayesflow.networks.SetTransformer") == "summary"
-    assert api.network_role("bayesflow.networks.FlowMatching") == "inference"
-    assert api.network_role("bayesflow.networks.MLP") == "subnet"
+    assert bayesflow_api.network_role("bayesflow.networks.SetTransformer") == "summary"
+    assert bayesflow_api.network_role("bayesflow.networks.FlowMatching") == "inference"
+    assert bayesflow_api.network_role("bayesflow.networks.MLP") == "subnet"
 
 
 def test_string_networks_and_tables():
-    assert {"coupling_flow", "flow_matching", "diffusion_model", "consistency_model"} <= api.string_network_names(
+    assert {"coupling_flow", "flow_matching", "diffusion_model", "consistency_model"} <= bayesflow_api.string_network_names(
         "inference"
     )
-    assert {"set_transformer", "deep_set", "time_series_network"} <= api.string_network_names("summary")
-    assert {"mlp", "time_mlp", "diffusion_transformer"} <= api.string_network_names("subnet")
-    assert "unet" not in api.string_network_names("subnet")
-    assert "FlowMatching" not in api.string_network_names("inference")
-    assert "convolutional_network" not in api.string_network_names("summary")
-    assert api.rejected_workflow_keywords() == {"inference_kwargs", "summary_kwargs", "optimizer_kwargs"}
-    assert {"validation_data", "verbose", "callbacks", "epochs"} <= api.keras_fit_keywords()
-    assert {"constrain", "concatenate", "as_set", "rename", "standardize"} <= api.adapter_methods()
-    assert api.deprecated_alias("bayesflow.ContinuousApproximator") == "bayesflow.BasicEstimator"
+    assert {"set_transformer", "deep_set", "time_series_network"} <= bayesflow_api.string_network_names("summary")
+    assert {"mlp", "time_mlp", "diffusion_transformer"} <= bayesflow_api.string_network_names("subnet")
+    assert "unet" not in bayesflow_api.string_network_names("subnet")
+    assert "FlowMatching" not in bayesflow_api.string_network_names("inference")
+    assert "convolutional_network" not in bayesflow_api.string_network_names("summary")
+    assert bayesflow_api.rejected_workflow_keywords() == {"inference_kwargs", "summary_kwargs", "optimizer_kwargs"}
+    assert {"validation_data", "verbose", "callbacks", "epochs"} <= bayesflow_api.keras_fit_keywords()
+    assert {"constrain", "concatenate", "as_set", "rename", "standardize"} <= bayesflow_api.adapter_methods()
+    assert bayesflow_api.deprecated_alias("bayesflow.ContinuousApproximator") == "bayesflow.BasicEstimator"
 
 
 def test_closest_and_legacy():
-    assert api.closest("SetTransfomer", api.public_names("bayesflow.networks")) == "SetTransformer"
-    assert api.closest("Zzzzz", api.public_names("bayesflow.networks")) is None
-    assert "BasicWorkflow" in api.legacy("Trainer")
-    assert "BasicEstimator" in api.legacy("AmortizedPosterior")
-    assert "make_simulator" in api.legacy("GenerativeModel")
-    assert "CouplingFlow" in api.legacy("InvertibleNetwork")
-    assert "Adapter" in api.legacy("configurator", "keywords")
-    assert "fit_offline" in api.legacy("train_offline", "methods")
-    assert api.legacy("trainers", "modules")
-    assert "BasicEstimator" in api.legacy("ContinuousApproximator", "removed_2x")
-    assert api.legacy("BasicWorkflow") is None
+    assert bayesflow_api.closest("SetTransfomer", bayesflow_api.public_names("bayesflow.networks")) == "SetTransformer"
+    assert bayesflow_api.closest("Zzzzz", bayesflow_api.public_names("bayesflow.networks")) is None
+    assert "BasicWorkflow" in bayesflow_api.legacy("Trainer")
+    assert "BasicEstimator" in bayesflow_api.legacy("AmortizedPosterior")
+    assert "make_simulator" in bayesflow_api.legacy("GenerativeModel")
+    assert "CouplingFlow" in bayesflow_api.legacy("InvertibleNetwork")
+    assert "Adapter" in bayesflow_api.legacy("configurator", "keywords")
+    assert "fit_offline" in bayesflow_api.legacy("train_offline", "methods")
+    assert bayesflow_api.legacy("trainers", "modules")
+    assert "BasicEstimator" in bayesflow_api.legacy("ContinuousApproximator", "removed_2x")
+    assert bayesflow_api.legacy("BasicWorkflow") is None
 
 
 def test_api_import_does_not_import_bayesflow():
     code = (
-        "import sys, bflint.api as a; a.api_data(); a.legacy_data(); "
+        "import sys, bflint.bayesflow_api as a; a.api_data(); a.legacy_data(); "
         "a.signature_keywords('bayesflow.BasicWorkflow'); "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('bayesflow', 'keras', 'jax', 'numpy')); "
         "print(bad); sys.exit(1 if bad else 0)"
