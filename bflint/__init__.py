@@ -1,23 +1,27 @@
 """bflint: a static analyzer for BayesFlow 2.x amortized-inference scripts.
 
-Public API::
+Public API (defined in :mod:`bflint.api`)::
 
-    from bflint import lint_source, lint_paths
+    from bflint import lint_source, lint_file, lint_paths
     findings = lint_source(code, filename="train.py")
-
-Heavy modules are imported lazily so that ``import bflint`` stays cheap.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["Finding", "lint_paths", "lint_source", "__version__"]
+__all__ = ["Finding", "lint_file", "lint_paths", "lint_source", "__version__"]
+
+_API = ("lint_source", "lint_file", "lint_paths")
 
 
 def __getattr__(name):
-    if name in ("lint_source", "lint_paths"):
-        from bflint import engine
+    # Start-up: the CLI, the flake8 plugin and bflint.runtime import ``bflint``
+    # for __version__ only; loading the runner and engine for them would cost
+    # every invocation (measured with python -X importtime), so the public
+    # names are resolved on first use.
+    if name in _API:
+        from bflint import api
 
-        return getattr(engine, name)
+        return getattr(api, name)
     if name == "Finding":
         from bflint.finding import Finding
 

@@ -20,6 +20,7 @@ import json
 import re
 
 from bflint.finding import Finding
+from bflint.source import physical_lines  # not str.splitlines: form feeds are not breaks
 
 _MAGIC = re.compile(r"^(\s*)(%|!|\?)")
 _ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", *]+?\s*=\s*)(%|!)")
@@ -204,7 +205,6 @@ def cells_of(nb: dict) -> list[Cell]:
         except NotebookError as exc:
             cells.append(Cell(i, [], {}, error=f"invalid notebook cell: {exc}"))
             continue
-        from bflint.engine import physical_lines  # not str.splitlines: form feeds are not breaks
 
         lines, offsets = _neutralise(physical_lines(src))
         cells.append(Cell(i, lines, offsets))

@@ -57,11 +57,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def file_enabled(path: Path, options: RunOptions) -> frozenset[str]:
-    """The codes enabled for one file (the run's selection)."""
-    return options.enabled
-
-
 @dataclasses.dataclass(frozen=True)
 class _Task:
     index: int
@@ -140,7 +135,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     selections: dict[frozenset[str], str] = {}
     for i, path in enumerate(files):
         name = str(path)
-        enabled = file_enabled(path, options)
+        enabled = options.enabled
         try:
             data = path.read_bytes()
         except OSError as exc:

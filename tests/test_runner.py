@@ -207,3 +207,45 @@ def test_no_fork_from_a_process_with_native_threads(monkeypatch) -> None:
     assert runner._pool_context().get_start_method() == "spawn"
     monkeypatch.setattr(runner, "_native_threads", lambda: 1)
     assert runner._pool_context().get_start_method() == "fork"
+
+
+# -- layering (issue 10 section 3) -----------------------------------------------
+
+def _bflint_imports(module: str) -> set[str]:
+    import ast as _ast
+
+    path = Path(__file__).resolve().parent.parent / "bflint" / f"{module}.py"
+    tree = _ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in tree.body:  # module top only
+        if isinstance(node, _ast.ImportFrom) and node.module and node.module.startswith("bflint"):
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, _ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("bflint"))
+    return out
+
+
+def test_source_is_a_leaf_and_engine_does_not_import_upwards() -> None:
+    assert _bflint_imports("source") == set()
+    upward = {f"bflint.{m}" for m in ("runner", "notebook", "fix", "cli", "api")}
+    assert not _bflint_imports("engine") & upward
+    assert not _bflint_imports("notebook") & {"bflint.runner", "bflint.cli", "bflint.api"}
+
+
+def test_public_api_lint_source_file_paths(tmp_path: Path) -> None:
+    import bflint
+    from bflint import api
+
+    code = "import bayesflow as bf\nwf = bf.BasicWorkflow()\nwf.fit_offline(data, epochs=2)\n"
+    script = tmp_path / "train.py"
+    script.write_text(code)
+    assert bflint.lint_source is api.lint_source and bflint.lint_file is api.lint_file
+    by_text = [(f.code, f.row) for f in api.lint_source(code, "train.py")]
+    by_file = [(f.code, f.row) for f in api.lint_file(script)]
+    by_paths = [(f.code, f.row) for f in api.lint_paths([tmp_path])]
+    assert by_text and by_text == by_file == by_paths
+
+
+def test_runner_has_no_file_enabled() -> None:
+    assert not hasattr(runner, "file_enabled")

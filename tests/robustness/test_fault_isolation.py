@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bflint import engine, registry, runner
+from bflint import api, engine, registry, runner
 from bflint.rule import Rule
 from tests.robustness.conftest import POOL_PAD, SENTINEL, SENTINEL_ROW, run_bflint
 
@@ -131,7 +131,7 @@ def test_broken_rule_is_one_bf999_and_the_run_goes_on(broken_registry, tmp_path,
 
 def test_lint_paths_and_lint_source(broken_registry, tmp_path) -> None:
     _project(tmp_path)
-    findings = engine.lint_paths([tmp_path])
+    findings = api.lint_paths([tmp_path])
     assert [f.code for f in findings if f.filename.endswith("boom.py")] == ["BF999"]
     assert sum(f.code == "BF302" for f in findings) == 6
     assert [f.code for f in engine.lint_source(SENTINEL + "BOOM\n")] == ["BF999"]

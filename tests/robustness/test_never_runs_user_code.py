@@ -83,10 +83,10 @@ def test_explicit_files_and_stdin_are_not_run(tmp_path: Path) -> None:
 
 
 def test_in_process_api_does_not_run_files(tmp_path: Path) -> None:
-    from bflint import engine
+    from bflint import api
 
     marker = tmp_path / "MARKER"
     proj = _project(tmp_path, marker)
-    findings = engine.lint_paths([proj])
+    findings = api.lint_paths([proj])
     assert not marker.exists()
     assert any(f.filename.endswith("train.py") for f in findings)
