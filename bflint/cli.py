@@ -154,7 +154,7 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     files: list[Path] = []
     if paths:
         from bflint.discovery import discover
-        from bflint.runner import RunOptions, run
+        from bflint.runner import RunOptions, cap_jobs, run
 
         files, missing = discover([Path(p) for p in paths], exclude=excludes)
         explicit = {os.path.normpath(p) for p in paths if not Path(p).is_dir()}
@@ -167,6 +167,9 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             if ignored:
                 files = [f for f in files if str(f) not in ignored]
         if files or missing:
+            jobs, note = cap_jobs(jobs)
+            if note:
+                click.echo(note, err=True)
             options = RunOptions(enabled=enabled, exclude=[], prefilter=prefilter,
                                  show_traceback=show_traceback, jobs=jobs, cache=not no_cache,
                                  cache_dir=cache_dir)

@@ -57,6 +57,17 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def cap_jobs(requested: int | None) -> tuple[int | None, str | None]:
+    """``requested`` capped at the cores this process may use (ruff's
+    behaviour: ``-j 99999`` must not start one process per file), with the
+    note to print when it was capped."""
+    cores = default_jobs()
+    if requested is None or requested <= cores:
+        return requested, None
+    return cores, (f"bflint: --jobs {requested} is more than the {cores} available CPU"
+                   f"{'s' if cores != 1 else ''}; using {cores}")
+
+
 @dataclasses.dataclass(frozen=True)
 class _Task:
     index: int
@@ -155,7 +166,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
                           len(data), sel))
         contents[i] = data
 
-    jobs = options.jobs or default_jobs()
+    jobs = cap_jobs(options.jobs)[0] or default_jobs()
     if (jobs > 1 and len(todo) > MIN_PARALLEL_FILES
             and sum(t.size for t in todo) >= MIN_PARALLEL_BYTES):
         contents.clear()  # workers read their own files

@@ -47,6 +47,14 @@ MAX_BRACKETS = 500
 MAX_NESTING = 1500
 _SUSPECT_DEPTH = 100     # bracket depth / line length from which the
 _SUSPECT_LINE = 1000     # nesting is measured and the deep stack is used
+# Nesting that neither brackets nor long lines show (issue 16 item 10): chains
+# joined by backslash continuations (``x = a \`` + 6,000 ``.b \`` lines
+# segfaulted LibCST), long ``elif`` ladders, ``not``/unary/``lambda`` chains.
+_SUSPECT_CHAIN = re.compile(
+    r"(?:\\\r?\n[^\n]*){100}"              # 100 backslash-continued lines in a row
+    r"|(?:(?:\bnot\b|\blambda\b[^:\n]*:|[-+~])[ \t]*){50}(?=[\w(\[{.'\"])"  # 50 unary operators
+)                                                       # before an operand (not a "# ----" rule)
+_SUSPECT_ELIF = 500
 
 
 def may_need_analysis(data: bytes | str) -> bool:
@@ -165,7 +173,8 @@ def nesting_guard(text: str) -> tuple[bool, str | None]:
     LibCST's native parser would crash the process."""
     brackets = _bracket_depth(text)
     longest = max(map(len, text.splitlines()), default=0)
-    if brackets <= _SUSPECT_DEPTH and longest <= _SUSPECT_LINE:
+    if (brackets <= _SUSPECT_DEPTH and longest <= _SUSPECT_LINE
+            and text.count("elif") <= _SUSPECT_ELIF and not _SUSPECT_CHAIN.search(text)):
         return False, None
     depth = 0
     try:
