@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterable
 
 from bflint.finding import Finding
+from bflint.versions import distribution_version
 
 try:  # hashlib's import loads OpenSSL (~10 ms of start-up); blake2 is built in
     from _blake2 import blake2b
@@ -94,10 +95,7 @@ def ruleset_hash() -> str:
 def settings_key(**settings: object) -> str:
     from bflint import __version__
 
-    try:
-        from libcst._version import __version__ as libcst_version
-    except Exception:  # pragma: no cover - layout change
-        libcst_version = "?"
+    libcst_version = distribution_version("libcst")  # without importing libcst (issue 18 §2)
     parts = {
         "bflint": __version__,
         "ruleset": ruleset_hash(),

@@ -296,3 +296,27 @@ def test_nesting_shapes_under_and_over_the_cap(shape: str) -> None:
             assert took < 2.0, (shape, n, took)  # refused before LibCST sees it
         else:
             assert took < 30.0, (shape, n, took)
+
+
+def test_warm_cached_run_imports_no_libcst_model_or_rules(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "one.py").write_text(
+        "import bayesflow as bf\nwf = bf.BasicWorkflow()\nwf.fit_offline(data, epochs=2)\n")
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    cmd = [sys.executable, "-X", "importtime", "-m", "bflint", "check", "one.py", "plain.py"]
+    subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=120)  # fills the cache
+    warm = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "BF" in warm.stdout
+    heavy = [line for line in warm.stderr.splitlines()
+             if any(m in line for m in ("| libcst", "bflint.model", "bflint.rules."))]
+    assert heavy == []
+
+
+def test_distribution_version_without_import() -> None:
+    from importlib import metadata
+
+    from bflint.versions import distribution_version
+
+    assert distribution_version("libcst") == metadata.version("libcst")
+    assert distribution_version("no-such-distribution-bflint") == "?"
