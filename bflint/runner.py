@@ -47,6 +47,10 @@ def run(paths: Sequence[str], options: RunOptions) -> tuple[list[Finding], int]:
 MIN_PARALLEL_FILES = 4
 MIN_PARALLEL_BYTES = 64 * 1024
 _CHUNKS_PER_WORKER = 6
+# Bytes kept in memory between the pre-filter/cache pass and the analysis;
+# files beyond it are read again when checked, so peak memory stays flat in
+# the size of the tree (issue 18 §3: it grew by every byte that passed).
+_KEEP_BYTES = 8 * 1024 * 1024
 
 
 def default_jobs() -> int:
@@ -143,6 +147,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     results: list[list[Finding]] = [[] for _ in files]
     todo: list[_Task] = []
     contents: dict[int, bytes] = {}
+    kept = 0
     selections: dict[frozenset[str], str] = {}
     for i, path in enumerate(files):
         name = str(path)
@@ -164,7 +169,10 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
                 continue
         todo.append(_Task(i, name, name, enabled, options.prefilter, options.show_traceback,
                           len(data), sel))
-        contents[i] = data
+        if kept + len(data) <= _KEEP_BYTES:
+            contents[i] = data
+            kept += len(data)
+        del data
 
     jobs = cap_jobs(options.jobs)[0] or default_jobs()
     if (jobs > 1 and len(todo) > MIN_PARALLEL_FILES
@@ -172,7 +180,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         contents.clear()  # workers read their own files
         done = _run_pool(todo, jobs)
     else:
-        done = (_check_task(t, contents.pop(t.index)) for t in todo)
+        done = (_check_task(t, contents.pop(t.index, None)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}
     for index, digest, found in done:
         results[index] = found

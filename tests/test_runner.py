@@ -320,3 +320,27 @@ def test_distribution_version_without_import() -> None:
 
     assert distribution_version("libcst") == metadata.version("libcst")
     assert distribution_version("no-such-distribution-bflint") == "?"
+
+
+def test_serial_run_beyond_the_kept_bytes_rereads_and_finds_the_same(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    for i in range(3):
+        (tmp_path / f"s{i}.py").write_text(
+            "import bayesflow as bf\nwf = bf.BasicWorkflow()\nwf.fit_offline(data, epochs=2)\n")
+    opts = RunOptions(enabled=engine._enabled(), exclude=[], jobs=1, cache=False)
+    kept, _ = run([str(tmp_path)], opts)
+    monkeypatch.setattr(runner, "_KEEP_BYTES", 0)
+    reread, _ = run([str(tmp_path)], opts)
+    assert kept and [(f.filename, f.code, f.row) for f in kept] == [
+        (f.filename, f.code, f.row) for f in reread]
+
+
+def test_parse_without_gc_restores_the_collector() -> None:
+    import gc
+
+    import libcst as cst
+
+    assert gc.isenabled()
+    seen = []
+    engine.parse_without_gc(lambda t: seen.append(gc.isenabled()) or cst.parse_module(t), "x = 1\n")
+    assert seen == [False] and gc.isenabled()
