@@ -166,6 +166,8 @@ def load(data: bytes | str) -> dict:
         nb = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotebookError(f"invalid notebook JSON: {exc}") from None
+    except RecursionError:  # issue 16 item 12: was BF999 with a traceback
+        raise NotebookError("invalid notebook: the JSON is nested too deeply") from None
     if not isinstance(nb, dict):
         raise NotebookError("invalid notebook: the JSON is not an object")
     if "cells" not in nb and isinstance(nb.get("worksheets"), list):  # nbformat 3
@@ -189,9 +191,20 @@ def cell_source(cell: dict) -> str:
     if isinstance(src, list):
         if not all(isinstance(s, str) for s in src):
             raise NotebookError("the cell has a non-string source")
-        return "".join(src)
+        return _text("".join(src))
     if not isinstance(src, str):
         raise NotebookError("the cell has a non-string source")
+    return _text(src)
+
+
+def _text(src: str) -> str:
+    """``src``, refused when it holds a lone surrogate (``"\\udcff"`` is valid
+    JSON but no text: encoding it failed later as BF999, issue 16 item 12)."""
+    try:
+        src.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NotebookError(f"the cell holds a character that is not text ({exc.reason} "
+                            f"at offset {exc.start})") from None
     return src
 
 

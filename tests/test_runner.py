@@ -344,3 +344,23 @@ def test_parse_without_gc_restores_the_collector() -> None:
     seen = []
     engine.parse_without_gc(lambda t: seen.append(gc.isenabled()) or cst.parse_module(t), "x = 1\n")
     assert seen == [False] and gc.isenabled()
+
+
+# -- notebooks that are valid JSON but not a notebook we can read (issue 16 item 12) --
+
+def test_deeply_nested_notebook_json_is_one_clear_finding() -> None:
+    from bflint import notebook
+
+    deep = b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    found = notebook.check_notebook(deep, "d.ipynb", frozenset({"BF000", "BF999"}), prefilter=False)
+    assert [(f.code, f.message) for f in found] == [
+        ("BF000", "invalid notebook: the JSON is nested too deeply")]
+
+
+def test_lone_surrogate_in_a_cell_is_one_clear_finding() -> None:
+    from bflint import notebook
+
+    nb = (b'{"cells": [{"cell_type": "code", "source": '
+          b'["import bayesflow as bf\\n", "x = \\"\\udcff\\"\\n"]}], "metadata": {}}')
+    found = notebook.check_notebook(nb, "s.ipynb", frozenset({"BF000", "BF999"}), prefilter=False)
+    assert [f.code for f in found] == ["BF000"] and "not text" in found[0].message
