@@ -18,6 +18,33 @@ from bflint.rules.bf902_bayesflow_v1_api import (
 STRING_SLOTS = {"inference_network": "inference", "summary_network": "summary", "subnet": "subnet"}
 
 
+STANDARDIZE_ADVICE = (
+    "pass `mean=` and `std=` computed from the training simulations, or drop the transform and "
+    "let the workflow standardize (`BasicWorkflow(standardize=...)`)"
+)
+
+
+DIAGNOSTICS_METHODS = frozenset({"compute_default_diagnostics", "plot_default_diagnostics"})
+
+
+def missing_parameters(sig: dict, positional: int, keywords: set[str]) -> list[str]:
+    """Names of the parameters without a default that a call with ``positional`` positional
+    arguments and these ``keywords`` does not supply (in signature order)."""
+    missing = []
+    index = 0
+    for p in sig["params"]:
+        kind = p["kind"]
+        supplied = False
+        if kind in ("positional_only", "positional_or_keyword"):
+            supplied = index < positional or (kind != "positional_only" and p["name"] in keywords)
+            index += 1
+        elif kind == "keyword_only":
+            supplied = p["name"] in keywords
+        if not supplied and "default" not in p:
+            missing.append(p["name"])
+    return missing
+
+
 def _snake(name: str) -> str:
     out = []
     for i, ch in enumerate(name):
@@ -68,7 +95,9 @@ class UnknownBayesflowApi(Rule):
     (`fit_offline(val_data=...)`, `CouplingFlow(subnet_kwrgs=...)`),
     `BasicWorkflow(inference_kwargs= / summary_kwargs= / optimizer_kwargs=)`, network names
     BayesFlow does not accept as strings (`inference_network="FlowMatching"`,
-    `subnet="unet"`) and names removed during 2.0.x. BayesFlow 1.x names are BF902's.
+    `subnet="unet"`), names removed during 2.0.x and calls that do not supply a required
+    argument (`adapter.standardize(exclude=...)` without `mean=`/`std=`, which 2.1 requires;
+    calls with `*args`/`**kwargs` unpacking are skipped). BayesFlow 1.x names are BF902's.
     A name that lives in a submodule (`from bayesflow import Simulator`) gets the full
     path (`bayesflow.simulators.Simulator`). Imports under `if TYPE_CHECKING:` are
     skipped: they never run, so a wrong name there is a type checker's finding.
@@ -130,6 +159,7 @@ class UnknownBayesflowApi(Rule):
             if qualname is None or bayesflow_api.signature(qualname) is None:
                 continue
             yield from self.keywords(call, qualname)
+            yield from self.missing_arguments(call, qualname)
             yield from self.string_options(model, call, qualname)
         yield from self.removed_attributes(model)
 
@@ -250,6 +280,27 @@ class UnknownBayesflowApi(Rule):
                     and call.kwarg(suggestion) is None:
                 fix = Fix.safe(f"Rename `{kw}=` to `{suggestion}=`", Edit(arg.keyword, suggestion))
             yield self.report(arg, what=what, problem=problem, advice=advice, fix=fix)
+
+    # -- required arguments ----------------------------------------------------------------
+    def missing_arguments(self, call, qualname):
+        sig = bayesflow_api.signature(qualname)
+        if any(a.star for a in call.node.args):
+            return  # *args / **kwargs unpacking: what it supplies is unknown
+        missing = missing_parameters(sig, len(call.positional()), call.keywords())
+        if call.method in DIAGNOSTICS_METHODS:
+            missing = [m for m in missing if m != "test_data"]  # BF405 reports it
+        if not missing:
+            return
+        name = _short(qualname)
+        listed = ", ".join(f"`{m}`" for m in missing)
+        plural = "s" if len(missing) > 1 else ""
+        advice = STANDARDIZE_ADVICE if bayesflow_api.canonical(qualname) == "bayesflow.Adapter.standardize" \
+            else f"pass {listed}"
+        where = call.node.func.attr if isinstance(call.node.func, cst.Attribute) and call.method else call.node
+        yield self.report(where, what=f"`{name}(...)`",
+                          problem=f"misses the required argument{plural} {listed} in BayesFlow 2.1 "
+                                  "(the call raises `TypeError`)",
+                          advice=advice)
 
     # -- string options --------------------------------------------------------------------
     def string_options(self, model, call, qualname):

@@ -1,0 +1,43 @@
+"""BF903: BayesFlow calls that do not supply a required argument (issue 17)."""
+from __future__ import annotations
+
+from bflint import bayesflow_api, lint_source
+from bflint.rules.bf903_unknown_bayesflow_api import missing_parameters
+
+
+def _messages(src: str) -> list[str]:
+    return [f.message for f in lint_source(src, filename="t.py", select=["BF903"])]
+
+
+def test_standardize_message_says_what_to_do_in_2_1():
+    (msg,) = _messages('import bayesflow as bf\nbf.Adapter().standardize(exclude=["n_obs"])\n')
+    assert msg == (
+        "`Adapter.standardize(...)` misses the required arguments `mean`, `std` in BayesFlow 2.1 "
+        "(the call raises `TypeError`): pass `mean=` and `std=` computed from the training "
+        "simulations, or drop the transform and let the workflow standardize "
+        "(`BasicWorkflow(standardize=...)`)"
+    )
+
+
+def test_constructor_missing_argument_names_it():
+    (msg,) = _messages("import bayesflow as bf\nbf.networks.ConsistencyModel()\n")
+    assert "misses the required argument `total_steps`" in msg
+
+
+def test_supplied_positionally_by_keyword_or_unpacked():
+    src = (
+        "import bayesflow as bf\nkw = {}\n"
+        "bf.Adapter().standardize('x', mean=0, std=1)\n"
+        "bf.Adapter().standardize(**kw)\n"
+        "bf.networks.ConsistencyModel(100)\n"
+    )
+    assert _messages(src) == []
+
+
+def test_missing_parameters_follows_kinds():
+    sig = bayesflow_api.signature("bayesflow.Adapter.standardize")
+    assert missing_parameters(sig, 0, {"exclude"}) == ["mean", "std"]
+    assert missing_parameters(sig, 1, {"mean", "std"}) == []
+    # `include` is positional-or-keyword with a default; mean/std are keyword-only:
+    # passing three positionals does not supply them
+    assert missing_parameters(sig, 3, set()) == ["mean", "std"]
