@@ -318,17 +318,19 @@ def rule_cmd(code: str, fmt: str) -> None:
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def rules_cmd(fmt: str) -> None:
-    """List every rule: code, name, severity and summary."""
+    """List every rule: code, severity, group, name and summary."""
     import json
 
+    from bflint.groups import groups_of
     from bflint.registry import all_rules
 
     if fmt == "json":
         click.echo(json.dumps([{"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY,
+                                "groups": list(groups_of(r.CODE)),
                                 "summary": r.summary()} for r in all_rules()], indent=2))
         return
     for r in all_rules():
-        click.echo(f"{r.CODE}  {r.SEVERITY}  {r.NAME:<42} {r.summary()}")
+        click.echo(f"{r.CODE}  {r.SEVERITY}  {','.join(groups_of(r.CODE)):<11}  {r.NAME:<42} {r.summary()}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Rule selection by code or prefix (``BF3``, ``BF30``, ``BF302``, ``ALL``),
+"""Rule selection by code, prefix or group (``BF3``, ``BF30``, ``BF302``, ``ALL``, ``correctness``),
 resolved like ruff: the most specific matching selector wins, and on a tie
 ``ignore`` wins. Parse, I/O and internal errors are always reported unless
 ignored explicitly."""
@@ -6,6 +6,8 @@ ignored explicitly."""
 from __future__ import annotations
 
 from typing import Iterable, Sequence
+
+from bflint.groups import GROUPS
 
 
 # A file that could not be checked is never reported as clean: these stay on
@@ -30,6 +32,9 @@ def _match_length(code: str, selectors: Sequence[str]) -> int:
     for s in selectors:
         if s == "ALL":
             best = max(best, 0)
+        elif s.lower() in GROUPS:  # a group is as specific as ALL-but-one: any prefix beats it
+            if code in GROUPS[s.lower()]:
+                best = max(best, 1)
         elif code.startswith(s):
             best = max(best, len(s))
     return best
@@ -37,7 +42,7 @@ def _match_length(code: str, selectors: Sequence[str]) -> int:
 
 def validate(selectors: Iterable[str], codes: Sequence[str]) -> None:
     for s in _normalise(selectors):
-        if s != "ALL" and not any(c.startswith(s) for c in codes):
+        if s != "ALL" and s.lower() not in GROUPS and not any(c.startswith(s) for c in codes):
             raise SelectionError(f"unknown rule selector `{s}` (no code starts with it; see `bflint rules`)")
 
 

@@ -69,7 +69,7 @@ class FitOnlineFirst(Rule):
 
     CODE = "BF301"
     NAME = "fit-online-first"
-    SEVERITY = "E"
+    SEVERITY = "W"
     MESSAGE = ("`{receiver}.fit_online(...)` is the first training pass: train first with "
                "`{receiver}.fit_offline(data=..., validation_data=...)` on a pre-simulated pilot "
                "budget (e.g. `{receiver}.simulate(10_000)`) and use `fit_online` only to refine")

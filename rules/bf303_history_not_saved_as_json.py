@@ -235,7 +235,7 @@ class HistoryNotSavedAsJson(Rule):
 
     CODE = "BF303"
     NAME = "history-not-saved-as-json"
-    SEVERITY = "E"
+    SEVERITY = "W"
     MESSAGE = "{what}: save it with `json.dump({h}.history, f)` to `history.json`"
 
     def check(self, model):

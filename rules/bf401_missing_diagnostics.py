@@ -65,7 +65,7 @@ class MissingDiagnostics(Rule):
 
     CODE = "BF401"
     NAME = "missing-diagnostics"
-    SEVERITY = "E"
+    SEVERITY = "W"
     MESSAGE = ("`{method}(...)` trains `{receiver}` but the script never calls "
                "`compute_default_diagnostics(...)`: {advice} before trusting the posterior")
 
