@@ -158,7 +158,7 @@ def test_rule_command(run_cli):
 def test_rules_command(run_cli):
     res = run_cli("rules")
     assert res.exit_code == 0
-    assert any(l.startswith("BF302  E  missing-validation-data") for l in res.output.splitlines())
+    assert any(l.startswith("BF302  E  correctness  missing-validation-data") for l in res.output.splitlines())
     data = json.loads(run_cli("rules", "--format", "json").output)
     assert {"code", "name", "severity", "summary"} <= set(data[0])
     assert len(data) == len(res.output.splitlines())
