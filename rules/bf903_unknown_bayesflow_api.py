@@ -24,6 +24,10 @@ STANDARDIZE_ADVICE = (
 )
 
 
+# Workflow attributes 2.1 renamed (the legacy table's "removed_2x" entries of kind attribute that
+# are a pure rename): offered as a fix on the user's own variable.
+ATTRIBUTE_RENAMES_2_1 = {"approximator": "estimator"}
+
 DIAGNOSTICS_METHODS = frozenset({"compute_default_diagnostics", "plot_default_diagnostics"})
 
 
@@ -214,10 +218,18 @@ class UnknownBayesflowApi(Rule):
             entry = bayesflow_api.legacy_entry(node.attr.value, "removed_2x")
             if entry is None or entry.get("kind") != "attribute":
                 continue
-            shown = ref_key(node) or f"....{node.attr.value}"
+            owner = ref_key(node.value)
+            shown = f"{owner}.{node.attr.value}" if owner else f"....{node.attr.value}"
+            advice = f"use {entry['replacement']}"
+            fix = None
+            if node.attr.value in ATTRIBUTE_RENAMES_2_1:
+                new = ATTRIBUTE_RENAMES_2_1[node.attr.value]
+                if owner:
+                    advice = f"use `{owner}.{new}` (the attribute was renamed in 2.1)"
+                fix = Fix.safe(f"Rename `.{node.attr.value}` to `.{new}`", Edit(node.attr, new))
             yield self.report(node, what=f"`{shown}`",
                               problem="does not exist in BayesFlow 2.1",
-                              advice=f"use {entry['replacement']}")
+                              advice=advice, fix=fix)
 
     def method_typo(self, call, recv, members):
         method = call.method

@@ -41,3 +41,12 @@ def test_missing_parameters_follows_kinds():
     # `include` is positional-or-keyword with a default; mean/std are keyword-only:
     # passing three positionals does not supply them
     assert missing_parameters(sig, 3, set()) == ["mean", "std"]
+
+
+def test_workflow_approximator_names_the_variable_and_offers_the_rename():
+    src = ("import bayesflow as bf\nmy_wf = bf.BasicWorkflow(inference_variables=['theta'])\n"
+           "approx = my_wf.approximator\n")
+    (f,) = lint_source(src, filename="t.py", select=["BF903"])
+    assert f.message == ("`my_wf.approximator` does not exist in BayesFlow 2.1: use `my_wf.estimator` "
+                         "(the attribute was renamed in 2.1)")
+    assert f.fix is not None and f.fix["applicability"] == "safe"
