@@ -145,12 +145,22 @@ def _move_up(model, target, value: str, imports, first_import: int) -> Fix | Non
         return None
     os_first = min((r.index for r in model.imports if r.function is None and r.local == "os"
                     and r.qualname == "os"), default=None)
-    text = model.module.code_for_node(stmt.with_changes(leading_lines=())).strip()
+    # the line's own comment is dropped: it described the line where it was (often "too late")
+    text = model.module.code_for_node(stmt.with_changes(
+        leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())).strip()
     if "\n" in text:
         return None
-    head = "" if os_first is not None and os_first < first_import else "import os\n"
+    edits = [Edit(("lines", stmt), "")]
+    head = ""
+    if os_first is None or os_first > first_import:
+        head = "import os\n"
+        # a later `import os` line moves up with it: never a second `import os`
+        later = next((line for line in model.module.body if isinstance(line, cst.SimpleStatementLine)
+                      and len(line.body) == 1 and isinstance(line.body[0], cst.Import)
+                      and model.module.code_for_node(line.body[0]).strip() == "import os"), None)
+        if later is not None:
+            edits.append(Edit(("lines", later), ""))
     return Fix.unsafe(
         "Move the `KERAS_BACKEND` setting above the first keras/bayesflow import",
-        Edit(("line_start", first_line), head + text + "\n"),
-        Edit(("lines", stmt), ""),
+        Edit(("line_start", first_line), head + text + "\n"), *edits,
     )

@@ -141,9 +141,8 @@ def test_bf901_moves_the_backend_line(tmp_path):
     assert res.text == ('"""Doc."""\n'
                         "import numpy as np\n"
                         "import os\n"
-                        'os.environ["KERAS_BACKEND"] = "jax"  # the backend\n'
-                        "import bayesflow as bf\n"
-                        "import os\n"
+                        'os.environ["KERAS_BACKEND"] = "jax"\n'  # the line's comment is dropped
+                        "import bayesflow as bf\n"  # the later `import os` moved up (one only)
                         "\n"
                         "x = 1\n")
     assert res.remaining == [] and len(res.fixed) == 1
