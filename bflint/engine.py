@@ -21,6 +21,7 @@ from bflint.source import (  # noqa: F401  (re-exported: callers still use engin
     may_need_analysis,
     nesting_guard,
     physical_lines,
+    read_source,
     run_deep,
 )
 
@@ -217,6 +218,7 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
         return []
     if len(source) > MAX_SOURCE_BYTES:
         size = len(source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source)
+        size = getattr(source, "full_size", size)  # read_source stops at the cap + 1 byte
         msg = (f"cannot check the file: it is {size / 2**20:.1f} MB and bflint checks files up to "
                f"{MAX_SOURCE_BYTES / 2**20:g} MB (a generated or data file? exclude it with --exclude)")
         f = make_finding(IO_ERROR, msg, filename, 1, 1)
@@ -255,7 +257,7 @@ def check_path(path: Path, enabled: frozenset[str], *, display: str | None = Non
                prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
     name = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_source(path)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         f = make_finding(IO_ERROR, f"cannot read the file: {reason}", name, 1, 1)

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from bflint import engine
 from bflint.finding import Finding
+from bflint.source import read_source
 
 
 @dataclasses.dataclass
@@ -111,7 +112,7 @@ def _check_task(task: _Task, data: bytes | None = None) -> tuple[int, str | None
 
     if data is None:
         try:
-            data = Path(task.path).read_bytes()
+            data = read_source(task.path)
         except OSError as exc:
             return task.index, None, _io_error(exc, task.name, task.enabled)
     try:
@@ -153,7 +154,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         name = str(path)
         enabled = options.enabled
         try:
-            data = path.read_bytes()
+            data = read_source(path)
         except OSError as exc:
             results[i] = _io_error(exc, name, enabled)
             continue

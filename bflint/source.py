@@ -7,9 +7,12 @@ flake8 plugin, cache, fix, output) asks these questions in one place."""
 from __future__ import annotations
 
 import ast
+import errno
 import io
 import itertools
+import os
 import re
+import stat
 import sys
 import threading
 import tokenize
@@ -63,6 +66,41 @@ def may_need_analysis(data: bytes | str) -> bool:
         return any(t in data for t in _PREFILTER_STR)
     # plain substring tests: faster than one alternation regex (see bench.py --prefilter)
     return any(t in data for t in PREFILTER_TOKENS)
+
+
+class CappedBytes(bytes):
+    """The first ``cap + 1`` bytes of a larger file; ``full_size`` is its size."""
+
+    full_size: int = 0
+
+
+def read_source(path: str | os.PathLike) -> bytes:
+    """The file's bytes, at most ``MAX_SOURCE_BYTES + 1`` of them (the cap is
+    checked with ``fstat`` before reading: a sparse 4 GB file or a link to
+    ``/dev/zero`` was read whole). A device, FIFO or socket raises OSError
+    (opened non-blocking, so a FIFO never hangs the run): issue 16 item 11."""
+    # a notebook's cap is on its code, not its outputs: it is read whole
+    cap = None if os.fspath(path).endswith(".ipynb") else MAX_SOURCE_BYTES
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device, FIFO or socket?)")
+        if cap is not None and st.st_size > cap:
+            head = CappedBytes(os.pread(fd, cap + 1, 0))
+            head.full_size = st.st_size
+            return head
+        chunks = []
+        left = cap + 1 if cap is not None else -1
+        while left != 0:
+            chunk = os.read(fd, min(left, 1 << 20) if left > 0 else 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left = max(0, left - len(chunk)) if left > 0 else -1
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class DecodeError(ValueError):

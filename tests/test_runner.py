@@ -3,6 +3,7 @@ loses only its own file. (Speed is measured in bench/bench.py, not here.)"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -364,3 +365,33 @@ def test_lone_surrogate_in_a_cell_is_one_clear_finding() -> None:
           b'["import bayesflow as bf\\n", "x = \\"\\udcff\\"\\n"]}], "metadata": {}}')
     found = notebook.check_notebook(nb, "s.ipynb", frozenset({"BF000", "BF999"}), prefilter=False)
     assert [f.code for f in found] == ["BF000"] and "not text" in found[0].message
+
+
+# -- the size cap is checked before reading; devices and FIFOs (issue 16 item 11) --
+
+def test_sparse_huge_file_is_not_read_whole(tmp_path: Path) -> None:
+    import resource
+    import time
+
+    big = tmp_path / "big.py"
+    with open(big, "wb") as f:
+        f.write(b"import bayesflow as bf\n")
+        f.truncate(3 * 2**30)  # sparse: 3 GB that cost nothing on disk
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    found, _ = run([str(big)], RunOptions(enabled=engine._enabled(), exclude=[], cache=False,
+                                          prefilter=False))
+    assert time.perf_counter() - t0 < 10
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) < 200 * 1024  # kB
+    assert [f.code for f in found] == ["BF001"] and "3072.0 MB" in found[0].message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_and_device_named_explicitly_are_bf001_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    opts = RunOptions(enabled=engine._enabled(), exclude=[], cache=False, prefilter=False)
+    for target in (str(fifo), "/dev/zero"):
+        found, _ = run([target], opts)
+        assert [f.code for f in found] == ["BF001"], (target, found)
+        assert "regular file" in found[0].message
