@@ -1,11 +1,31 @@
 import libcst as cst
 
-from bflint.model import string_value
+from bflint.model import canonical, string_value
 from bflint.rule import Rule, first_arg_name
 from bflint.rules.bf401_missing_diagnostics import non_image_fits
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
-DIAGNOSTICS = ("compute_default_diagnostics", "plot_default_diagnostics")
+DIAGNOSTICS = ("compute_default_diagnostics", "plot_default_diagnostics",
+               "compute_custom_diagnostics", "plot_custom_diagnostics")
+# In-silico diagnostics of bf.diagnostics (issue 11 §1): they compare posterior
+# draws with known (simulated) parameters. Not `plots.loss` (training curve)
+# nor the posterior/pairs plots, which also serve real observations.
+IN_SILICO = frozenset({
+    "recovery", "calibration_ecdf", "calibration_ecdf_from_quantiles", "calibration_histogram",
+    "coverage", "z_score_contraction", "mc_calibration", "mc_confusion_matrix",
+    "calibration_error", "posterior_contraction", "root_mean_squared_error",
+    "expected_calibration_error", "calibration_log_gamma",
+})
+
+
+def _diagnoses(model) -> bool:
+    if model.bf_calls(*DIAGNOSTICS):
+        return True
+    for c in model.calls:
+        q = canonical(c.qualname) if c.qualname else ""
+        if q.startswith("bayesflow.diagnostics.") and q.rsplit(".", 1)[-1] in IN_SILICO:
+            return True
+    return False
 REPORT = "report.md"
 
 
@@ -61,13 +81,13 @@ class MissingReport(Rule):
     CODE = "BF404"
     NAME = "missing-report"
     SEVERITY = "W"
-    MESSAGE = ("`{method}(...)` trains `{receiver}` and the script runs the default diagnostics but "
+    MESSAGE = ("`{method}(...)` trains `{receiver}` and the script runs in-silico diagnostics but "
                "never writes `report.md`: call `bflint.runtime.write_report(results_dir, ...)` "
                "(or write `<results_dir>/report.md`) after the diagnostics")
 
     def check(self, model):
         fits = model.bf_calls(*TRAINING)
-        if not fits or not model.bf_calls(*DIAGNOSTICS) or _writes_report(model):
+        if not fits or not _diagnoses(model) or _writes_report(model):
             return
         fits = non_image_fits(model, fits)
         if not fits:
