@@ -46,7 +46,9 @@ def _writes_report(model) -> bool:
 
 class MissingReport(Rule):
     """## What it does
-    Flags a script that trains and runs the default diagnostics but never
+    Flags a script that trains and runs in-silico diagnostics (the default or
+    custom diagnostics, or `bf.diagnostics.plots`/`metrics` recovery,
+    calibration, coverage, contraction, ...) but never
     writes `report.md` (no `"…report.md"` path, no call of a `write_report`
     such as `bflint.runtime.write_report`). Reported at the first training
     call. Workflows whose inference network is a `DiffusionModel` with an
