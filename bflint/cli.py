@@ -43,13 +43,6 @@ class _DefaultGroup(click.Group):
         return None
 
 
-def _split(values) -> list[str]:
-    out: list[str] = []
-    for v in values or ():
-        out.extend(p for p in v.replace(",", " ").split() if p)
-    return out
-
-
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bflint")
 def main() -> None:
@@ -108,8 +101,10 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             cfg = config_mod.load(config_path)
         else:
             cfg = config_mod.discover([stdin_filename or "." if p == "-" else p for p in paths])
-        enabled = config_mod.enabled_codes(cfg, _split(select) if select else None, _split(ignore),
-                                           _split(extend_select))
+        enabled = config_mod.enabled_codes(
+            cfg, selection.split_option(select, "--select") if select else None,
+            selection.split_option(ignore, "--ignore"),
+            selection.split_option(extend_select, "--extend-select"))
     except config_mod.ConfigError as exc:
         click.echo(f"bflint: error: {exc}", err=True)
         sys.exit(2)

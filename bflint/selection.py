@@ -40,7 +40,35 @@ def _match_length(code: str, selectors: Sequence[str]) -> int:
     return best
 
 
+def split_option(values: Iterable[str], option: str) -> list[str]:
+    """The selectors of a repeatable command-line option (``--select BF3,BF4
+    --select BF5``). A value that names no selector (``--select ''``,
+    ``--select ' , '``: an empty CI variable) is a usage error, as in ruff,
+    never "no rule enabled" (issue 16 item 5)."""
+    out: list[str] = []
+    for raw in values or ():
+        parts = _normalise([raw])
+        if not parts or _has_empty_item(raw):
+            raise SelectionError(_empty_message(f"{option} {raw!r}"))
+        out.extend(parts)
+    return out
+
+
+def _has_empty_item(raw: str) -> bool:
+    """``BF3,,BF4`` or ``BF3,``: an empty item between commas."""
+    return "," in raw and any(not p.strip() for p in raw.split(","))
+
+
+def _empty_message(where: str) -> str:
+    return (f"empty rule selector in {where}: name codes, prefixes or groups (e.g. BF3, BF302, "
+            "correctness) or ALL (see `bflint rules`); an empty selection would check nothing")
+
+
 def validate(selectors: Iterable[str], codes: Sequence[str]) -> None:
+    selectors = list(selectors)
+    for raw in selectors:
+        if not isinstance(raw, str) or not _normalise([raw]) or _has_empty_item(raw):
+            raise SelectionError(_empty_message(repr(raw)))
     for s in _normalise(selectors):
         if s != "ALL" and s.lower() not in GROUPS and not any(c.startswith(s) for c in codes):
             raise SelectionError(f"unknown rule selector `{s}` (no code starts with it; see `bflint rules`)")

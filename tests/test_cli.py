@@ -177,3 +177,33 @@ def test_real_subprocess(files, bflint_exe):
     proc = subprocess.run([*bflint_exe, "--format", "json", "-", "--stdin-filename", "x.py",
                            "--select", "BF302"], input=BAD, capture_output=True, text=True)
     assert json.loads(proc.stdout)[0]["filename"] == "x.py"
+
+
+# -- issue 16 item 5: an empty selection is a usage error (ruff's behaviour) ----
+
+@pytest.mark.parametrize("value", ["", " , ", ",", "BF3,", " "])
+@pytest.mark.parametrize("opt", ["--select", "--ignore", "--extend-select"])
+def test_empty_selector_is_a_usage_error(files, run_cli, opt, value):
+    res = run_cli(opt, value, "bad.py")
+    assert res.exit_code == 2, res.output
+    assert "empty rule selector" in res.output
+    assert "All checks passed" not in res.output
+
+
+@pytest.mark.parametrize("table", ['select = [""]', 'select = [" , "]', 'select = ""',
+                                   'extend-select = [""]', 'ignore = ["BF3", ""]',
+                                   'per-file-ignores = {"x.py" = [""]}'])
+def test_empty_selector_in_config_is_an_error(files, run_cli, table):
+    (files / "pyproject.toml").write_text(f"[tool.bflint]\n{table}\n")
+    res = run_cli("bad.py")
+    assert res.exit_code == 2, res.output
+    assert "empty rule selector" in res.output and "All checks passed" not in res.output
+
+
+def test_empty_select_through_the_console_script(files, bflint_exe):
+    # an empty CI variable: bflint --select "$CODES" .
+    proc = subprocess.run([*bflint_exe, "--no-cache", "--select", "", "bad.py"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "empty rule selector in --select ''" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
