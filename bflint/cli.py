@@ -106,10 +106,10 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             selection.split_option(ignore, "--ignore"),
             selection.split_option(extend_select, "--extend-select"))
     except config_mod.ConfigError as exc:
-        click.echo(f"bflint: error: {exc}", err=True)
+        click.echo(f"bflint: error: {output.safe(str(exc))}", err=True)
         sys.exit(2)
     except selection.SelectionError as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(output.safe(str(exc)))
 
     excludes = (_split_globs(exclude) if exclude else list(cfg.exclude)) + list(cfg.extend_exclude) \
         + _split_globs(extend_exclude)
@@ -234,6 +234,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
 
     from bflint import config as config_mod
     from bflint import fix as fixes
+    from bflint import output
 
     by_file: dict[str, list] = {}
     for f in findings:
@@ -250,7 +251,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
         if any(f.cell is not None for f in fixable) or name.endswith(".ipynb"):
             if name not in warned:
                 warned.add(name)
-                click.echo(f"bflint: {name}: notebooks are not fixed automatically; "
+                click.echo(f"bflint: {output.safe(name)}: notebooks are not fixed automatically; "
                            "apply the fixes shown by `--format json` by hand", err=True)
             out.extend(fs)
             continue
@@ -278,7 +279,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
             out.extend(fs)
             continue
         if ff.error:
-            click.echo(f"bflint: {name}: {ff.error}", err=True)
+            click.echo(f"bflint: {output.safe(name)}: {output.safe(ff.error)}", err=True)
         n_fixed += len(ff.result.fixed)
         out.extend(config_mod.filter_per_file(ff.result.remaining, per_file, root))
         if diff and ff.changed:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
@@ -18,10 +19,42 @@ FORMATS = ("full", "concise", "text", "json", "sarif", "github")
 _COLORS = {"E": "red", "W": "yellow", "I": "blue"}
 
 
+# -- text for a terminal (issue 16 item 4) ------------------------------------
+#
+# Strings, comments and file names come from the linted tree: an ESC, OSC or
+# bidi-override character in them reached the terminal raw (clear-screen,
+# set-title, text reordered). Every format printed for a human goes through
+# ``safe``: C0 controls and DEL become their control pictures (ESC is ``␛``, as
+# ruff shows it), C1 controls, bidi embeddings/overrides/isolates/marks and the
+# line/paragraph separators become ``\u202e``-style escapes. A tab is kept only
+# in code frames (expanded there). JSON and SARIF stay exact.
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                     "\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_NO_TAB = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                            "\u202a-\u202e\u2066-\u2069]")
+
+
+def _picture(m: re.Match) -> str:
+    c = ord(m.group())
+    if c < 0x20:
+        return chr(0x2400 + c)   # ␀ ... ␟ (ESC -> ␛)
+    if c == 0x7f:
+        return "\u2421"         # ␡
+    return f"\\u{c:04x}"
+
+
+def safe(text: str, keep_tab: bool = False) -> str:
+    """``text`` with nothing a terminal would act on."""
+    text = str(text)
+    return (_UNSAFE_NO_TAB if keep_tab else _UNSAFE).sub(_picture, text)
+
+
 def location(f: Finding) -> str:
+    name = safe(f.filename)
     if f.cell is not None:
-        return f"{f.filename}:cell {f.cell}:{f.row}:{f.column}"
-    return f"{f.filename}:{f.row}:{f.column}"
+        return f"{name}:cell {f.cell}:{f.row}:{f.column}"
+    return f"{name}:{f.row}:{f.column}"
 
 
 def fixable_mark(f: Finding) -> str:
@@ -30,7 +63,7 @@ def fixable_mark(f: Finding) -> str:
 
 def format_concise(findings: Sequence[Finding], files_checked: int | None = None,
                    fixed: int = 0) -> str:
-    lines = [f"{location(f)}: {f.code} {fixable_mark(f)}{f.message}" for f in findings]
+    lines = [f"{location(f)}: {safe(f.code)} {fixable_mark(f)}{safe(f.message)}" for f in findings]
     lines.append(summary_line(findings, files_checked, fixed))
     return "\n".join(lines) + "\n"
 
@@ -67,7 +100,7 @@ def format_json(findings: Sequence[Finding]) -> str:
 def format_statistics(findings: Sequence[Finding]) -> str:
     counts = Counter((f.code, f.name) for f in findings)
     fixable = Counter(f.code for f in findings if f.fix)
-    rows = [f"{n:>5}  {code}  {'[*] ' if fixable[code] else ''}{name}"
+    rows = [f"{n:>5}  {safe(code)}  {'[*] ' if fixable[code] else ''}{safe(name)}"
             for (code, name), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
     return "\n".join(rows) + ("\n" if rows else "")
 
@@ -101,7 +134,7 @@ class SourceLines:
 
             try:
                 nb = notebook.load(data)
-                return notebook.cell_source(nb["cells"][cell - 1]).splitlines()
+                return physical_lines(notebook.cell_source(nb["cells"][cell - 1]))
             except (notebook.NotebookError, IndexError, TypeError, AttributeError):
                 return None
         if isinstance(data, bytes):
@@ -111,7 +144,15 @@ class SourceLines:
                 data = engine.decode(data)
             except engine.DecodeError:
                 return None
-        return data.splitlines()
+        return physical_lines(data)
+
+
+def physical_lines(text: str) -> list[str]:
+    """Rows as the parser counts them (``str.splitlines`` also breaks at form
+    feeds, ``\\x1c``, ``\\x85``, ``\\u2028``... and shifted the frame)."""
+    from bflint.source import physical_lines as lines
+
+    return lines(text)
 
 
 def _style(text: str, color: bool, **kw) -> str:
@@ -139,8 +180,8 @@ def format_full(findings: Sequence[Finding], files_checked: int | None = None, *
     for f in findings:
         sev_color = _COLORS.get(f.severity, "red")
         head = (_style(location(f), color, bold=True) + ": "
-                + _style(f.code, color, fg=sev_color, bold=True) + " "
-                + (_style("[*] ", color, fg="cyan") if f.fix else "") + f.message)
+                + _style(safe(f.code), color, fg=sev_color, bold=True) + " "
+                + (_style("[*] ", color, fg="cyan") if f.fix else "") + safe(f.message))
         out.append(head)
         lines = source(f.filename, f.cell)
         if lines and 0 < f.row <= len(lines):
@@ -150,12 +191,12 @@ def format_full(findings: Sequence[Finding], files_checked: int | None = None, *
             out.append(gutter)
             for r in range(f.row, last + 1):
                 raw = lines[r - 1]
-                shown = raw.expandtabs(4)
+                shown = _frame(raw)
                 out.append(_style(f"{r:>{width}} |", color, fg="blue") + " " + shown)
                 if r == f.row:
-                    start = len(raw[:max(f.column - 1, 0)].expandtabs(4))
+                    start = len(_frame(raw[:max(f.column - 1, 0)]))
                     if f.end_row == f.row and f.end_column > f.column:
-                        end = len(raw[:f.end_column - 1].expandtabs(4))
+                        end = len(_frame(raw[:f.end_column - 1]))
                     else:
                         end = len(shown.rstrip())
                     carets = "^" * max(1, end - start)
@@ -167,14 +208,19 @@ def format_full(findings: Sequence[Finding], files_checked: int | None = None, *
             out.append(gutter)
         hint = _rule_help(f.code)
         if hint:
-            out.append(" " * 2 + _style("= help:", color, fg="cyan", bold=True) + " " + hint)
+            out.append(" " * 2 + _style("= help:", color, fg="cyan", bold=True) + " " + safe(hint))
         if f.fix:
             kind = "safe fix" if f.fix.get("applicability") == "safe" else "unsafe fix"
             out.append(" " * 2 + _style(f"= {kind}:", color, fg="cyan", bold=True) + " "
-                       + f.fix.get("message", ""))
+                       + safe(f.fix.get("message", "")))
         out.append("")
     out.append(summary_line(findings, files_checked, fixed))
     return "\n".join(out) + "\n"
+
+
+def _frame(line: str) -> str:
+    """A source line in a code frame: escaped, tabs expanded."""
+    return safe(line, keep_tab=True).expandtabs(4)
 
 
 # -- github ----------------------------------------------------------------------
@@ -183,7 +229,10 @@ _GH_LEVEL = {"E": "error", "W": "warning", "I": "notice"}
 
 
 def _gh_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # %0D/%0A keep a CR/LF (in a file name: the annotation still names the
+    # file) without starting a new workflow command; other controls: ``safe``
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return safe(text)
 
 
 def _gh_prop(text: str) -> str:

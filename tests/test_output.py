@@ -239,3 +239,77 @@ def test_rule_help_first_sentence_of_use_instead():
     from bflint.registry import rules_by_code
 
     assert rules_by_code()["BF302"].help() == "Hold out ~300 simulations for offline/disk training."
+
+
+# -- issue 16 item 4: terminal injection -----------------------------------------
+
+EVIL = "\x1b]0;pwn\x07\x1b[2J\u202e\u2066\x9b\x7f"
+# nothing a terminal acts on: C0 (a line break only between lines), DEL, C1, bidi
+_RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture
+def evil_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # a string literal and comments carrying the sequences, in a file whose name carries them too
+    src = ("import bayesflow as bf\n"
+           f"note = '{EVIL}'  # {EVIL}\n"
+           "workflow = bf.BasicWorkflow(inference_network=None)\n"
+           f"history = workflow.fit_offline(data=1, epochs=2)  # {EVIL}\n")
+    name = f"x{EVIL}\nfake.py:1:1: BF999 all good\r.py"
+    (tmp_path / name).write_text(src)
+    (tmp_path / "broken.py").write_text(f"import bayesflow as bf\nx = ('{EVIL}'\n")
+    return tmp_path, name, src
+
+
+@pytest.mark.parametrize("fmt", ["full", "concise", "github"])
+def test_human_formats_escape_control_and_bidi_characters(evil_project, run_cli, fmt):
+    _, name, _ = evil_project
+    res = run_cli("--select", "BF000,BF302", "--format", fmt, ".")
+    assert res.exit_code == 1
+    assert not _RAW.search(res.output), repr(res.output)
+    if fmt != "github":
+        assert "␛]0;pwn␇␛[2J\\u202e\\u2066\\u009b␡" in res.output  # ESC as ␛, like ruff
+    lines = res.output.splitlines()
+    # the newline in the file name starts no line of its own: each finding is one line
+    if fmt == "concise":
+        assert len(lines) == 3 and not any(l.startswith("fake.py") for l in lines), lines
+    if fmt == "github":
+        assert len(lines) == 2 and all(l.startswith("::error ") for l in lines), lines
+        assert "%0Afake.py" in res.output and "%0D.py" in res.output  # GitHub's own escapes
+    if fmt == "full":
+        frame = [l for l in lines if l.startswith("4 |")]
+        assert frame and "# ␛]0;pwn␇" in frame[0]
+        carets = lines[lines.index(frame[0]) + 1]
+        assert carets.index("^") == frame[0].index("workflow.fit_offline")
+
+
+def test_code_frame_escapes_keep_the_carets_under_the_code():
+    line = f"x = '{EVIL}'; y = bad(1)\tz"
+    col = line.index("bad(") + 1
+    f = _finding(row=1, column=col, end_row=1, end_column=col + 6)
+    text = output.format_full([f], source=lambda n, c: [line])
+    src, carets = text.splitlines()[2], text.splitlines()[3]
+    assert not _RAW.search(text)
+    assert src[carets.index("^"):carets.index("^") + 6] == "bad(1)"
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_machine_formats_stay_exact(evil_project, run_cli, fmt):
+    _, name, _ = evil_project
+    res = run_cli("--select", "BF000,BF302", "--format", fmt, ".")
+    data = json.loads(res.output)
+    results = data if fmt == "json" else data["runs"][0]["results"]
+    names = [r["filename"] for r in results] if fmt == "json" else [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert (name in names) if fmt == "json" else any("%1B%5D0%3Bpwn" in n for n in names), names
+
+
+def test_escaping_unit():
+    assert output.safe("a\x1bb") == "a␛b"
+    assert output.safe("\t", keep_tab=True) == "\t" and output.safe("\t") == "␉"
+    assert output.safe("\u202e\u200f\u061c\x85") == "\\u202e\\u200f\\u061c\\u0085"
+    assert output.safe("plain ünïcode → ok") == "plain ünïcode → ok"
+    f = _finding(filename="a\nb.py", message=f"m{EVIL}")
+    assert output.format_concise([f]).count("\n") == 2
+    assert not _RAW.search(output.format_statistics([f]) + output.format_full([f]))
