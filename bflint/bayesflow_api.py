@@ -24,7 +24,17 @@ __all__ = [
     "accepts_var_kwargs",
     "adapter_methods",
     "api_data",
+    "BAYESFLOW",
+    "FIT_METHODS",
+    "SLOTS",
+    "UNIQUE_WORKFLOW_METHODS",
+    "adapter_chain_methods",
     "canonical",
+    "estimator_names",
+    "parameter_position",
+    "positional_names",
+    "record_name",
+    "top_level_names",
     "closest",
     "default_value",
     "deprecated_alias",
@@ -65,7 +75,27 @@ class _NotLiteral:
 
 NOT_LITERAL: Any = _NotLiteral()
 _NONLITERAL_KEY = "__nonliteral__"
-_ROOT = "bayesflow"
+_ROOT = BAYESFLOW = "bayesflow"
+
+# The slots an adapter (or the BasicWorkflow shorthand) routes simulator keys to.
+SLOTS = ("inference_variables", "summary_variables", "inference_conditions")
+FIT_METHODS = frozenset({"fit_offline", "fit_online", "fit_disk"})
+# Workflow methods whose names are BayesFlow's own: a call of one of these on
+# an object of unknown origin (imported from a project module, a parameter) is
+# still a BayesFlow call.
+UNIQUE_WORKFLOW_METHODS = frozenset(
+    {"fit_offline", "fit_disk", "compute_default_diagnostics", "plot_default_diagnostics"}
+)
+# ``Adapter`` methods that do not return the adapter (the rest chain: ``adapter.log(k).scale(...)``);
+# the generated data has no return types, so this is the one hand list about them.
+_ADAPTER_NOT_CHAINING = frozenset({
+    "clear", "count", "create_default", "forward", "from_config", "get_config", "index", "inverse",
+    "pop", "remove", "reverse",
+})
+# ``keras.Model.fit``'s positional parameters (an estimator's ``fit`` is keras's)
+_KERAS_FIT_POSITIONAL = ("x", "y", "batch_size", "epochs", "verbose", "callbacks",
+                         "validation_split", "validation_data", "shuffle", "class_weight",
+                         "sample_weight", "initial_epoch", "steps_per_epoch")
 
 
 # --------------------------------------------------------------------------- loading
@@ -125,6 +155,46 @@ def name_kind(module: str, name: str) -> str | None:
 
 
 @functools.cache
+def top_level_names() -> frozenset[str]:
+    """Classes and functions ``bayesflow`` re-exports at top level (not its submodules)."""
+    info = api_data()["modules"].get(_ROOT, {"names": {}})
+    return frozenset(n for n, kind in info["names"].items() if kind != "module")
+
+
+@functools.cache
+def canonical(qualname: str) -> str:
+    """The one spelling rules compare for a resolved dotted name: a deep path of a name
+    BayesFlow re-exports at top level is ``bayesflow.<Name>``
+    (``bayesflow.workflows.BasicWorkflow`` -> ``bayesflow.BasicWorkflow``), a network class is
+    ``bayesflow.networks.<Name>`` (``bayesflow.networks.summary.SetTransformer``). Other names,
+    and names outside ``bayesflow``, are unchanged."""
+    if not qualname.startswith("bayesflow."):
+        return qualname
+    parts = qualname.split(".")
+    if len(parts) >= 3:
+        name = parts[-1]
+        if parts[1] == "networks" and name[:1].isupper():
+            return "bayesflow.networks." + name
+        if name in top_level_names():
+            return "bayesflow." + name
+    return qualname
+
+
+@functools.cache
+def estimator_names() -> frozenset[str]:
+    """Class names of BayesFlow's estimators (2.1), approximators (their 2.0 names) and the
+    removed 2.0 ones of the legacy table (``PointApproximator``)."""
+    modules = api_data()["modules"]
+    out = {n for n in legacy_data().get("removed_2x", {})
+           if n[:1].isupper() and n.endswith(("Approximator", "Estimator"))}
+    for module in ("bayesflow.estimators", "bayesflow.approximators"):
+        info = modules.get(module)
+        if info is not None:
+            out |= {n for n, kind in info["names"].items() if kind == "class"}
+    return frozenset(out)
+
+
+@functools.cache
 def is_known_module(dotted: str) -> bool:
     """True for a recorded bayesflow package or a submodule name listed in its parent package."""
     dotted = _normalize(dotted)
@@ -146,8 +216,10 @@ def is_attribute_of_parent(dotted: str) -> bool:
 
 
 @functools.cache
-def canonical(qualname: str) -> str:
-    """The qualname under which a signature is recorded (resolves aliases and methods of aliases)."""
+def record_name(qualname: str) -> str:
+    """The qualname under which a signature is recorded (resolves aliases and methods of aliases:
+    ``bayesflow.make_simulator`` -> ``bayesflow.simulators.make_simulator``). Not a spelling for
+    rules to compare: that is :func:`canonical`."""
     qualname = _normalize(qualname)
     data = api_data()
     sigs, aliases = data["signatures"], data["aliases"]
@@ -164,7 +236,7 @@ def canonical(qualname: str) -> str:
 def signature(qualname: str) -> dict | None:
     """Raw signature record: ``{"params": [{"name", "kind", "default"?}], "var_kwargs", "var_args",
     "keywords", "kwargs_to"?, "unknown_keywords"?}`` or None."""
-    return api_data()["signatures"].get(canonical(qualname))
+    return api_data()["signatures"].get(record_name(qualname))
 
 
 @functools.cache
@@ -179,8 +251,28 @@ def signature_keywords(qualname: str) -> frozenset[str] | None:
     if sig is None:
         return None
     return frozenset(sig.get("keywords", ())) - (
-        rejected_workflow_keywords() if canonical(qualname) == "bayesflow.BasicWorkflow" else frozenset()
+        rejected_workflow_keywords() if record_name(qualname) == "bayesflow.BasicWorkflow" else frozenset()
     )
+
+
+@functools.cache
+def positional_names(qualname: str) -> tuple[str, ...]:
+    """The parameters that can be passed by position, in order (empty when unknown). An
+    estimator's ``fit`` without a record is ``keras.Model.fit``."""
+    sig = signature(qualname)
+    if sig is None:
+        owner, _, method = qualname.rpartition(".")
+        if method == "fit" and owner.rpartition(".")[2] in estimator_names():
+            return _KERAS_FIT_POSITIONAL
+        return ()
+    return tuple(p["name"] for p in sig["params"]
+                 if p["kind"] in ("positional_only", "positional_or_keyword"))
+
+
+def parameter_position(qualname: str, param: str) -> int | None:
+    """Where ``param`` goes when passed by position, or None."""
+    names = positional_names(qualname)
+    return names.index(param) if param in names else None
 
 
 def accepts_var_kwargs(qualname: str) -> bool | None:
@@ -208,7 +300,7 @@ def is_known_keyword(qualname: str, keyword: str) -> bool | None:
     sig = signature(qualname)
     if sig is None:
         return None
-    if canonical(qualname) == "bayesflow.BasicWorkflow" and keyword in rejected_workflow_keywords():
+    if record_name(qualname) == "bayesflow.BasicWorkflow" and keyword in rejected_workflow_keywords():
         return False
     if keyword in sig.get("keywords", ()):
         return True
@@ -245,7 +337,7 @@ def default_value(qualname: str, param: str) -> Any:
 def network_defaults(qualname: str) -> dict | None:
     """``{"role": "inference"|"summary"|"subnet"|"other", "params": {name: default},
     "default_subnet"?: str, "subnet_defaults"?: {subnet_name: {"class", "config"}}}``."""
-    return api_data()["network_defaults"].get(canonical(qualname))
+    return api_data()["network_defaults"].get(record_name(qualname))
 
 
 def network_role(qualname: str) -> str | None:
@@ -300,6 +392,12 @@ def rejected_workflow_message(keyword: str) -> str | None:
 def adapter_methods() -> frozenset[str]:
     """Public method names of ``bf.Adapter`` (keywords: ``signature_keywords("bayesflow.Adapter.<m>")``)."""
     return frozenset(api_data()["adapter_methods"])
+
+
+@functools.cache
+def adapter_chain_methods() -> frozenset[str]:
+    """``Adapter`` methods that return the adapter itself (chainable, mutate in place)."""
+    return adapter_methods() - _ADAPTER_NOT_CHAINING
 
 
 def deprecated_alias(qualname: str) -> str | None:

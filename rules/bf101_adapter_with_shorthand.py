@@ -1,4 +1,4 @@
-from bflint.model import SLOTS
+from bflint.bayesflow_api import SLOTS
 from bflint.rule import Rule
 
 

@@ -1,6 +1,6 @@
 import json
 
-from bflint.model import SLOTS
+from bflint.bayesflow_api import SLOTS
 from bflint.rule import Rule
 
 

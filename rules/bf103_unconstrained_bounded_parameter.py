@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import FunctionInfo, SimulatorObj, rng_like_name
+from bflint.analyze.draws import rng_like_name
+from bflint.semantic.values import FunctionInfo, SimulatorObj
 from bflint.rule import Rule
 
 # support of bounded families: "pos" = [0, inf), "unit" = [0, 1], "uniform" = [low, high]
@@ -363,10 +364,7 @@ class UnconstrainedBoundedParameter(Rule):
     def check(self, model):
         seen: set[int] = set()
         for wf in model.workflows:
-            sim = wf.simulator
-            if not isinstance(sim, SimulatorObj):
-                continue
-            outputs = sim.outputs()
+            outputs = wf.simulator_outputs()
             if outputs is None:
                 continue
             routes = wf.routes()

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import DRAW_SIZE_POSITION, FunctionInfo, SimulatorObj, rng_like_name, walk
-from bflint.networks import image_diffusion
+from bflint.analyze.draws import rng_like_name
+from bflint.analyze.numeric_data import DRAW_SIZE_POSITION
+from bflint.semantic.cst_util import walk
+from bflint.semantic.values import FunctionInfo, SimulatorObj
+from bflint.analyze.networks import image_diffusion
 from bflint.rule import Rule
 
 # numpy.random / Generator draws -> position of the ``size`` argument
@@ -441,8 +444,7 @@ class StructuredDataInInferenceConditions(Rule):
             if adapter is not None:
                 as_set = adapter.keys_of("as_set") or set()
                 as_ts = adapter.keys_of("as_time_series") or set()
-            sim = wf.simulator
-            outputs = sim.outputs() if isinstance(sim, SimulatorObj) else None
+            outputs = wf.simulator_outputs()
             targets = frozenset(k for k, _ in routes["inference_variables"])
             analyzer = _Analyzer(model, outputs, targets)
             by_node: dict[int, tuple[cst.CSTNode, list[tuple[str, str, str]]]] = {}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import string_value, walk
+from bflint.semantic.cst_util import string_value, walk
 from bflint.rule import Rule
 
 LOG_LIKE = frozenset({"log", "log1p", "log2", "log10", "sqrt", "arcsinh", "logit", "boxcox"})

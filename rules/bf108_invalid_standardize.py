@@ -2,7 +2,7 @@ import difflib
 
 import libcst as cst
 
-from bflint.model import string_value
+from bflint.semantic.cst_util import string_value
 from bflint.fix import quoted_like, unique_match
 from bflint.rule import Edit, Fix, Rule
 

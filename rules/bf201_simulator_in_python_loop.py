@@ -1,6 +1,6 @@
 import libcst as cst
 
-from bflint.model import walk
+from bflint.semantic.cst_util import walk
 from bflint.rule import Rule, first_arg_name
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)

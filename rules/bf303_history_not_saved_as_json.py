@@ -2,7 +2,9 @@ import re
 
 import libcst as cst
 
-from bflint.model import FIT_METHODS, HistoryObj, ref_key
+from bflint.bayesflow_api import FIT_METHODS
+from bflint.semantic.cst_util import ref_key
+from bflint.semantic.values import HistoryObj
 from bflint.rule import Rule, first_arg_name
 
 # Libraries whose functions the linter understands well enough to know they

@@ -1,6 +1,6 @@
 import libcst as cst
 
-from bflint.model import literal_dict
+from bflint.semantic.cst_util import literal_dict
 from bflint.rule import Edit, Fix, Rule, first_arg_name
 
 _FITS = ("fit_offline", "fit_online", "fit_disk")

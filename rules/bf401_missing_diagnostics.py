@@ -1,7 +1,7 @@
 import libcst as cst
 
 from bflint.rule import Rule, first_arg_name
-from bflint.networks import image_diffusion
+from bflint.analyze.networks import image_diffusion
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
 

@@ -1,6 +1,8 @@
 import libcst as cst
 
-from bflint.model import Obj, Origin, walk
+from bflint.semantic.cst_util import walk
+from bflint.semantic.values import Obj, Origin
+from bflint.analyze.draws import random_draw
 from bflint.rule import Rule, first_arg_name
 
 _ORDER = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
@@ -164,7 +166,7 @@ class HandRolledDiagnostics(Rule):
         if id(ev.node) in self.truth_calls:
             self._reached.append(ev)
             return True
-        return self.model.calls_simulator(ev) or self.model.random_draw(ev) is not None
+        return self.model.calls_simulator(ev) or random_draw(ev) is not None
 
     def _sides(self, expr):
         key = id(expr)

@@ -1,6 +1,7 @@
 import libcst as cst
 
-from bflint.model import canonical, string_value
+from bflint.bayesflow_api import canonical
+from bflint.semantic.cst_util import string_value
 from bflint.rule import Rule, first_arg_name
 from bflint.rules.bf401_missing_diagnostics import non_image_fits
 

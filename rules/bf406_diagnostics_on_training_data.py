@@ -1,6 +1,6 @@
 import libcst as cst
 
-from bflint.model import static_int
+from bflint.analyze.constants import static_int
 from bflint.rule import Rule, first_arg_name
 
 # keywords under which a fit call receives its training data

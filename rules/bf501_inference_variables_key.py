@@ -1,6 +1,6 @@
 import libcst as cst
 
-from bflint.model import string_value
+from bflint.semantic.cst_util import string_value
 from bflint.rule import Rule, first_arg_name
 
 KEY = "inference_variables"

@@ -1,6 +1,7 @@
 import libcst as cst
 
-from bflint.model import walk
+from bflint.semantic.cst_util import walk
+from bflint.analyze.draws import random_draw
 from bflint.rule import Rule, first_arg_name
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -72,7 +73,7 @@ class PpcReimplementsSimulator(Rule):
             sim_calls = []
         stop = model.calls_simulator
         for call in model.calls:
-            params = model.random_draw(call)
+            params = random_draw(call)
             if not params or model.in_simulator_function(call):
                 continue
             sized = {id(a.value) for a in call.node.args

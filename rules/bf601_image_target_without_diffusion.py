@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from bflint import bayesflow_api
-from bflint.model import static_shape
-from bflint.networks import (
+from bflint.analyze.shapes import static_shape
+from bflint.analyze.networks import (
     DIFFUSION, IMAGE_SUBNETS, NetworkRef, bound_args, is_image_shape, resolve_expr, shape_text,
-    short, simulator_outputs, workflow_network,
+    short, workflow_network,
 )
 from bflint.rule import Rule
 
@@ -108,7 +108,7 @@ def image_targets(model, wf) -> list[tuple[str, tuple[int, ...]]]:
     routes = wf.routes()
     if not routes or not routes["inference_variables"]:
         return []
-    outputs = simulator_outputs(wf)
+    outputs = wf.simulator_outputs()
     if not outputs:
         return []
     found: dict[str, tuple[int, ...]] = {}

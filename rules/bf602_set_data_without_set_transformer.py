@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from bflint import bayesflow_api
 from bflint.rule import Rule
-from bflint.networks import short, workflow_network
+from bflint.analyze.networks import short, workflow_network
 
 SET_TRANSFORMER = "bayesflow.networks.SetTransformer"
 DEEP_SET = "bayesflow.networks.DeepSet"

@@ -3,9 +3,10 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint import bayesflow_api
-from bflint.model import literal_dict, static_int, string_value
+from bflint.analyze.constants import static_int
+from bflint.semantic.cst_util import literal_dict, string_value
 from bflint.rule import Rule
-from bflint.networks import bound_args, resolve_expr, short
+from bflint.analyze.networks import bound_args, resolve_expr, short
 
 # Keyword arguments that set a network's size (summary_dim is not one: see BF604).
 CAPACITY = frozenset({
@@ -141,7 +142,7 @@ class NetworkLargerThanBase(Rule):
             qualname = call.qualname or model.qualname(call.node)
             if not qualname or not qualname.startswith("bayesflow.networks."):
                 continue
-            qualname = bayesflow_api.canonical(qualname)
+            qualname = bayesflow_api.record_name(qualname)
             if bayesflow_api.network_role(qualname) not in ("inference", "summary"):
                 continue
             args = bound_args(call, qualname)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from bflint import bayesflow_api
-from bflint.model import shape_size, static_int, static_shape
+from bflint.analyze.constants import static_int
+from bflint.analyze.shapes import shape_size, static_shape
 from bflint.rule import Rule
-from bflint.networks import (
+from bflint.analyze.networks import (
     bound_args,
     short,
-    simulator_outputs,
     workflow_network,
 )
 
@@ -16,7 +16,7 @@ def inference_parameters(model, wf) -> list[tuple[str, int]] | None:
     routes = wf.routes()
     if not routes or not routes["inference_variables"]:
         return None
-    outputs = simulator_outputs(wf)
+    outputs = wf.simulator_outputs()
     if not outputs:
         return None
     out: dict[str, int] = {}

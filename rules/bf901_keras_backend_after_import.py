@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.model import string_value
+from bflint.semantic.cst_util import string_value
 from bflint.rule import Edit, Fix, Rule
 
 BACKEND = "KERAS_BACKEND"

@@ -5,7 +5,9 @@ import dataclasses
 import libcst as cst
 
 from bflint import bayesflow_api
-from bflint.model import UNIQUE_WORKFLOW_METHODS, AdapterObj, WorkflowObj, ref_key
+from bflint.bayesflow_api import UNIQUE_WORKFLOW_METHODS
+from bflint.semantic.cst_util import ref_key
+from bflint.semantic.values import AdapterObj, WorkflowObj
 from bflint.rule import Rule
 
 # -- helpers shared with BF903 ----------------------------------------------------------------
@@ -239,7 +241,7 @@ def bayesflow_callable(model, call) -> str | None:
     the imports, or a method of a workflow, estimator or adapter the model identified."""
     q = call.qualname or model.qualname(call.node)
     if q and (q == "bayesflow" or q.startswith("bayesflow.")):
-        return bayesflow_api.canonical(q)
+        return bayesflow_api.record_name(q)
     if call.qualname or not call.method:
         return None
     recv = call.receiver
@@ -250,7 +252,7 @@ def bayesflow_callable(model, call) -> str | None:
     if call.bf is not None and call.method in UNIQUE_WORKFLOW_METHODS:
         return f"bayesflow.BasicWorkflow.{call.method}"
     if recv is not None and recv.kind == "estimator" and recv.qualname:
-        return f"{bayesflow_api.canonical(recv.qualname)}.{call.method}"
+        return f"{bayesflow_api.record_name(recv.qualname)}.{call.method}"
     return None
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint import bayesflow_api
-from bflint.model import WorkflowObj, AdapterObj, ref_key
+from bflint.semantic.cst_util import ref_key
+from bflint.semantic.values import AdapterObj, WorkflowObj
 from bflint.fix import unique_match
 from bflint.rule import Edit, Fix, Rule
-from bflint.networks import bound_args
+from bflint.analyze.networks import bound_args
 from bflint.rules.bf902_bayesflow_v1_api import (
     bayesflow_callable,
     legacy_keyword,
@@ -306,7 +307,7 @@ class UnknownBayesflowApi(Rule):
         name = _short(qualname)
         listed = ", ".join(f"`{m}`" for m in missing)
         plural = "s" if len(missing) > 1 else ""
-        advice = STANDARDIZE_ADVICE if bayesflow_api.canonical(qualname) == "bayesflow.Adapter.standardize" \
+        advice = STANDARDIZE_ADVICE if bayesflow_api.record_name(qualname) == "bayesflow.Adapter.standardize" \
             else f"pass {listed}"
         where = call.node.func.attr if isinstance(call.node.func, cst.Attribute) and call.method else call.node
         yield self.report(where, what=f"`{name}(...)`",

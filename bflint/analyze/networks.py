@@ -9,7 +9,6 @@ import dataclasses
 import libcst as cst
 
 from bflint import bayesflow_api
-from bflint.model import SimulatorObj
 
 DIFFUSION = "bayesflow.networks.DiffusionModel"
 IMAGE_SUBNETS = frozenset(
@@ -45,9 +44,9 @@ def resolve_expr(model, expr: cst.BaseExpression, fallback: cst.CSTNode) -> Netw
     if obj is not None and obj.kind == "network" and isinstance(obj.node, cst.Call) and obj.qualname:
         event = model.call_event(obj.node)
         if event is not None:
-            return NetworkRef("call", obj.node, qualname=bayesflow_api.canonical(obj.qualname), event=event)
+            return NetworkRef("call", obj.node, qualname=bayesflow_api.record_name(obj.qualname), event=event)
     if obj is not None and obj.kind == "import" and obj.is_bayesflow:
-        return NetworkRef("class", expr, qualname=bayesflow_api.canonical(obj.qualname))
+        return NetworkRef("class", expr, qualname=bayesflow_api.record_name(obj.qualname))
     return NetworkRef("unknown", fallback)
 
 
@@ -82,22 +81,6 @@ def bound_args(event, qualname: str) -> dict[str, cst.BaseExpression] | None:
     return out
 
 
-def simulator_outputs(wf):
-    """``{key: (FunctionInfo, expr)}`` of the workflow's simulator, or None when unknown
-    (not a ``make_simulator`` of this file's functions, or batched)."""
-    sim = wf.simulator
-    if not isinstance(sim, SimulatorObj) or not isinstance(sim.node, cst.Call):
-        return None
-    for a in sim.node.args:
-        if a.star == "**":
-            return None
-        if a.keyword is not None and a.keyword.value == "is_batched" and not (
-            isinstance(a.value, cst.Name) and a.value.value == "False"
-        ):
-            return None
-    return sim.outputs()
-
-
 def short(qualname: str | None) -> str:
     return (qualname or "...").rsplit(".", 1)[-1]
 
@@ -112,7 +95,6 @@ def is_image_shape(shape: tuple[int, ...] | None) -> bool:
         shape is not None and len(shape) == 3 and min(shape[0], shape[1]) >= 8
         and 1 <= shape[2] <= 4
     )
-
 
 
 def image_diffusion(model, wf) -> bool:

@@ -1,0 +1,302 @@
+"""Static shapes of simulated values (one simulation, no batch axis):
+``()`` for scalars, ``(k,)`` for ``size=k``, ``(H, W, C)`` for
+``rng.normal(size=(H, W, C))``; ``None`` when unknown. Library facts come
+from :mod:`bflint.analyze.numeric_data`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from bflint.analyze import numeric_data as nd
+from bflint.analyze.constants import follow, static_int
+from bflint.analyze.draws import is_generator
+from bflint.semantic.cst_util import argument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bflint.semantic.model import SemanticModel
+    from bflint.semantic.values import FunctionInfo
+
+
+def _shape_arg(model, expr, function, depth) -> tuple[int, ...] | None:
+    """A ``size=`` / shape argument: int, tuple/list of ints, or None (scalar)."""
+    if isinstance(expr, cst.Name) and expr.value == "None":
+        return ()
+    n = static_int(model, expr, function, depth)
+    if n is not None:
+        return (n,)
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        target = follow(model, expr, function)
+        return None if target is None else _shape_arg(model, target, function, depth - 1)
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        dims = []
+        for el in expr.elements:
+            if not isinstance(el, cst.Element):
+                return None
+            d = static_int(model, el.value, function, depth)
+            if d is None:
+                return None
+            dims.append(d)
+        return tuple(dims)
+    return None
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y))
+    return tuple(reversed(out))
+
+
+def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
+                 function: "FunctionInfo | None" = None, depth: int = 8) -> tuple[int, ...] | None:
+    """The shape of one simulated value when it is known statically: ``()``
+    for scalars (numbers, draws without ``size``), ``(k,)`` for ``size=k``,
+    ``(H, W, C)`` for ``rng.normal(size=(H, W, C))`` / ``np.zeros((H, W, C))``,
+    following local names, arithmetic, elementwise numpy functions,
+    ``reshape``/``expand_dims``/``x[..., None]``. ``None`` when unknown."""
+    if expr is None or depth <= 0:
+        return None
+    d = depth - 1
+    t = type(expr)
+    if t in (cst.Integer, cst.Float):
+        return ()
+    if t in (cst.Name, cst.Attribute):
+        if t is cst.Name and expr.value in ("True", "False"):
+            return ()
+        target = follow(model, expr, function)
+        return None if target is None else static_shape(model, target, function, d)
+    if t is cst.UnaryOperation:
+        return static_shape(model, expr.expression, function, d)
+    if t is cst.BinaryOperation:
+        if isinstance(expr.operator, cst.MatrixMultiply):
+            return None
+        if isinstance(expr.left, (cst.List, cst.Tuple)) or isinstance(expr.right, (cst.List, cst.Tuple)):
+            return None  # sequence repetition / concatenation, not arithmetic
+        a = static_shape(model, expr.left, function, d)
+        b = static_shape(model, expr.right, function, d)
+        return None if a is None or b is None else _broadcast(a, b)
+    if t is cst.IfExp:
+        a = static_shape(model, expr.body, function, d)
+        b = static_shape(model, expr.orelse, function, d)
+        return a if a is not None and a == b else None
+    if t in (cst.List, cst.Tuple):
+        shapes = []
+        for el in expr.elements:
+            if not isinstance(el, cst.Element):
+                return None
+            s = static_shape(model, el.value, function, d)
+            if s is None:
+                return None
+            shapes.append(s)
+        if not shapes or any(s != shapes[0] for s in shapes):
+            return None
+        return (len(shapes),) + shapes[0]
+    if t is cst.Subscript:
+        return _subscript_shape(model, expr, function, d)
+    if t is cst.Call:
+        return _call_shape(model, expr, function, d)
+    return None
+
+
+def _subscript_shape(model, expr: cst.Subscript, function, depth):
+    base = static_shape(model, expr.value, function, depth)
+    if base is None:
+        return None
+    items = []
+    for el in expr.slice:
+        s = el.slice
+        if isinstance(s, cst.Index):
+            v = s.value
+            if isinstance(v, cst.Ellipsis):
+                items.append("...")
+            elif (isinstance(v, cst.Name) and v.value == "None") or (
+                isinstance(v, cst.Attribute) and v.attr.value == "newaxis"
+            ):
+                items.append("new")
+            else:
+                return None
+        elif isinstance(s, cst.Slice) and s.lower is None and s.upper is None and s.step is None:
+            items.append(":")
+        else:
+            return None
+    if items.count("...") > 1:
+        return None
+    if "..." in items:
+        i = items.index("...")
+        head, tail = items[:i], items[i + 1:]
+        n_real = len([x for x in head + tail if x == ":"])
+        if n_real > len(base):
+            return None
+        items = head + [":"] * (len(base) - n_real) + tail
+    out, k = [], 0
+    for x in items:
+        if x == "new":
+            out.append(1)
+        else:
+            if k >= len(base):
+                return None
+            out.append(base[k])
+            k += 1
+    return tuple(out) + base[k:]
+
+
+def _call_shape(model, expr: cst.Call, function, depth):
+    event = model.call_event(expr)
+    qualname = event.qualname if event is not None else None
+    func = expr.func
+    name = (qualname.rsplit(".", 1)[-1] if qualname
+            else func.attr.value if isinstance(func, cst.Attribute)
+            else func.value if isinstance(func, cst.Name) else None)
+    if name is None:
+        return None
+    root = qualname.split(".")[0] if qualname else None
+    is_method = qualname is None and isinstance(func, cst.Attribute)
+    random_like = (qualname is not None and (qualname.startswith("numpy.random.")
+                                              or root == "random")) or (
+        is_method and event is not None and is_generator(event))
+    if random_like:
+        if name in nd.SIZE_POSITION:
+            size_pos = nd.SIZE_POSITION[name]
+            size = argument(expr, size_pos, "size")
+            if size is not None:
+                return _shape_arg(model, size, function, depth)
+            # no size: the draw has the broadcast shape of its parameters
+            shape: tuple[int, ...] | None = ()
+            for i, a in enumerate(expr.args):
+                if a.star or (a.keyword is None and i >= size_pos):
+                    return None
+                if name in ("choice", "integers", "randint") and a.keyword is None and i == 0:
+                    continue  # the population / bounds, not a shape
+                s = static_shape(model, a.value, function, depth)
+                shape = None if s is None or shape is None else _broadcast(shape, s)
+                if shape is None:
+                    return None
+            return shape
+        if name in nd.SCALAR_STDLIB_DRAWS and root == "random":
+            return ()
+        if name in ("rand", "randn") and qualname is not None:
+            dims = [static_int(model, a.value, function, depth) for a in expr.args]
+            if any(a.keyword is not None or a.star for a in expr.args) or None in dims:
+                return None
+            return tuple(dims)  # type: ignore[arg-type]
+        if name in nd.EVENT_DRAWS:
+            size_pos, event_pos = nd.EVENT_DRAWS[name]
+            event_arg = argument(expr, event_pos, None)
+            ev = static_shape(model, event_arg, function, depth) if event_arg is not None else None
+            if ev is None or len(ev) != 1:
+                return None
+            size = argument(expr, size_pos, "size")
+            batch = () if size is None else _shape_arg(model, size, function, depth)
+            return None if batch is None else batch + ev
+    if name == "rvs" and (root == "scipy" or is_method):
+        size = argument(expr, -1, "size")
+        if size is not None:
+            return _shape_arg(model, size, function, depth)
+        return () if all(a.keyword is not None for a in expr.args) else None
+    if root == "numpy" or (qualname is not None and qualname.startswith("scipy.special.")):
+        if name in nd.SHAPE_FROM_ARG0:
+            first = argument(expr, 0, "shape")
+            return None if first is None else _shape_arg(model, first, function, depth)
+        if name in nd.SHAPE_LIKE or name in nd.ELEMENTWISE_UNARY:
+            first = argument(expr, 0, None)
+            return None if first is None else static_shape(model, first, function, depth)
+        if name in nd.ELEMENTWISE_BINARY:
+            a, b = argument(expr, 0, None), argument(expr, 1, None)
+            if a is None or b is None or len(expr.args) != 2:
+                return None
+            sa = static_shape(model, a, function, depth)
+            sb = static_shape(model, b, function, depth)
+            return None if sa is None or sb is None else _broadcast(sa, sb)
+        if name == "where":
+            return None
+        if name == "expand_dims":
+            base = static_shape(model, argument(expr, 0, "a"), function, depth)
+            axis = _axis(model, argument(expr, 1, "axis"), function)
+            return _expand(base, axis)
+        if name == "reshape":
+            base = static_shape(model, argument(expr, 0, "a"), function, depth)
+            shape = _shape_arg(model, argument(expr, 1, "newshape") or argument(expr, 1, "shape"),
+                               function, depth)
+            return _reshape(base, shape)
+        if name == "linspace":
+            num = argument(expr, 2, "num")
+            n = 50 if num is None else static_int(model, num, function, depth)
+            return None if n is None else (n,)
+        if name == "arange" and len(expr.args) == 1 and expr.args[0].keyword is None:
+            n = static_int(model, expr.args[0].value, function, depth)
+            return None if n is None else (n,)
+        return None
+    if qualname is not None and qualname.startswith("scipy.ndimage.") and name.endswith("_filter"):
+        return static_shape(model, argument(expr, 0, "input"), function, depth)
+    if qualname is None and isinstance(func, cst.Name) and event is not None and event.local is None:
+        if name in ("float", "int", "round") and len(expr.args) == 1:
+            return ()
+        if name == "abs" and len(expr.args) == 1:
+            return static_shape(model, expr.args[0].value, function, depth)
+        return None
+    if is_method and name in ("reshape", "flatten", "ravel", "astype", "copy", "squeeze"):
+        base = static_shape(model, func.value, function, depth)
+        if base is None:
+            return None
+        if name in ("astype", "copy"):
+            return base
+        if name in ("flatten", "ravel"):
+            n = 1
+            for x in base:
+                n *= x
+            return (n,)
+        if name == "squeeze":
+            return tuple(x for x in base if x != 1) if not expr.args else None
+        args = [a for a in expr.args if a.keyword is None and not a.star]
+        if len(args) == 1:
+            shape = _shape_arg(model, args[0].value, function, depth)
+        else:
+            dims = [static_int(model, a.value, function, depth) for a in args]
+            shape = None if not dims or None in dims else tuple(dims)  # type: ignore[arg-type]
+        return _reshape(base, shape)
+    return None
+
+
+def _axis(model, expr, function) -> int | None:
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        n = static_int(model, expr.expression, function)
+        return None if n is None else -n
+    return static_int(model, expr, function)
+
+
+def _expand(base, axis):
+    if base is None or axis is None:
+        return None
+    n = len(base) + 1
+    if axis < 0:
+        axis += n
+    if not 0 <= axis < n:
+        return None
+    return base[:axis] + (1,) + base[axis:]
+
+
+def _reshape(base, shape):
+    if base is None or shape is None or any(x < 0 for x in shape):
+        return None
+    a = b = 1
+    for x in base:
+        a *= x
+    for x in shape:
+        b *= x
+    return shape if a == b else None
+
+
+def shape_size(shape: tuple[int, ...] | None) -> int | None:
+    """Number of elements of a static shape (1 for scalars)."""
+    if shape is None:
+        return None
+    n = 1
+    for x in shape:
+        n *= x
+    return n

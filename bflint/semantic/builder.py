@@ -1,0 +1,832 @@
+"""The one walk that fills a :class:`~bflint.semantic.model.SemanticModel`:
+an evaluator over statements and expressions (bindings through
+:mod:`bflint.semantic.scope`), the classification of BayesFlow calls
+(workflows, adapters and their transforms, simulators, estimators, networks)
+and the data flow of training histories (where a History, or data derived
+from it, is passed; effects of local functions on their parameters)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Iterable
+
+import libcst as cst
+
+from bflint import bayesflow_api
+from bflint.bayesflow_api import BAYESFLOW, FIT_METHODS, UNIQUE_WORKFLOW_METHODS, canonical
+from bflint.semantic.cst_util import dotted, iter_children, p_node, ref_key
+from bflint.semantic.scope import MISSING, Scope
+from bflint.semantic.values import (
+    AdapterObj,
+    AssignRecord,
+    CallEvent,
+    FunctionInfo,
+    FunctionObj,
+    HistoryObj,
+    HistoryUse,
+    ImportRecord,
+    Obj,
+    ParamObj,
+    SimulatorObj,
+    Transform,
+    WorkflowObj,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bflint.semantic.model import SemanticModel
+
+_HISTORY_LIKE = ("history", "history_dict")
+
+
+class Builder:
+    """Walks the module once, filling the model."""
+
+    def __init__(self, model: SemanticModel):
+        self.m = model
+        self.scope = Scope(None)
+        self.function: FunctionInfo | None = None
+        self.loops: tuple[cst.CSTNode, ...] = ()
+        self.counter = 0
+        self.type_checking = False  # inside ``if TYPE_CHECKING:``
+
+    def build(self) -> None:
+        self.stmts(self.m.module.body)
+        self.resolve_forward_calls()
+
+    def resolve_forward_calls(self) -> None:
+        """Calls of a function of this file that is defined further down
+        (``main()`` calling ``save_history`` defined below it; ``self.save``
+        before ``def save``): set ``CallEvent.local`` and apply the callee's
+        history effects. Latest calls first, so that effects of nested
+        forward calls reach the outer call sites."""
+        by_name: dict[tuple[bool, str], list[FunctionInfo]] = defaultdict(list)
+        for f in self.m.functions:
+            if f.is_method or f.parent is None:
+                by_name[(f.is_method, f.name)].append(f)
+        if not by_name:
+            return
+        for ev in reversed(self.m.calls):
+            if ev.local is not None or ev.qualname is not None or ev.bf is not None:
+                continue
+            func = ev.node.func
+            bound = False
+            if isinstance(func, cst.Name):
+                if self.m.value(func) is not None:
+                    continue
+                cands = by_name.get((False, func.value), ())
+            elif (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and ev.function is not None
+                and ev.function.is_method
+                and ev.function.params[:1] == [func.value.value]
+            ):
+                cands = by_name.get((True, func.attr.value), ())
+                bound = True
+            else:
+                continue
+            if len(cands) != 1:
+                continue
+            ev.local = cands[0]
+            arg_values = [self.m.value(a.value) for a in ev.node.args]
+            self.apply_effects(ev.node, cands[0], arg_values, offset=1 if bound else 0)
+
+    # -- statements --------------------------------------------------------
+    def stmts(self, body: Iterable[cst.CSTNode]) -> None:
+        for s in body:
+            self.stmt(s)
+
+    def suite(self, suite: cst.BaseSuite) -> None:
+        self.stmts(suite.body)  # IndentedBlock and SimpleStatementSuite alike
+
+    def stmt(self, s: cst.CSTNode) -> None:
+        self.counter += 1
+        t = type(s)
+        self.m._index[t].append(s)
+        if t is cst.SimpleStatementLine:
+            self.stmts(s.body)
+        elif t is cst.Expr:
+            self.eval(s.value)
+        elif t is cst.Assign:
+            value = self.eval(s.value)
+            targets = [tg.target for tg in s.targets]
+            self.m.assignments.append(AssignRecord(targets, s.value, self.counter, self.function))
+            for tg in targets:
+                self.bind(tg, value, s.value)
+                if self.function is not None and isinstance(tg, cst.Name):
+                    self.function.assigns[tg.value] = s.value
+        elif t is cst.AnnAssign:
+            if s.value is not None:
+                value = self.eval(s.value)
+                self.m.assignments.append(
+                    AssignRecord([s.target], s.value, self.counter, self.function)
+                )
+                self.bind(s.target, value, s.value)
+        elif t is cst.AugAssign:
+            self.eval(s.value)
+            self.eval(s.target)
+            self.m.aug_assignments.append(
+                AssignRecord([s.target], s.value, self.counter, self.function)
+            )
+        elif t is cst.Return:
+            value = self.eval(s.value) if s.value is not None else None
+            if self.function is not None:
+                self.function.returns.append((s.value, value))
+        elif t is cst.Import:
+            self.import_(s)
+        elif t is cst.ImportFrom:
+            self.import_from(s)
+        elif t is cst.Del:
+            self.delete(s.target)
+        elif t is cst.FunctionDef:
+            self.function_def(s)
+        elif t is cst.ClassDef:
+            self.class_def(s)
+        elif t is cst.If:
+            self.eval(s.test)
+            outer_tc = self.type_checking
+            test = s.test
+            if (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
+                    isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"):
+                self.type_checking = True
+            self.suite(s.body)
+            self.type_checking = outer_tc
+            if s.orelse is not None:
+                if isinstance(s.orelse, cst.If):
+                    self.stmt(s.orelse)
+                else:
+                    self.suite(s.orelse.body)
+        elif t is cst.For:
+            self.eval(s.iter)
+            self.bind_from(s.target, s.iter)
+            self.bind_elements(s.target, s.iter)
+            outer = self.loops
+            self.loops = outer + (s,)
+            self.suite(s.body)
+            self.loops = outer
+            if s.orelse is not None:
+                self.suite(s.orelse.body)
+        elif t is cst.While:
+            outer = self.loops
+            self.loops = outer + (s,)
+            self.eval(s.test)
+            self.suite(s.body)
+            self.loops = outer
+            if s.orelse is not None:
+                self.suite(s.orelse.body)
+        elif t is cst.With:
+            for item in s.items:
+                value = self.eval(item.item)
+                if item.asname is not None:
+                    self.bind(item.asname.name, value, None)
+            self.suite(s.body)
+        elif t in (cst.Try, cst.TryStar):
+            self.suite(s.body)
+            for h in s.handlers:
+                if h.type is not None:
+                    self.eval(h.type)
+                if h.name is not None:
+                    self.bind(h.name.name, None, None)
+                self.suite(h.body)
+            if s.orelse is not None:
+                self.suite(s.orelse.body)
+            if s.finalbody is not None:
+                self.suite(s.finalbody.body)
+        elif isinstance(s, (cst.Pass, cst.Break, cst.Continue, cst.Global, cst.Nonlocal)):
+            pass
+        else:  # Raise, Assert, Match, TypeAlias, ...
+            self.generic(s)
+
+    def generic(self, node: cst.CSTNode) -> Obj | None:
+        """Evaluate every sub-expression; propagate history taint."""
+        taint = None
+        for child in iter_children(node):
+            if isinstance(child, cst.BaseExpression):
+                v = self.eval(child)
+            elif isinstance(child, (cst.BaseSuite,)):
+                self.suite(child)
+                continue
+            elif isinstance(child, (cst.BaseStatement, cst.BaseSmallStatement)):
+                self.stmt(child)
+                continue
+            else:
+                v = self.generic(child)
+            if v is not None and v.kind in _HISTORY_LIKE:
+                taint = v
+        if taint is not None:
+            return Obj("history_dict", node, parent=_history_root(taint))
+        return None
+
+    # -- imports -------------------------------------------------------------
+    def _record_import(self, stmt, alias, local, qualname):
+        self.m.imports.append(
+            ImportRecord(stmt, alias, local, qualname, self.counter, self.function,
+                         self.type_checking)
+        )
+
+    def import_(self, s: cst.Import) -> None:
+        for alias in s.names:
+            path = dotted(alias.name)
+            if path is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+                qual = canonical(path)
+            else:
+                local = path.split(".")[0]
+                qual = local
+            self._record_import(s, alias, local, path)
+            self.scope.bind(local, Obj("import", alias, qualname=qual))
+
+    def import_from(self, s: cst.ImportFrom) -> None:
+        if s.relative:
+            base = "." * len(s.relative) + (dotted(s.module) or "" if s.module else "")
+        else:
+            base = dotted(s.module) if s.module is not None else None
+        if base is None:
+            return
+        if isinstance(s.names, cst.ImportStar):
+            self.m.star_imports.append(base)
+            self._record_import(s, None, None, base + ".*")
+            return
+        for alias in s.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            else:
+                local = name
+            qual = canonical(f"{base}.{name}")
+            self._record_import(s, alias, local, qual)
+            self.scope.bind(local, Obj("import", alias, qualname=qual))
+
+    def delete(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.delete(el.value)
+            return
+        key = ref_key(target)
+        if key is not None:
+            self.scope.bind(key, None)
+        else:
+            self.eval(target)
+
+    # -- definitions -------------------------------------------------------
+    def function_def(self, s: cst.FunctionDef) -> None:
+        for d in s.decorators:
+            self.eval(d.decorator)
+        params = s.params
+        all_params = (
+            list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+        )
+        for p in all_params:
+            if p.default is not None:
+                self.eval(p.default)
+            if p.annotation is not None:
+                self.eval(p.annotation.annotation)
+        names = [p.name.value for p in all_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                names.append(extra.name.value)
+        info = FunctionInfo(s, s.name.value, names, parent=self.function)
+        self.m.functions.append(info)
+        fobj = FunctionObj("function", s, info=info)
+        self.scope.bind(s.name.value, fobj)
+
+        in_class = self.scope.class_scope is not None and self.scope.function is None
+        class_scope = self.scope.class_scope if in_class else None
+        if class_scope is not None:
+            info.is_method = True
+            class_scope.vars["self." + s.name.value] = fobj
+        self_name = names[0] if in_class and names else None
+        parent = self.scope.parent if in_class else self.scope
+        inner = Scope(parent, function=info, class_scope=class_scope, self_name=self_name)
+        for i, n in enumerate(names):
+            inner.vars[n] = ParamObj("param", p_node(all_params, i), function=info, name=n)
+        saved = (self.scope, self.function, self.loops)
+        self.scope, self.function, self.loops = inner, info, ()
+        self.suite(s.body)
+        self.scope, self.function, self.loops = saved
+
+    def class_def(self, s: cst.ClassDef) -> None:
+        for d in s.decorators:
+            self.eval(d.decorator)
+        for a in s.bases:
+            self.eval(a.value)
+        body_scope = Scope(self.scope, function=None)
+        body_scope.class_scope = Scope(None)
+        saved = self.scope
+        self.scope = body_scope
+        self.suite(s.body)
+        self.scope = saved
+        self.scope.bind(s.name.value, Obj("opaque", s))
+
+    # -- binding -------------------------------------------------------------
+    def bind(self, target: cst.CSTNode, value: Obj | None, value_node) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                inner = el.value
+                if isinstance(inner, cst.StarredElement):
+                    inner = inner.value
+                self.bind_from(inner, value_node)
+            return
+        if isinstance(target, cst.StarredElement):
+            self.bind(target.value, None, None)
+            return
+        if not isinstance(target, cst.Name):
+            self.eval_target_parts(target)
+            if isinstance(target, cst.Subscript) and value_node is not None:
+                container = self.m._values.get(target.value)
+                if container is not None:
+                    self.m._item_stores.setdefault(container, []).append(value_node)
+        key = ref_key(target)
+        if key is None:
+            return
+        if value is None and value_node is not None:
+            value = Obj("opaque", value_node)
+        elif value is None:
+            value = Obj("opaque", target)
+        self.scope.bind(key, value)
+
+    def bind_elements(self, target: cst.CSTNode, it: cst.BaseExpression) -> None:
+        """``for name, approx in models.items()`` / ``for wf in [wf1, wf2]`` over a literal
+        container whose values are all BayesFlow objects of one kind (estimators,
+        workflows): the loop variable is such an object (the first one stands for all)."""
+        items = False
+        container = it
+        if isinstance(it, cst.Call) and not it.args and isinstance(it.func, cst.Attribute) \
+                and it.func.attr.value in ("items", "values"):
+            items = it.func.attr.value == "items"
+            container = it.func.value
+        v = self.m._values.get(container)
+        node = v.node if v is not None and v.kind == "literal" else container
+        if isinstance(node, cst.Dict) and (items or container is not it):
+            values = [el.value for el in node.elements if isinstance(el, cst.DictElement)]
+        elif isinstance(node, (cst.List, cst.Tuple)) and not items and container is it:
+            values = [el.value for el in node.elements if isinstance(el, cst.Element)]
+        else:
+            return
+        objs = [self.m._values.get(e) for e in values]
+        if not objs or any(o is None for o in objs) or \
+                len({o.kind for o in objs}) != 1 or objs[0].kind not in ("estimator", "workflow"):
+            return
+        if items:
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                return
+            target = target.elements[1].value
+        if isinstance(target, cst.Name):
+            self.bind(target, objs[0], values[0])
+
+    def bind_from(self, target: cst.CSTNode, source: cst.CSTNode | None) -> None:
+        """Bind unidentified values to ``target`` (a name or an unpacking)
+        and remember the expression they come from (see ``SemanticModel.origins``)."""
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.bind_from(el.value, source)
+            return
+        if isinstance(target, cst.StarredElement):
+            self.bind_from(target.value, source)
+            return
+        self.bind(target, None, None)
+        if source is None:
+            return
+        key = ref_key(target)
+        if key is not None:
+            found = self.scope.lookup(key)
+            if isinstance(found, Obj):
+                self.m._sources[found] = source
+
+    def eval_target_parts(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Attribute):
+            self.eval(target.value)
+        elif isinstance(target, cst.Subscript):
+            self.eval(target.value)
+            for el in target.slice:
+                self.generic(el)
+
+    # -- expressions -----------------------------------------------------------
+    def eval(self, e: cst.CSTNode) -> Obj | None:
+        t = type(e)
+        self.m._index[t].append(e)
+        if t is cst.Name:
+            found = self.scope.lookup(e.value)
+            v = None if found is MISSING else found
+        elif t is cst.Attribute:
+            v = self.attribute(e)
+        elif t is cst.Call:
+            v = self.call(e)
+        elif t in (cst.SimpleString, cst.ConcatenatedString):
+            if t is cst.ConcatenatedString:
+                self.generic(e)
+            v = Obj("literal", e)
+        elif t in (cst.List, cst.Tuple, cst.Dict):
+            taint = self.generic(e)
+            v = taint or Obj("literal", e)
+        elif t is cst.Subscript:
+            v = self.subscript(e)
+        elif t in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
+            v = self.comprehension(e)
+        elif t is cst.Lambda:
+            v = self.lambda_(e)
+        elif t is cst.NamedExpr:
+            v = self.eval(e.value)
+            self.bind(e.target, v, e.value)
+        elif t in (cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis):
+            v = None
+        else:
+            v = self.generic(e)
+        if v is not None:
+            self.m._values[e] = v
+        return v
+
+    def attribute(self, e: cst.Attribute) -> Obj | None:
+        key = ref_key(e)
+        if key is not None:
+            found = self.scope.lookup(key)
+            if found is not MISSING:
+                self.eval(e.value)
+                return found
+        base = self.eval(e.value)
+        attr = e.attr.value
+        if attr == "history" and (base is None or base.kind not in ("param", "history", "history_dict")):
+            # ``workflow.history``: BasicWorkflow keeps the last fit's History
+            last = self.last_fit_history(e.value, base)
+            if last is not None:
+                return last
+        if base is None:
+            return None
+        if base.kind == "import":
+            return Obj("import", e, qualname=canonical(f"{base.qualname}.{attr}"))
+        if base.kind == "history" and attr == "history":
+            return Obj("history_dict", e, parent=base)
+        if base.kind == "workflow" and attr in ("estimator", "approximator"):
+            # ``workflow.estimator.fit(...)`` trains the estimator directly
+            return Obj("estimator", e, qualname="bayesflow.BasicEstimator", parent=base)
+        if base.kind == "param" and attr == "history":
+            return Obj("history_dict", e, parent=base)
+        if base.kind == "history_dict":
+            return base
+        return None
+
+    def subscript(self, e: cst.Subscript) -> Obj | None:
+        base = self.eval(e.value)
+        for el in e.slice:
+            self.generic(el)
+        key = ref_key(e)
+        if key is not None:
+            found = self.scope.lookup(key)
+            if found is not MISSING:
+                return found
+        if base is not None and base.kind == "history_dict":
+            return base
+        return None
+
+    def comprehension(self, e) -> Obj | None:
+        comp: cst.CompFor = e.for_in
+        taint = None
+        first = self.eval(comp.iter)
+        if first is not None and first.kind in _HISTORY_LIKE:
+            taint = first
+        saved_scope, saved_loops = self.scope, self.loops
+        self.scope = Scope(saved_scope, function=saved_scope.function,
+                            class_scope=saved_scope.class_scope, self_name=saved_scope.self_name)
+        self.scope.vars = {}
+        self.loops = saved_loops + (e,)
+        node = comp
+        while node is not None:
+            if node is not comp:
+                v = self.eval(node.iter)
+                if v is not None and v.kind in _HISTORY_LIKE:
+                    taint = v
+            self.bind_from(node.target, node.iter)
+            for cond in node.ifs:
+                self.eval(cond.test)
+            node = node.inner_for_in
+        parts = [e.key, e.value] if isinstance(e, cst.DictComp) else [e.elt]
+        for p in parts:
+            v = self.eval(p)
+            if v is not None and v.kind in _HISTORY_LIKE:
+                taint = v
+        self.scope, self.loops = saved_scope, saved_loops
+        if taint is not None:
+            return Obj("history_dict", e, parent=_history_root(taint))
+        return Obj("opaque", e)
+
+    def lambda_(self, e: cst.Lambda) -> Obj | None:
+        params = e.params
+        plist = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+        for p in plist:
+            if p.default is not None:
+                self.eval(p.default)
+        saved = self.scope
+        self.scope = Scope(saved, function=saved.function)
+        for p in plist:
+            self.scope.vars[p.name.value] = None
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                self.scope.vars[extra.name.value] = None
+        self.eval(e.body)
+        self.scope = saved
+        return None
+
+    # -- calls ---------------------------------------------------------------
+    def call(self, e: cst.Call) -> Obj | None:
+        func = e.func
+        receiver = None
+        method = None
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            key = ref_key(func)
+            found = self.scope.lookup(key) if key is not None else MISSING
+            if found is not MISSING:
+                self.eval(func.value)
+                fobj = found
+            else:
+                receiver = self.eval(func.value)
+                fobj = self.attribute_of(func, receiver)
+                if fobj is not None:
+                    self.m._values[func] = fobj
+        else:
+            fobj = self.eval(func)
+        arg_values = [self.eval(a.value) for a in e.args]
+
+        qualname = fobj.qualname if fobj is not None and fobj.kind == "import" else None
+        local = fobj.info if isinstance(fobj, FunctionObj) else None
+        if qualname is not None:
+            method = None  # a module attribute, not a method call
+            receiver = None
+        result, bf = self.classify(e, qualname, method, receiver, local, arg_values)
+        if (bf is not None and qualname is not None and isinstance(func, cst.Attribute)
+                and qualname.split(".")[0] != BAYESFLOW):
+            # a BayesFlow method called on an object imported from a project module
+            qualname, method, receiver = None, func.attr.value, self.m.value(func.value)
+        event = CallEvent(
+            node=e,
+            index=self.counter,
+            qualname=qualname,
+            method=method,
+            receiver=receiver,
+            result=result,
+            bf=bf,
+            loops=self.loops,
+            function=self.function,
+            local=local,
+        )
+        self.counter += 1
+        self.m.calls.append(event)
+        self.m._call_events[e] = event
+        self.history_uses(event, arg_values)
+        if result is None:
+            # calls on history data (``float(x)``, ``dict(h.history)``) stay history data
+            for v in arg_values:
+                if v is not None and v.kind in _HISTORY_LIKE:
+                    return Obj("history_dict", e, parent=_history_root(v))
+            if receiver is not None and receiver.kind == "history_dict":
+                return Obj("history_dict", e, parent=_history_root(receiver))
+        return result
+
+    def attribute_of(self, func: cst.Attribute, receiver: Obj | None) -> Obj | None:
+        if receiver is not None and receiver.kind == "import":
+            return Obj("import", func, qualname=canonical(f"{receiver.qualname}.{func.attr.value}"))
+        return None
+
+    def classify(self, e, qualname, method, receiver, local, arg_values):
+        m = self.m
+        if qualname is not None:
+            root = qualname.split(".")[0]
+            if root == BAYESFLOW:
+                name = qualname.rsplit(".", 1)[-1]
+                if qualname == "bayesflow.BasicWorkflow":
+                    return self.new_workflow(e, arg_values), "construct"
+                if qualname == "bayesflow.Adapter":
+                    adapter = AdapterObj("adapter", e, qualname=qualname, model=m)
+                    if e.args:
+                        adapter.complete = False
+                    m.adapters.append(adapter)
+                    return adapter, "construct"
+                if qualname in ("bayesflow.make_simulator",):
+                    return self.new_simulator(e), "construct"
+                if qualname.startswith("bayesflow.simulators.") and name[:1].isupper():
+                    sim = SimulatorObj("simulator", e, qualname=qualname)
+                    sim.functions = [None]
+                    m.simulators.append(sim)
+                    return sim, "construct"
+                if qualname.startswith("bayesflow.networks."):
+                    net = Obj("network", e, qualname=qualname)
+                    m.networks.append(net)
+                    return net, "construct"
+                if name in bayesflow_api.estimator_names():
+                    return Obj("estimator", e, qualname=qualname), "construct"
+                return Obj("bf", e, qualname=qualname + "()"), None
+            if isinstance(e.func, cst.Attribute):
+                # ``from my_model import workflow``: BayesFlow's own method names still count
+                found = self.unknown_origin_method(e, e.func.attr.value, m.value(e.func.value))
+                if found[1] is not None:
+                    return found
+            return Obj("foreign", e, qualname=qualname + "()"), None
+        if local is not None:
+            bound = local.is_method and isinstance(e.func, cst.Attribute)
+            self.apply_effects(e, local, arg_values, offset=1 if bound else 0)
+            ret = local.return_obj()
+            if isinstance(ret, ParamObj):
+                return None, None
+            return ret, None
+        if method is None:
+            return None, None
+        kind = receiver.kind if receiver is not None else None
+        if kind == "adapter":
+            if method in bayesflow_api.adapter_chain_methods():
+                receiver.transforms.append(Transform(method, e, list(e.args)))
+                return receiver, None
+            return None, None
+        if kind == "workflow":
+            return self.workflow_method(e, method, receiver)
+        if kind == "simulator":
+            if method == "sample":
+                return Obj("sims", e, parent=receiver), "simulator_sample"
+            return None, None
+        if kind == "estimator":
+            if method == "fit":
+                return self.new_history(e, receiver), "estimator_fit"
+            if method == "sample":
+                return Obj("samples", e, parent=receiver), "sample"
+            return None, None
+        if kind in ("foreign", "literal", "network", "sims", "samples", "history",
+                    "history_dict", "figures", "diagnostics", "function"):
+            # a different library's object (or data): only BayesFlow's own
+            # unique method names still count
+            if kind == "foreign" and method in UNIQUE_WORKFLOW_METHODS:
+                return self.workflow_method(e, method, receiver)
+            if kind == "foreign" and self.m.uses_bayesflow and self.bayesflow_signature(e, method):
+                # e.g. ``workflow = build_workflow()`` imported from a project module
+                return self.workflow_method(e, method, receiver)
+            return None, None
+        # unknown origin: parameter, project import, opaque value, unbound name
+        return self.unknown_origin_method(e, method, receiver)
+
+    @staticmethod
+    def bayesflow_signature(e: cst.Call, method: str) -> bool:
+        """A common method name used with keywords only BayesFlow's own
+        method has (``fit_online(num_batches_per_epoch=...)``,
+        ``sample(conditions=..., num_samples=...)``)."""
+        keywords = {a.keyword.value for a in e.args if a.keyword is not None}
+        if method == "fit_online":
+            return "num_batches_per_epoch" in keywords
+        if method == "sample":
+            return {"conditions", "num_samples"} <= keywords
+        return False
+
+    def unknown_origin_method(self, e, method, receiver):
+        m = self.m
+        if method in UNIQUE_WORKFLOW_METHODS:
+            return self.workflow_method(e, method, receiver)
+        keywords = {a.keyword.value for a in e.args if a.keyword is not None}
+        if method == "sample" and "num_samples" in keywords and (
+            "conditions" in keywords or m.uses_bayesflow
+        ):
+            return self.workflow_method(e, method, receiver)
+        if method == "fit_online" and m.uses_bayesflow:
+            return self.workflow_method(e, method, receiver)
+        return None, None
+
+    def workflow_method(self, e, method, receiver):
+        if method in FIT_METHODS:
+            return self.new_history(e, receiver), method
+        if method == "simulate":
+            return Obj("sims", e, parent=receiver), "simulate"
+        if method == "sample":
+            return Obj("samples", e, parent=receiver), "sample"
+        if method == "compute_default_diagnostics":
+            return Obj("diagnostics", e, parent=receiver), method
+        if method == "plot_default_diagnostics":
+            return Obj("figures", e, parent=receiver), method
+        if method in ("compute_custom_diagnostics", "plot_custom_diagnostics", "log_prob",
+                      "estimate", "samples_to_data_frame"):
+            return None, method
+        return None, None
+
+    def last_fit_history(self, target: cst.BaseExpression, base: Obj | None) -> HistoryObj | None:
+        """The History of the latest BayesFlow ``fit_*`` call on ``target``
+        (same object, or same spelling when the receiver is unknown)."""
+        key = ref_key(target)
+        for h in reversed(self.m.histories):
+            func = h.node.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in FIT_METHODS:
+                continue
+            if base is not None and base.kind == "workflow":
+                if h.parent is base:
+                    return h
+            elif key is not None and ref_key(func.value) == key and (
+                h.parent is None or h.parent is base
+            ):
+                return h
+        return None
+
+    def new_history(self, e, receiver) -> HistoryObj:
+        h = HistoryObj("history", e, parent=receiver)
+        self.m.histories.append(h)
+        return h
+
+    def new_workflow(self, e: cst.Call, arg_values) -> WorkflowObj:
+        wf = WorkflowObj("workflow", e, qualname="bayesflow.BasicWorkflow", model=self.m)
+        names = bayesflow_api.positional_names("bayesflow.BasicWorkflow")
+        positional = [a for a in e.args if a.keyword is None and not a.star]
+        for name, a in zip(names, positional):
+            wf.args[name] = a
+        for a in e.args:
+            if a.keyword is not None:
+                wf.args[a.keyword.value] = a
+        if "adapter" in wf.args:
+            wf.adapter = self.m.value(wf.args["adapter"].value)
+        if "simulator" in wf.args:
+            wf.simulator = self.m.value(wf.args["simulator"].value)
+        self.m.workflows.append(wf)
+        return wf
+
+    def new_simulator(self, e: cst.Call) -> SimulatorObj:
+        sim = SimulatorObj("simulator", e, qualname="bayesflow.make_simulator")
+        first = None
+        for a in e.args:
+            if a.keyword is None and not a.star:
+                first = a.value
+                break
+            if a.keyword is not None and a.keyword.value in ("sample_fn", "functions", "arg"):
+                first = a.value
+                break
+        elements = []
+        if isinstance(first, (cst.List, cst.Tuple)):
+            elements = [el.value for el in first.elements]
+        elif first is not None:
+            elements = [first]
+        meta = next((a.value for a in e.args if a.keyword and a.keyword.value == "meta_fn"), None)
+        for el in elements:
+            obj = self.m.value(el)
+            sim.functions.append(obj.info if isinstance(obj, FunctionObj) else None)
+        sim.meta = self.m.value(meta) if meta is not None else None  # type: ignore[attr-defined]
+        self.m.simulators.append(sim)
+        return sim
+
+    # -- history data flow ---------------------------------------------------
+    def history_uses(self, event: CallEvent, arg_values) -> None:
+        callee = event.qualname or event.method
+        if callee is None and isinstance(event.node.func, cst.Name):
+            callee = event.node.func.value
+        if callee is None:
+            return
+        pos = 0
+        for a, v in zip(event.node.args, arg_values):
+            where: int | str
+            if a.keyword is not None:
+                where = a.keyword.value
+            elif a.star:
+                continue
+            else:
+                where = pos
+                pos += 1
+            if v is None or v.kind not in ("history", "history_dict", "param"):
+                continue
+            self.record_use(v, HistoryUse(callee, where, event.node, whole=v.kind != "history_dict"))
+        # ``history.history`` used as a receiver: ``pd.DataFrame(h.history).to_csv``
+        if event.receiver is not None and event.receiver.kind == "history_dict":
+            self.record_use(event.receiver, HistoryUse(callee, "self", event.node))
+
+    def record_use(self, v: Obj, use: HistoryUse) -> None:
+        root = _history_root(v)
+        if isinstance(root, HistoryObj):
+            root.uses.append(use)
+        elif isinstance(root, ParamObj) and root.function is not None:
+            # the parameter is the history itself or its ``.history`` dict
+            effects = root.function.param_effects[root.name]
+            # recursive calls pass parameters back in: record each use once
+            # (else every recursive call site doubles the list)
+            if not any(u.node is use.node and u.callee == use.callee and u.arg == use.arg
+                       and u.whole == use.whole for u in effects):
+                effects.append(use)
+
+    def apply_effects(self, e: cst.Call, f: FunctionInfo, arg_values, offset: int = 0) -> None:
+        if not f.param_effects:
+            return
+        pos = offset
+        for a, v in zip(e.args, arg_values):
+            if a.star:
+                continue
+            if a.keyword is not None:
+                name = a.keyword.value
+            else:
+                name = f.params[pos] if pos < len(f.params) else None
+                pos += 1
+            if name is None or v is None or v.kind not in ("history", "history_dict", "param"):
+                continue
+            for use in list(f.param_effects.get(name, ())):  # may grow (recursion)
+                whole = use.whole and v.kind != "history_dict"
+                if whole != use.whole:
+                    use = HistoryUse(use.callee, use.arg, use.node, whole)
+                self.record_use(v, use)
+
+
+def _history_root(v: Obj) -> Obj:
+    while v.kind == "history_dict" and v.parent is not None:
+        v = v.parent
+    return v
+

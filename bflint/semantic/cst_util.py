@@ -1,0 +1,162 @@
+"""Helpers on LibCST nodes shared by the semantic model, the analyses and the
+rules: literal strings and dicts, stable spellings of binding targets, a
+walk over code-bearing children without LibCST's re-construction, and the
+one argument lookup of a call (:func:`argument`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import libcst as cst
+
+def string_value(expr: cst.CSTNode | None) -> str | None:
+    if isinstance(expr, cst.SimpleString):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # pragma: no cover - odd prefixes
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = string_value(expr.left), string_value(expr.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def literal_dict(expr: cst.CSTNode | None) -> dict[str, cst.BaseExpression] | None:
+    if isinstance(expr, cst.Dict):
+        out = {}
+        for el in expr.elements:
+            if not isinstance(el, cst.DictElement):
+                return None
+            key = string_value(el.key)
+            if key is None:
+                return None
+            out[key] = el.value
+        return out
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Name)
+        and expr.func.value == "dict"
+        and all(a.keyword is not None for a in expr.args)
+    ):
+        return {a.keyword.value: a.value for a in expr.args}  # type: ignore[union-attr]
+    return None
+
+
+def ref_key(expr: cst.CSTNode) -> str | None:
+    """A stable spelling for a binding target: ``wf``, ``self.wf``,
+    ``workflows['a']``."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = ref_key(expr.value)
+        return None if base is None else base + "." + expr.attr.value
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        if isinstance(index, cst.Index):
+            key = string_value(index.value)
+            if key is None and isinstance(index.value, cst.Integer):
+                key = index.value.value
+            base = ref_key(expr.value)
+            if key is not None and base is not None:
+                return f"{base}[{key!r}]"
+    return None
+
+
+# Fields that hold no code worth walking (whitespace, punctuation, operators).
+_SKIP_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "newline",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "equal",
+        "colon",
+        "dot",
+        "operator",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "star",
+        "asynchronous",
+        "trailing_whitespace",
+        "semicolon",
+        "whitespace",
+        "default_comma",
+        "arrow",
+        "star_arg",  # walked explicitly for Parameters
+    }
+)
+_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(t: type) -> tuple[str, ...]:
+    names = _FIELDS_CACHE.get(t)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(t)
+            if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace")
+        )
+        _FIELDS_CACHE[t] = names
+    return names
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Code-bearing children of ``node`` without LibCST's re-construction."""
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Pre-order walk of code-bearing nodes (iterative, no recursion limit)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        children = list(iter_children(n))
+        children.reverse()
+        stack.extend(children)
+
+
+
+def dotted(node: cst.CSTNode | None) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return None if base is None else base + "." + node.attr.value
+    return None
+
+
+def p_node(params: list[cst.Param], i: int) -> cst.CSTNode | None:
+    return params[i] if i < len(params) else None
+
+
+
+def argument(call: cst.Call, index: int | None, name: str | None) -> cst.BaseExpression | None:
+    """The one argument lookup: the value passed as keyword ``name``, else the
+    ``index``-th positional argument (``*args`` not counted); ``None`` when
+    not passed. Positions of BayesFlow parameters come from the API data
+    (:func:`bflint.bayesflow_api.parameter_position`)."""
+    if name is not None:
+        for a in call.args:
+            if a.keyword is not None and a.keyword.value == name:
+                return a.value
+    if index is None or index < 0:
+        return None
+    pos = [a for a in call.args if a.keyword is None and not a.star]
+    return pos[index].value if index < len(pos) else None
