@@ -6,7 +6,7 @@ Public API (defined in :mod:`bflint.api`)::
     findings = lint_source(code, filename="train.py")
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["Finding", "lint_file", "lint_paths", "lint_source", "__version__"]
 

@@ -81,3 +81,41 @@ def test_try_repo(tmp_path):
                           env=env, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
+
+
+def _readme_rev() -> str:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## pre-commit", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"^\s*rev:\s*(\S+)", section, flags=re.M)
+    assert match, "the README's pre-commit snippet has no rev"
+    return match.group(1)
+
+
+def test_readme_rev_exists_and_installs(tmp_path):
+    """The README's `rev:` names a tag (or commit) of this repository that is part of main's
+    history, and pre-commit installs and runs the hook from exactly that rev (issue 13 §6)."""
+    rev = _readme_rev()
+    found = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=ROOT,
+                           capture_output=True, text=True)
+    if found.returncode != 0:
+        tags = subprocess.run(["git", "tag"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+        if not tags:  # a clone that carries no tags at all (CI's fresh clone may not)
+            pytest.skip(f"this clone has no tags; cannot check rev {rev}")
+        pytest.fail(f"README pre-commit rev {rev} is not a tag or commit of this repository (tags: {tags})")
+    ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", found.stdout.strip(), "HEAD"], cwd=ROOT)
+    assert ancestor.returncode == 0, f"{rev} is not in the history of HEAD"
+    work = tmp_path / "user-project"
+    work.mkdir()
+    _git(work, "init", "-q")
+    (work / "train.py").write_text(BAD)
+    _git(work, "add", ".")
+    env = dict(os.environ, PRE_COMMIT_COLOR="never", NO_COLOR="1")
+    env.pop("PRE_COMMIT_HOME", None)
+    proc = subprocess.run([*PRE_COMMIT, "try-repo", str(ROOT), "bflint", "--ref", rev, "--color", "never",
+                           "--files", "train.py"], cwd=work, capture_output=True, text=True, env=env,
+                          timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "train.py:3:11: BF302" in out

@@ -112,3 +112,9 @@ def new_command(slug: str, kind: str, output_dir: str, force: bool) -> None:
         return
     click.echo(f"wrote {path}")
     click.echo(f"run it with: python {path} --smoke   (tiny end-to-end check), then without --smoke")
+    import importlib.util  # find_spec locates bayesflow without importing it (issue 13 §6)
+
+    if importlib.util.find_spec("bayesflow") is None:
+        click.echo(f"warning: BayesFlow is not importable with this Python ({sys.executable}, "
+                   f"{sys.version.split()[0]}): the script will fail on `import bayesflow`. It needs "
+                   "BayesFlow 2.1 on Python 3.12 or 3.13: pip install \"bflint[runtime]\" there.", err=True)
