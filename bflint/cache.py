@@ -14,12 +14,23 @@ Layout (like ruff's)::
     .bflint_cache/
         .gitignore        "*"
         CACHEDIR.TAG      (backup tools skip the directory)
-        v1/<settings key>.json   one file per settings key, rewritten
-                                 atomically at the end of a run
+        v2/<settings key>.json   one file per settings key, rewritten
+                                 atomically at the end of a run: a JSON
+                                 header line (format, key, seal) and the
+                                 JSON body {"files": {abspath: entry}}
 
 The cache is an optimisation only: a missing, corrupt, truncated or foreign
 cache file is ignored (and rebuilt), an unwritable directory means no cache.
 Nothing here ever raises into the run.
+
+A cache directory may come with the linted tree (issue 16): it is never
+read or written through a symlink (every access is relative to directory
+fds opened with O_NOFOLLOW), a cache directory that is a symlink or belongs
+to another user is refused (one warning, no cache), pruning removes only
+this user's regular files with the cache's own names, each file is sealed
+with a keyed hash under a per-user secret kept outside the tree (so an
+entry cannot be forged), and every entry is validated field by field
+before it is used.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
+import stat
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -41,7 +54,7 @@ except ImportError:  # pragma: no cover
 
 DEFAULT_DIR = ".bflint_cache"
 FORMAT = "bflint-cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2       # 2: sealed with the user's secret, validated on read
 SUBDIR = f"v{FORMAT_VERSION}"
 KEEP_FILES = 16          # settings-key files kept (most recently used)
 CACHEDIR_TAG = (
@@ -111,27 +124,230 @@ def _encode(findings: list[Finding]) -> list[list]:
     return [[getattr(f, name) for name in _FIELDS] for f in findings]
 
 
+# -- validating what is read (issue 16 item 3) ----------------------------------
+# The cache file is data from disk: every value is checked before it becomes
+# a Finding, and anything off means the entry is dropped and the file is
+# analysed again (the output code may then trust the types).
+
+def _is_int(v: object, low: int = 0) -> bool:
+    return type(v) is int and low <= v < 1 << 62
+
+
+def _is_location(v: object) -> bool:
+    return (isinstance(v, dict) and _is_int(v.get("row"), 1) and _is_int(v.get("column"), 0))
+
+
+def _valid_fix(fix: object) -> bool:
+    if fix is None:
+        return True
+    if not isinstance(fix, dict):
+        return False
+    if fix.get("applicability") not in ("safe", "unsafe") or not isinstance(fix.get("message"), str):
+        return False
+    edits = fix.get("edits")
+    if not isinstance(edits, list) or not edits:
+        return False
+    for e in edits:
+        if not (isinstance(e, dict) and isinstance(e.get("content"), str)
+                and _is_location(e.get("location")) and _is_location(e.get("end_location"))):
+            return False
+        if "cell" in e and not (e["cell"] is None or _is_int(e["cell"], 1)):
+            return False
+    return True
+
+
+_STR_FIELDS = ("code", "name", "severity", "message")
+_INT_FIELDS = ("row", "column", "end_row", "end_column")
+
+
+def _valid_row(fields: dict) -> bool:
+    for k in _STR_FIELDS:
+        if not isinstance(fields[k], str):
+            return False
+    for k in _INT_FIELDS:
+        if not _is_int(fields[k], 0):
+            return False
+    if fields["row"] < 1 or fields["end_row"] < 1:
+        return False
+    cell = fields["cell"]
+    if cell is not None and not _is_int(cell, 1):
+        return False
+    if fields["code"] in _UNCACHED:
+        return False
+    return _valid_fix(fields["fix"])
+
+
 def _decode(rows, filename: str) -> list[Finding] | None:
+    """The findings of one entry, or None when anything in it is off."""
+    if not isinstance(rows, list):
+        return None
     try:
         out = []
         for row in rows:
-            if len(row) != len(_FIELDS):
+            if not isinstance(row, list) or len(row) != len(_FIELDS):
                 return None
             fields = dict(zip(_FIELDS, row))
+            if not _valid_row(fields):
+                return None
             out.append(Finding(filename=filename, **fields))
         return out
     except Exception:
         return None
 
 
+# -- the per-user secret (issue 16 item 3) -------------------------------------
+# A cache directory can come with the tree (committed, unpacked), and its key
+# is the same for everyone on a version: an entry saying "no findings" could
+# be forged for any file. Each cache file is therefore sealed with a keyed
+# hash under a secret that lives outside the tree (the user's cache home, or
+# BFLINT_CACHE_SECRET for CI caches shared between machines); a file whose
+# seal does not verify is ignored.
+
+SECRET_ENV = "BFLINT_CACHE_SECRET"
+_SECRET: bytes | None = None
+
+
+class Unavailable(Exception):
+    """The cache cannot be used safely; the message says why."""
+
+
+def secret_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "bflint" / "secret"
+
+
+def _read_secret(path: Path) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != _euid() or st.st_mode & 0o022:
+            raise Unavailable(f"{path} is not a private file of this user")
+        data = os.read(fd, 256).strip()
+    finally:
+        os.close(fd)
+    if len(data) < 32:
+        raise Unavailable(f"{path} is too short")
+    return data
+
+
+def secret() -> bytes:
+    """The key the cache files are sealed with (created on first use)."""
+    global _SECRET
+    if _SECRET is not None:
+        return _SECRET
+    env = os.environ.get(SECRET_ENV)
+    if env:
+        _SECRET = blake2b(env.encode("utf-8", "surrogateescape"), digest_size=32).digest()
+        return _SECRET
+    path = secret_path()
+    try:
+        data = _read_secret(path)
+        if data is None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            tmp = path.with_name(f".secret.{os.getpid()}.{os.urandom(4).hex()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+            try:
+                os.write(fd, os.urandom(32).hex().encode() + b"\n")
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)  # atomic, never replaces a concurrent run's secret
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+            data = _read_secret(path)
+            if data is None:
+                raise Unavailable(f"{path} vanished")
+    except OSError as exc:
+        raise Unavailable(f"cannot keep the cache secret in {path}: {exc.strerror or exc}") from None
+    _SECRET = blake2b(data, digest_size=32).digest()
+    return _SECRET
+
+
+def seal(body: bytes, key: str) -> str:
+    """The seal of a cache file's body (keyed by the user's secret)."""
+    return blake2b(body, digest_size=32, key=secret(), person=b"bflint-cache",
+                   salt=bytes.fromhex(key)[:16]).hexdigest()
+
+
+# -- the cache directory, never through a symlink (issue 16 item 1) --------------
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# (os.replace takes dir fds as os.rename does; it is not listed in supports_dir_fd)
+_SUPPORTED = (bool(_NOFOLLOW and _DIRECTORY)
+              and {os.open, os.stat, os.unlink, os.mkdir, os.rename} <= os.supports_dir_fd
+              and os.scandir in os.supports_fd)
+MAX_CACHE_BYTES = 256 * 1024 * 1024
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.json\Z")
+_TMP_NAME = re.compile(r"\.[0-9a-f]{32}\.json\.[0-9a-f]{16}\.tmp\Z")
+_warned: set[str] = set()
+
+
+def _euid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else -1
+
+
+def _warn(text: str) -> None:
+    if text not in _warned:
+        _warned.add(text)
+        try:
+            sys.stderr.write(f"bflint: warning: {text}; running without the cache\n")
+            sys.stderr.flush()
+        except Exception:
+            pass
+
+
+def _open_dir(name: str | os.PathLike, shown: str, dir_fd: int | None = None,
+              create: bool = False) -> int | None:
+    """An fd of the directory ``name`` (relative to ``dir_fd``): never
+    through a symlink, only a directory this user owns. None when it does
+    not exist (and ``create`` is false). Raises Unavailable (refused) or
+    OSError (cannot)."""
+    if create:
+        try:
+            os.mkdir(name, 0o755, dir_fd=dir_fd)
+        except FileExistsError:
+            pass
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        raise Unavailable(f"the cache directory {shown} is a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise OSError(20, "not a directory")
+    fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != _euid():
+            raise Unavailable(f"the cache directory {shown} belongs to another user")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 class Cache:
     """One run's view of the cache. ``get``/``put`` are in memory;
-    :meth:`save` writes the file once at the end."""
+    :meth:`save` writes the file once at the end. Every access to the
+    directory goes through file descriptors opened without following
+    symlinks, so a planted link can neither be read through nor written
+    through, and pruning removes only the cache's own regular files."""
 
     def __init__(self, directory: str | os.PathLike | None, key: str):
         self.dir = Path(directory if directory is not None else DEFAULT_DIR)
         self.key = key
-        self.path = self.dir / SUBDIR / f"{key}.json"
+        self.name = f"{key}.json"
+        self.path = self.dir / SUBDIR / self.name
         self.entries: dict[str, list] = {}
         self.dirty = False
         self.touched: set[str] = set()
@@ -140,30 +356,92 @@ class Cache:
 
     @classmethod
     def open(cls, directory: str | os.PathLike | None, **settings: object) -> "Cache | None":
+        """The cache, or None (no cache this run: one warning on stderr when
+        the directory is refused for safety)."""
+        if not _SUPPORTED:
+            return None
         try:
             return cls(directory, settings_key(**settings))
+        except Unavailable as exc:
+            _warn(str(exc))
+            return None
         except Exception:
             return None
 
     # -- reading -----------------------------------------------------------
+    def _dirs(self, create: bool) -> tuple[int, int] | None:
+        top = _open_dir(self.dir, str(self.dir), create=create)
+        if top is None:
+            return None
+        try:
+            sub = _open_dir(SUBDIR, str(self.dir / SUBDIR), dir_fd=top, create=create)
+        except BaseException:
+            os.close(top)
+            raise
+        if sub is None:
+            os.close(top)
+            return None
+        return top, sub
+
     def _load(self) -> None:
-        try:
-            raw = self.path.read_bytes()
-        except OSError:
+        fds = self._dirs(create=False)  # Unavailable propagates: refuse the directory
+        if fds is None:
             return
+        top, sub = fds
         try:
-            doc = json.loads(raw)
+            raw = self._read(sub)
+        finally:
+            os.close(sub)
+            os.close(top)
+        if raw is None:
+            return
+        head, sep, body = raw.partition(b"\n")
+        try:
+            header = json.loads(head)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return
         if (
-            not isinstance(doc, dict)
-            or doc.get("format") != FORMAT
-            or doc.get("version") != FORMAT_VERSION
-            or doc.get("key") != self.key
-            or not isinstance(doc.get("files"), dict)
+            not sep
+            or not isinstance(header, dict)
+            or header.get("format") != FORMAT
+            or header.get("version") != FORMAT_VERSION
+            or header.get("key") != self.key
+            or not isinstance(header.get("seal"), str)
         ):
             return
-        self.entries = doc["files"]
+        if not _same(header["seal"], seal(body, self.key)):  # forged or damaged
+            return
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return
+        if isinstance(doc, dict) and isinstance(doc.get("files"), dict):
+            self.entries = doc["files"]
+
+    def _read(self, sub: int) -> bytes | None:
+        try:
+            fd = os.open(self.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=sub)
+        except OSError:  # missing, or a symlink (ELOOP)
+            return None
+        try:
+            st = os.fstat(fd)
+            if (not stat.S_ISREG(st.st_mode) or st.st_uid != _euid()
+                    or st.st_size > MAX_CACHE_BYTES):
+                return None
+            chunks = []
+            left = MAX_CACHE_BYTES + 1
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
+            return data if len(data) <= MAX_CACHE_BYTES else None
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _id(path: str | os.PathLike) -> str:
@@ -171,21 +449,26 @@ class Cache:
 
     def get(self, path: str | os.PathLike, name: str, digest: str,
             selection: str) -> list[Finding] | None:
+        """The cached findings of ``path`` when its entry was written for
+        exactly these bytes (``digest``), selection and display name."""
         key = self._id(path)
         self.touched.add(key)
         entry = self.entries.get(key)
         if (
             isinstance(entry, list)
             and len(entry) == 4
+            and isinstance(entry[0], str)
             and entry[0] == digest
             and entry[1] == selection
             and entry[2] == name
-            and isinstance(entry[3], list)
         ):
             found = _decode(entry[3], name)
             if found is not None:
                 self.hits += 1
                 return found
+        if key in self.entries:  # off in any way: drop it, the file is analysed again
+            del self.entries[key]
+            self.dirty = True
         return None
 
     # -- writing -----------------------------------------------------------
@@ -207,42 +490,115 @@ class Cache:
         try:
             # forget files that were deleted since they were cached
             for key in [k for k in self.entries if k not in self.touched]:
-                if not os.path.exists(key):
+                if not isinstance(key, str) or not os.path.exists(key):
                     del self.entries[key]
-            self._prepare_dir()
-            doc = {"format": FORMAT, "version": FORMAT_VERSION, "key": self.key,
-                   "files": self.entries}
-            data = json.dumps(doc, separators=(",", ":")).encode()
-            from bflint.atomic import write_atomic
-
-            # 0o644: mkstemp's 0600 would hide it from a shared CI cache
-            write_atomic(self.path, data, mode=0o644, fsync=False)
-            self.dirty = False
-            self._prune()
+            body = json.dumps({"files": self.entries}, separators=(",", ":")).encode()
+            header = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, "key": self.key,
+                                 "seal": seal(body, self.key)}, separators=(",", ":")).encode()
+            fds = self._dirs(create=True)
+            if fds is None:
+                return False
+            top, sub = fds
+            try:
+                self._mark(top)
+                self._write(sub, header + b"\n" + body)
+                self.dirty = False
+                self._prune(sub)
+            finally:
+                os.close(sub)
+                os.close(top)
             return True
+        except Unavailable as exc:
+            _warn(str(exc))
+            return False
         except Exception:
             return False
 
-    def _prepare_dir(self) -> None:
-        fresh = not self.dir.exists()
-        (self.dir / SUBDIR).mkdir(parents=True, exist_ok=True)
+    def _write(self, sub: int, data: bytes) -> None:
+        """A new file next to the entry, renamed over it: the rename replaces
+        a planted symlink itself, never its target."""
+        tmp = f".{self.name}.{os.urandom(8).hex()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o644,
+                     dir_fd=sub)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                # 0o644 whatever the umask: a shared CI cache must stay readable
+                os.fchmod(fd, 0o644)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.name, src_dir_fd=sub, dst_dir_fd=sub)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=sub)
+            except OSError:
+                pass
+            raise
+
+    @staticmethod
+    def _mark(top: int) -> None:
+        """The directory's .gitignore and CACHEDIR.TAG, created once
+        (O_EXCL: an existing name, symlink or not, is left alone)."""
         for name, text in ((".gitignore", "# Automatically created by bflint.\n*\n"),
                            ("CACHEDIR.TAG", CACHEDIR_TAG)):
-            p = self.dir / name
-            if fresh or not p.exists():
-                try:
-                    p.write_text(text, encoding="utf-8")
-                except OSError:
-                    pass
+            try:
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC,
+                             0o644, dir_fd=top)
+            except OSError:
+                continue
+            try:
+                os.write(fd, text.encode())
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
 
-    def _prune(self) -> None:
-        """Keep the most recently written settings-key files only."""
+    def _prune(self, sub: int) -> None:
+        """Keep the most recently written settings-key files only. Only
+        regular files of this user with the cache's own names are removed
+        (never a symlink, never anything outside the directory)."""
+        import time
+
         try:
-            files = [p for p in (self.dir / SUBDIR).glob("*.json") if p != self.path]
+            files = []
+            stale = time.time() - 3600
+            with os.scandir(sub) as it:
+                for e in it:
+                    own = _ENTRY_NAME.match(e.name)
+                    if not own and not _TMP_NAME.match(e.name):
+                        continue
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if not stat.S_ISREG(st.st_mode) or st.st_uid != _euid():
+                        continue
+                    if own:
+                        if e.name != self.name:
+                            files.append((st.st_mtime, e.name))
+                    elif st.st_mtime < stale:  # a temporary file left by a killed run
+                        _unlink(e.name, sub)
             if len(files) < KEEP_FILES:
                 return
-            files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-            for p in files[KEEP_FILES - 1:]:
-                p.unlink()
+            files.sort(reverse=True)
+            for _, name in files[KEEP_FILES - 1:]:
+                _unlink(name, sub)
         except OSError:
             pass
+
+
+def _unlink(name: str, sub: int) -> None:
+    try:
+        st = os.stat(name, dir_fd=sub, follow_symlinks=False)
+        if stat.S_ISREG(st.st_mode):
+            os.unlink(name, dir_fd=sub)
+    except OSError:
+        pass
+
+
+def _same(a: str, b: str) -> bool:
+    # a plain comparison: the seal guards a local file, not a network service
+    # (hmac's import would load OpenSSL on the warm path)
+    return a == b

@@ -70,6 +70,20 @@ def _cache_files(d: Path) -> list[Path]:
     return sorted((d / cache_mod.SUBDIR).glob("*.json"))
 
 
+def read_doc(path: Path) -> dict:
+    """The body of a cache file (after its header line)."""
+    return json.loads(path.read_bytes().partition(b"\n")[2])
+
+
+def write_doc(path: Path, doc: dict) -> None:
+    """Write ``doc`` as bflint would (sealed with this user's secret)."""
+    key = path.stem
+    body = json.dumps(doc).encode()
+    header = json.dumps({"format": cache_mod.FORMAT, "version": cache_mod.FORMAT_VERSION,
+                         "key": key, "seal": cache_mod.seal(body, key)}).encode()
+    path.write_bytes(header + b"\n" + body)
+
+
 def test_cache_hit_returns_the_same_findings(project, tmp_path, monkeypatch) -> None:
     cdir = tmp_path / "cache"
     first, _ = run([str(project)], _opts(cdir))
@@ -106,10 +120,10 @@ def test_a_corrupt_cache_file_is_ignored_and_rebuilt(project, tmp_path, monkeypa
     elif damage == "binary":
         path.write_bytes(os.urandom(256))
     else:  # right header, entries of the wrong shape
-        doc = json.loads(raw)
+        doc = read_doc(path)
         doc["files"] = {k: [v[0], v[1], v[2], [["BF302"]]] for k, v in doc["files"].items()}
         doc["files"]["x"] = "nonsense"
-        path.write_text(json.dumps(doc))
+        write_doc(path, doc)
     counter = Counting(monkeypatch)
     again, _ = run([str(project)], _opts(cdir))
     assert [_key(f) for f in again] == [_key(f) for f in first]
@@ -215,6 +229,6 @@ def test_deleted_files_are_forgotten(project, tmp_path) -> None:
     (project / "new.py").write_text(BAD)
     run([str(project)], _opts(cdir))
     (path,) = _cache_files(cdir)
-    keys = json.loads(path.read_text())["files"]
+    keys = read_doc(path)["files"]
     assert not any(k.endswith("train.py") for k in keys)
     assert any(k.endswith("new.py") for k in keys)
