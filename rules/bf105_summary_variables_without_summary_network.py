@@ -1,17 +1,5 @@
-import libcst as cst
-
+from bflint.analyze.workflows import summary_network_given
 from bflint.rule import Rule
-
-
-def summary_network_given(wf) -> bool | None:
-    """True / False when known; None when the call hides arguments."""
-    if any(a.star for a in wf.node.args):
-        return None
-    arg = wf.arg("summary_network")
-    if arg is None:
-        return False
-    value = arg.value
-    return not (isinstance(value, cst.Name) and value.value == "None")
 
 
 class SummaryVariablesWithoutSummaryNetwork(Rule):

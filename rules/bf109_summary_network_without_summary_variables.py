@@ -1,5 +1,5 @@
+from bflint.analyze.workflows import summary_network_given
 from bflint.rule import Rule
-from bflint.rules.bf105_summary_variables_without_summary_network import summary_network_given
 
 
 class SummaryNetworkWithoutSummaryVariables(Rule):

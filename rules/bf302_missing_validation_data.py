@@ -1,11 +1,13 @@
 import libcst as cst
 
+from bflint import bayesflow_api
 from bflint.rule import Rule, first_arg_name
 
-# position of ``validation_data`` when passed positionally (keras ``fit`` for
-# an estimator: x, y, batch_size, epochs, verbose, callbacks, validation_split,
-# validation_data)
-_POSITION = {"fit_offline": 4, "fit_online": 4, "fit_disk": 6, "estimator_fit": 7}
+# the callable whose signature says where ``validation_data`` goes when passed by position
+_CALLABLE = {"fit_offline": "bayesflow.BasicWorkflow.fit_offline",
+             "fit_online": "bayesflow.BasicWorkflow.fit_online",
+             "fit_disk": "bayesflow.BasicWorkflow.fit_disk",
+             "estimator_fit": "bayesflow.BasicEstimator.fit"}
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
@@ -47,7 +49,8 @@ class MissingValidationData(Rule):
         for call in model.bf_calls("fit_offline", "fit_online", "fit_disk", "estimator_fit"):
             if call.has_star_kwargs() or call.kwarg("validation_split") is not None:
                 continue
-            given = call.argument(_POSITION[call.bf], "validation_data")
+            given = call.argument(bayesflow_api.parameter_position(_CALLABLE[call.bf], "validation_data"),
+                                  "validation_data")
             if given is not None and not _is_none(given):
                 continue
             method = "fit" if call.bf == "estimator_fit" else call.bf

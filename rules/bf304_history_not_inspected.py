@@ -1,7 +1,7 @@
 import libcst as cst
 
 from bflint.rule import Rule, first_arg_name
-from bflint.rules.bf303_history_not_saved_as_json import (
+from bflint.analyze.histories import (
     discarded,
     escapes,
     fit_histories,

@@ -1,36 +1,7 @@
-import libcst as cst
-
-from bflint.rule import Rule, first_arg_name
-from bflint.analyze.networks import image_diffusion
+from bflint.analyze.workflows import fit_label, mentions, non_image_fits
+from bflint.rule import Rule
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
-
-
-def fit_label(call) -> tuple[str, str]:
-    """(method, receiver) of a training call, for messages."""
-    method = "fit" if call.bf == "estimator_fit" else call.bf
-    receiver = first_arg_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else "..."
-    return method, receiver if receiver != "..." else "workflow"
-
-
-def non_image_fits(model, fits):
-    """Training calls except those of a workflow whose inference network is a
-    ``DiffusionModel`` with an image subnet (``UNet`` / ``UViT`` / ``ResidualUViT``): the
-    guide replaces the standard diagnostics with visual sample grids for image-valued
-    targets (``compute_default_diagnostics`` does not accept image-shaped targets)."""
-    out = []
-    for call in fits:
-        wf = model.workflow_of(call.receiver)
-        if wf is None or not image_diffusion(model, wf):
-            out.append(call)
-    return out
-
-
-def mentions(model, attr: str) -> bool:
-    """The script calls or references ``<anything>.<attr>``."""
-    if any(c.method == attr or c.callee_name == attr for c in model.calls):
-        return True
-    return any(a.attr.value == attr for a in model.nodes(cst.Attribute))
 
 
 class MissingDiagnostics(Rule):

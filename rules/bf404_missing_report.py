@@ -2,8 +2,8 @@ import libcst as cst
 
 from bflint.bayesflow_api import canonical
 from bflint.semantic.cst_util import string_value
+from bflint.analyze.workflows import non_image_fits
 from bflint.rule import Rule, first_arg_name
-from bflint.rules.bf401_missing_diagnostics import non_image_fits
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
 DIAGNOSTICS = ("compute_default_diagnostics", "plot_default_diagnostics",

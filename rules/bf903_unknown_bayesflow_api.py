@@ -8,7 +8,7 @@ from bflint.semantic.values import AdapterObj, WorkflowObj
 from bflint.fix import unique_match
 from bflint.rule import Edit, Fix, Rule
 from bflint.analyze.networks import bound_args
-from bflint.rules.bf902_bayesflow_v1_api import (
+from bflint.analyze.names import (
     bayesflow_callable,
     legacy_keyword,
     legacy_method,

@@ -61,3 +61,55 @@ def static_int(model: "SemanticModel", expr: cst.CSTNode | None,
             return a // b
         return None
     return None
+
+
+def is_constant(model, expr, f: "FunctionInfo | None", depth: int = 4) -> bool:
+    """A numeric expression of literals (through local assignments and names bound to numbers)."""
+    if depth <= 0:
+        return False
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.UnaryOperation):
+        return is_constant(model, expr.expression, f, depth - 1)
+    if isinstance(expr, cst.BinaryOperation):
+        return is_constant(model, expr.left, f, depth - 1) and is_constant(model, expr.right, f,
+                                                                             depth - 1)
+    if isinstance(expr, cst.Name):
+        if f is not None and expr.value in f.assigns:
+            return is_constant(model, f.assigns[expr.value], f, depth - 1)
+        obj = model.value(expr)
+        return obj is not None and obj.kind == "opaque" and isinstance(obj.node, (cst.Integer,
+                                                                                  cst.Float))
+    return False
+
+
+def number(model, expr, f: "FunctionInfo | None", depth: int = 4) -> float | None:
+    """The value of a constant numeric expression, or ``None``."""
+    if depth <= 0:
+        return None
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if isinstance(expr, cst.Float):
+        return float(expr.evaluated_value)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        v = number(model, expr.expression, f, depth - 1)
+        return None if v is None else (-v if isinstance(expr.operator, cst.Minus) else v)
+    if isinstance(expr, cst.BinaryOperation):
+        a = number(model, expr.left, f, depth - 1)
+        b = number(model, expr.right, f, depth - 1)
+        if a is None or b is None:
+            return None
+        op = type(expr.operator)
+        try:
+            return {cst.Add: lambda: a + b, cst.Subtract: lambda: a - b,
+                    cst.Multiply: lambda: a * b, cst.Divide: lambda: a / b}[op]()
+        except (KeyError, ZeroDivisionError):
+            return None
+    if isinstance(expr, cst.Name):
+        if f is not None and expr.value in f.assigns:
+            return number(model, f.assigns[expr.value], f, depth - 1)
+        obj = model.value(expr)
+        if obj is not None and obj.kind == "opaque" and isinstance(obj.node, (cst.Integer,
+                                                                              cst.Float)):
+            return number(model, obj.node, None, depth - 1)
+    return None

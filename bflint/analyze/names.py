@@ -1,0 +1,271 @@
+"""Names of the BayesFlow API a script uses: dotted paths that BayesFlow
+2.1 does not have (in imports and attribute chains rooted at a BayesFlow
+import), their 1.x / removed 2.0 replacements, and the recorded callable of
+a BayesFlow call. Shared by BF902 and BF903; computed once per file."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import libcst as cst
+
+from bflint import bayesflow_api
+from bflint.bayesflow_api import UNIQUE_WORKFLOW_METHODS
+from bflint.semantic.cst_util import dotted, ref_key
+from bflint.semantic.values import AdapterObj, WorkflowObj
+
+
+@dataclasses.dataclass
+class Unknown:
+    """A BayesFlow dotted path whose ``component`` does not exist in ``module`` (2.1)."""
+
+    node: cst.CSTNode        # where to report
+    path: str                # the full dotted path as written (resolved root)
+    module: str              # the recorded module that lacks the component
+    component: str
+    in_import: bool          # found in an import statement
+    not_attribute: bool = False  # a package that exists but is not an attribute (wrappers)
+    text: str = ""           # the user's spelling, up to the missing component
+    last: str = ""           # the last component of the whole path
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.module}.{self.component}"
+
+
+def first_unknown(path: str, imported: frozenset[str] = frozenset()):
+    """(module, component, index, not_attribute) of the first component of a
+    ``bayesflow.`` path that BayesFlow 2.1 does not have, or None (all known, or the
+    contents of the enclosing object are not recorded)."""
+    parts = path.split(".")
+    if parts[0] != "bayesflow":
+        return None
+    module = "bayesflow"
+    for i, comp in enumerate(parts[1:], start=1):
+        if comp.startswith("_"):
+            return None
+        names = bayesflow_api.public_names(module)
+        if names is None:
+            return None
+        child = f"{module}.{comp}"
+        if comp in names:
+            if bayesflow_api.is_known_module(child) and bayesflow_api.public_names(child) is not None:
+                module = child
+                continue
+            return None  # a class, function, constant or unrecorded submodule
+        if bayesflow_api.is_known_module(child):
+            if not bayesflow_api.is_attribute_of_parent(child) and child not in imported:
+                return module, comp, i, True
+            module = child
+            continue
+        return module, comp, i, False
+    return None
+
+
+def _import_paths(model) -> dict[int, str]:
+    """id(ImportAlias) -> the dotted path the import binds (not canonicalised)."""
+    out: dict[int, str] = {}
+    for rec in model.imports:
+        stmt, alias = rec.node, rec.alias
+        if alias is None:
+            continue
+        name = dotted(alias.name)
+        if name is None:
+            continue
+        if isinstance(stmt, cst.ImportFrom):
+            if stmt.relative or stmt.module is None:
+                continue
+            base = dotted(stmt.module)
+            if base is None:
+                continue
+            out[id(alias)] = f"{base}.{name}"
+        else:
+            out[id(alias)] = name if alias.asname is not None else name.split(".")[0]
+    return out
+
+
+def imported_modules(model) -> frozenset[str]:
+    """Every dotted prefix of every bayesflow import (``import bayesflow.wrappers``)."""
+    out = set()
+    for rec in model.imports:
+        stmt = rec.node
+        paths = []
+        if isinstance(stmt, cst.ImportFrom) and not stmt.relative and stmt.module is not None:
+            base = dotted(stmt.module)
+            if base:
+                paths.append(base)
+                if rec.alias is not None and dotted(rec.alias.name):
+                    paths.append(f"{base}.{dotted(rec.alias.name)}")
+        elif isinstance(stmt, cst.Import) and rec.alias is not None:
+            name = dotted(rec.alias.name)
+            if name:
+                paths.append(name)
+        for p in paths:
+            parts = p.split(".")
+            for i in range(1, len(parts) + 1):
+                out.add(".".join(parts[:i]))
+    return frozenset(out)
+
+
+def unknown_names(model) -> list[Unknown]:
+    """Every BayesFlow name the script uses that 2.1 does not have: in import statements
+    (one per statement and missing component) and in attribute chains rooted at a
+    BayesFlow import (the outermost expression, the call when it is called)."""
+    return model.analysis(_unknown_names)
+
+
+def _unknown_names(model) -> list[Unknown]:
+    imported = imported_modules(model)
+    out: list[Unknown] = []
+    seen: set[tuple[int, str]] = set()
+    # ``if TYPE_CHECKING:`` imports never run (and with postponed annotations neither do the
+    # annotations naming them): a type checker, not a crash, reports a wrong name there
+    typing_only = {id(rec.alias) for rec in model.imports
+                   if rec.type_checking and rec.alias is not None}
+    for rec in model.imports:
+        stmt = rec.node
+        if rec.alias is None or not rec.qualname.startswith("bayesflow") or rec.type_checking:
+            continue
+        if isinstance(stmt, cst.ImportFrom):
+            if stmt.relative or stmt.module is None:
+                continue
+            path = f"{dotted(stmt.module)}.{dotted(rec.alias.name)}"
+        else:
+            path = dotted(rec.alias.name) or ""
+        found = first_unknown(path, frozenset(path.split(".")[:1]) | imported)
+        if found is None:
+            continue
+        module, comp, i, not_attr = found
+        if not_attr:
+            continue
+        key = (id(stmt), f"{module}.{comp}")
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Unknown(stmt, ".".join(path.split(".")[: i + 1]), module, comp, True,
+                           text=".".join(path.split(".")[: i + 1]), last=path.split(".")[-1]))
+
+    roots = _import_paths(model)
+    assigned = {ref_key(t) for rec in model.assignments for t in rec.targets}
+    candidates = list(model.nodes(cst.Attribute))
+    calls_by_func = {}
+    for call in model.calls:
+        if isinstance(call.node.func, cst.Attribute):
+            candidates.append(call.node.func)
+            calls_by_func[id(call.node.func)] = call.node
+    inner = {id(n.value) for n in candidates if isinstance(n, cst.Attribute)}
+    done: set[int] = set()
+    for node in candidates:
+        if id(node) in inner or id(node) in done:
+            continue
+        done.add(id(node))
+        attrs = []
+        root = node
+        while isinstance(root, cst.Attribute):
+            attrs.append(root.attr.value)
+            root = root.value
+        if not isinstance(root, cst.Name):
+            continue
+        obj = model.value(root)
+        if obj is None or obj.kind != "import" or not obj.is_bayesflow or id(obj.node) in typing_only:
+            continue
+        base = roots.get(id(obj.node))
+        if base is None or not base.startswith("bayesflow"):
+            continue
+        path = base + "." + ".".join(reversed(attrs))
+        found = first_unknown(path, imported)
+        if found is None:
+            continue
+        module, comp, i, not_attr = found
+        if i < len(base.split(".")):
+            continue  # the import itself is reported
+        prefix_key = ref_key(node)
+        if prefix_key is not None and any(
+            k is not None and (prefix_key == k or prefix_key.startswith(k + ".")) for k in assigned
+        ):
+            continue  # monkey-patched by the script
+        report = calls_by_func.get(id(node), node)
+        shown = _render(root.value, attrs[::-1], i - len(base.split(".")) + 1)
+        out.append(Unknown(report, path, module, comp, False, not_attr, text=shown,
+                           last=path.split(".")[-1]))
+    return out
+
+
+def _render(root: str, attrs: list[str], upto: int) -> str:
+    return ".".join([root] + attrs[:upto])
+
+
+def legacy_name(unknown: Unknown) -> str | None:
+    """1.x replacement text when the missing component is a BayesFlow 1.x name (1.x
+    modules and lower-case names only directly under ``bayesflow``); the name used from a
+    1.x module (``bf.amortizers.AmortizedPosterior``) gives the more specific advice."""
+    comp = unknown.component
+    if bayesflow_api.legacy_entry(comp, "removed_2x") is not None:
+        return None
+    # a 1.x name of a module 2.1 still has (``bf.diagnostics.plot_recovery``); the bare
+    # name alone is no 1.x evidence, so such names are kept qualified by their module
+    place = unknown.module.partition(".")[2]
+    if place:
+        entry = bayesflow_api.legacy_entry(f"{place}.{comp}", "names")
+        if entry is not None:
+            return entry["replacement"]
+    if comp[:1].islower():
+        if place:
+            return None
+        entry = bayesflow_api.legacy_entry(comp, "modules") or bayesflow_api.legacy_entry(comp, "names")
+        if entry is None:
+            return None
+        last = unknown.last
+        if last and last != comp and last[:1].isupper():
+            specific = (bayesflow_api.legacy_entry(f"{comp}.{last}", "names")
+                        or bayesflow_api.legacy_entry(last, "names"))
+            if specific is not None:
+                return specific["replacement"]
+            # a 1.x benchmark that 2.x ships as a simulator (``bf.benchmarks.LotkaVolterra``)
+            if comp == "benchmarks" and last in (bayesflow_api.public_names("bayesflow.simulators") or ()):
+                return f"`bf.simulators.{last}`"
+        return entry["replacement"]
+    entry = bayesflow_api.legacy_entry(comp, "names")
+    return None if entry is None else entry["replacement"]
+
+
+def bayesflow_callable(model, call) -> str | None:
+    """The recorded qualname of a BayesFlow call: a constructor / function resolved through
+    the imports, or a method of a workflow, estimator or adapter the model identified."""
+    q = call.qualname or model.qualname(call.node)
+    if q and (q == "bayesflow" or q.startswith("bayesflow.")):
+        return bayesflow_api.record_name(q)
+    if call.qualname or not call.method:
+        return None
+    recv = call.receiver
+    if isinstance(recv, WorkflowObj):
+        return f"bayesflow.BasicWorkflow.{call.method}"
+    if isinstance(recv, AdapterObj):
+        return f"bayesflow.Adapter.{call.method}"
+    if call.bf is not None and call.method in UNIQUE_WORKFLOW_METHODS:
+        return f"bayesflow.BasicWorkflow.{call.method}"
+    if recv is not None and recv.kind == "estimator" and recv.qualname:
+        return f"{bayesflow_api.record_name(recv.qualname)}.{call.method}"
+    return None
+
+
+def legacy_keyword(qualname: str, keyword: str) -> str | None:
+    """1.x replacement when ``keyword`` is a BayesFlow 1.x keyword the 2.1 callable lacks."""
+    entry = bayesflow_api.legacy_entry(keyword, "keywords")
+    if entry is None or bayesflow_api.is_known_keyword(qualname, keyword) is not False:
+        return None
+    return entry["replacement"]
+
+
+def legacy_method(model, call) -> str | None:
+    """1.x replacement for a 1.x method called on a BayesFlow object."""
+    if not call.method:
+        return None
+    entry = bayesflow_api.legacy_entry(call.method, "methods")
+    if entry is None:
+        return None
+    recv = call.receiver
+    if recv is None or not (isinstance(recv, (WorkflowObj, AdapterObj)) or recv.is_bayesflow
+                            or recv.kind == "estimator"):
+        return None
+    return entry["replacement"]
