@@ -292,6 +292,15 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
     return out, n_fixed, "".join(diffs)
 
 
+@main.command("server")
+def server_cmd() -> None:
+    """Run the language server (LSP over stdio; needs `pip install "bflint[server]"`)."""
+    # Start-up: pygls and the server are imported only by this command.
+    from bflint.server import main as serve
+
+    sys.exit(serve())
+
+
 @main.command("rule")
 @click.argument("code")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")

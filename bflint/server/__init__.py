@@ -1,0 +1,23 @@
+"""``bflint server``: a language server for editors and JupyterLab
+(``pip install "bflint[server]"``). The LSP side lives in
+:mod:`bflint.server.lsp` (pygls); :mod:`bflint.server.core` is the
+analysis it publishes, the CLI's own code."""
+
+from __future__ import annotations
+
+import sys
+
+INSTALL_HINT = ('bflint server needs the optional dependencies of the `server` extra: '
+                'pip install "bflint[server]"')
+
+
+def main() -> int:
+    """Serve LSP over stdin/stdout until the client exits."""
+    try:
+        from bflint.server import lsp
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        print(f"bflint: {INSTALL_HINT} ({exc})", file=sys.stderr)
+        return 2
+    return lsp.main()

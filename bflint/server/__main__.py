@@ -1,0 +1,5 @@
+import sys
+
+from bflint.server import main
+
+sys.exit(main())

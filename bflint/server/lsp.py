@@ -1,0 +1,395 @@
+"""``bflint server``: the Language Server Protocol over stdio, built on pygls.
+
+* Diagnostics for Python documents on open, change (debounced) and save,
+  and for Jupyter notebooks through LSP 3.17 notebook document sync (the
+  code cells in order, as ``bflint check x.ipynb`` reads them; each
+  diagnostic is published on its cell's document).
+* Code actions: a rule's fix (safe ones as the preferred ``quickfix``),
+  ``source.fixAll.bflint`` (the safe fixes of ``bflint check --fix``) and
+  "add ``# noqa: BFxxx``".
+* Hover on a flagged range: the rule's documentation (``bflint rule``).
+
+The analysis is :mod:`bflint.server.core` (the CLI's code). Checks run on
+one worker thread, the newest text of a document only; a half-typed file
+gets its BF000 and nothing else. The document is never executed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lsprotocol import types as T
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from bflint import __version__
+from bflint.server import core
+
+log = logging.getLogger("bflint.server")
+
+DEBOUNCE = 0.05  # seconds of quiet typing before a changed document is checked
+
+_SEVERITY = {"E": T.DiagnosticSeverity.Error, "W": T.DiagnosticSeverity.Warning,
+             "I": T.DiagnosticSeverity.Information}
+
+
+class _Doc:
+    """What was last checked and published for one document (a script or a notebook)."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None      # the version the problems belong to
+        self.problems: list[core.Problem] = []
+        self.published: set[str] = set()     # URIs that got diagnostics
+        self.texts: dict[str, str] = {}      # uri -> the text the problems refer to
+        self.pending: asyncio.Task | None = None
+
+
+class BflintLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "bflint", __version__,
+            text_document_sync_kind=T.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=T.NotebookDocumentSyncOptions(
+                notebook_selector=[T.NotebookDocumentFilterWithCells(
+                    notebook="jupyter-notebook", cells=[T.NotebookCellLanguage(language="python")])],
+                save=True),
+        )
+        self.linter = core.Linter()
+        self.docs: dict[str, _Doc] = {}          # script or notebook URI -> state
+        self.owner: dict[str, str] = {}          # cell URI -> notebook URI
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bflint-check")
+        self.config_errors: set[str] = set()     # shown once each
+
+    # -- documents ---------------------------------------------------------------
+    @property
+    def encoding(self) -> str:
+        enc = self.workspace.position_encoding
+        return str(getattr(enc, "value", enc) or "utf-16")
+
+    def fallback_dir(self) -> str | None:
+        folders = list(self.workspace.folders.values())
+        path = to_fs_path(folders[0].uri) if folders else None
+        if path is None and self.workspace.root_uri:
+            path = to_fs_path(self.workspace.root_uri)
+        return path
+
+    def snapshot(self, uri: str) -> dict[str, Any] | None:
+        """The current text(s) of a script or notebook URI."""
+        nb = self.workspace.get_notebook_document(notebook_uri=uri)
+        if nb is not None:
+            cells = []
+            for cell in nb.cells:
+                doc = self.workspace.text_documents.get(cell.document)
+                code = (cell.kind == T.NotebookCellKind.Code and doc is not None
+                        and (doc.language_id or "python") == "python")
+                text = doc.source if doc is not None else ""
+                cells.append(core.Cell(cell.document, text, code))
+            return {"kind": "notebook", "uri": uri, "version": nb.version, "cells": cells,
+                    "metadata": nb.metadata if isinstance(nb.metadata, dict) else None,
+                    "path": _path(uri)}
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            return None
+        return {"kind": "script", "uri": uri, "version": doc.version, "text": doc.source,
+                "path": _path(uri)}
+
+    def analyse(self, snap: dict[str, Any], saved: bool = False) -> list[core.Problem]:
+        """Runs on the worker thread."""
+        settings = self.linter.settings.for_path(snap["path"], self.fallback_dir())
+        if settings.error and settings.error not in self.config_errors:
+            self.config_errors.add(settings.error)
+            self.window_show_message(T.ShowMessageParams(
+                type=T.MessageType.Error,
+                message=f"bflint: {settings.error} (checking with the default settings)"))
+        if snap["kind"] == "notebook":
+            return self.linter.check_notebook(snap["uri"], snap["cells"], snap["path"], settings,
+                                              snap["metadata"])
+        return self.linter.check_script(snap["uri"], snap["text"], snap["path"], settings,
+                                        saved=saved)
+
+    async def check(self, uri: str, *, delay: float = 0.0, saved: bool = False) -> None:
+        state = self.docs.setdefault(uri, _Doc())
+        current = asyncio.current_task()
+        if state.pending is not None and state.pending is not current and not state.pending.done():
+            state.pending.cancel()
+        state.pending = current
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            snap = self.snapshot(uri)
+            if snap is None:
+                return
+            loop = asyncio.get_running_loop()
+            try:
+                problems = await loop.run_in_executor(self.executor, self.analyse, snap, saved)
+            except Exception as exc:  # never let one document stop the server
+                from bflint import engine
+
+                log.exception("checking %s failed", uri)
+                f = engine.internal_error(exc, snap["path"] or uri)
+                first = snap["cells"][0].uri if snap["kind"] == "notebook" and snap["cells"] else uri
+                problems = [core.Problem(f, first)]
+            latest = self.snapshot(uri)
+            if latest is None or latest["version"] != snap["version"]:
+                return  # a newer change is (or will be) checked
+            self.publish(uri, snap, problems)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if state.pending is current:
+                state.pending = None
+
+    def schedule(self, uri: str, *, delay: float = 0.0, saved: bool = False) -> None:
+        asyncio.ensure_future(self.check(uri, delay=delay, saved=saved))
+
+    def publish(self, uri: str, snap: dict[str, Any], problems: list[core.Problem]) -> None:
+        state = self.docs.setdefault(uri, _Doc())
+        state.version = snap["version"]
+        state.problems = problems
+        if snap["kind"] == "notebook":
+            texts = {c.uri: c.text for c in snap["cells"]}
+            for c in snap["cells"]:
+                self.owner[c.uri] = uri
+        else:
+            texts = {uri: snap["text"]}
+        state.texts = texts
+        by_uri: dict[str, list[T.Diagnostic]] = {u: [] for u in texts}
+        for p in problems:
+            lines = core.lines_of(texts.get(p.uri, ""))
+            by_uri.setdefault(p.uri, []).append(self.diagnostic(p, lines))
+        for u in state.published - set(by_uri):
+            by_uri[u] = []  # a removed cell: clear what it showed
+        for u, diags in by_uri.items():
+            version = snap["version"] if snap["kind"] == "script" else None
+            self.text_document_publish_diagnostics(
+                T.PublishDiagnosticsParams(uri=u, diagnostics=diags, version=version))
+        state.published = {u for u, d in by_uri.items() if d}
+
+    def forget(self, uri: str) -> None:
+        state = self.docs.pop(uri, None)
+        if state is None:
+            return
+        if state.pending is not None:
+            state.pending.cancel()
+        for u in state.published | set(state.texts):
+            self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=u, diagnostics=[]))
+            self.owner.pop(u, None)
+
+    # -- conversions ---------------------------------------------------------------
+    def lsp_range(self, rng: tuple[int, int, int, int], lines) -> T.Range:
+        r, c, er, ec = rng
+        sl, sc = core.to_units(lines, r, c, self.encoding)
+        el, ec_ = core.to_units(lines, er, ec, self.encoding)
+        return T.Range(start=T.Position(line=sl, character=sc), end=T.Position(line=el, character=ec_))
+
+    def diagnostic(self, p: core.Problem, lines) -> T.Diagnostic:
+        f = p.finding
+        return T.Diagnostic(
+            range=self.lsp_range(core.display_range(f, lines), lines),
+            message=f.message,
+            severity=_SEVERITY.get(f.severity, T.DiagnosticSeverity.Error),
+            code=f.code,
+            code_description=T.CodeDescription(href=f.url),
+            source=core.SOURCE,
+            data={"name": f.name, "fixable": bool(f.fix),
+                  "applicability": (f.fix or {}).get("applicability")},
+        )
+
+    def state_for(self, uri: str) -> tuple[str, _Doc] | None:
+        key = self.owner.get(uri, uri)
+        state = self.docs.get(key)
+        return (key, state) if state is not None else None
+
+    def text_edit(self, uri: str, rng, content: str, texts: dict[str, str]) -> T.TextEdit:
+        return T.TextEdit(range=self.lsp_range(rng, core.lines_of(texts.get(uri, ""))),
+                          new_text=content)
+
+    def workspace_edit(self, edits, texts: dict[str, str]) -> T.WorkspaceEdit:
+        changes: dict[str, list[T.TextEdit]] = {}
+        for uri, rng, content in edits:
+            changes.setdefault(uri, []).append(self.text_edit(uri, rng, content, texts))
+        return T.WorkspaceEdit(changes=changes)
+
+
+def _path(uri: str) -> str | None:
+    try:
+        return to_fs_path(uri) if uri.startswith("file:") else None
+    except Exception:
+        return None
+
+
+def _wants(only, kind: str) -> bool:
+    """Whether a requested ``only`` list admits ``kind`` (hierarchical kinds)."""
+    if not only:
+        return kind != core.FIX_ALL_KIND  # source actions only when asked for
+    return any(kind == k or kind.startswith(str(k) + ".") for k in only)
+
+
+def build() -> BflintLanguageServer:
+    server = BflintLanguageServer()
+
+    @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: BflintLanguageServer, params: T.DidOpenTextDocumentParams):
+        if params.text_document.uri in ls.owner:
+            return  # a notebook cell: checked with its notebook
+        await ls.check(params.text_document.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: BflintLanguageServer, params: T.DidChangeTextDocumentParams):
+        uri = params.text_document.uri
+        ls.schedule(ls.owner.get(uri, uri), delay=DEBOUNCE)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: BflintLanguageServer, params: T.DidSaveTextDocumentParams):
+        uri = params.text_document.uri
+        await ls.check(ls.owner.get(uri, uri), saved=uri not in ls.owner)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: BflintLanguageServer, params: T.DidCloseTextDocumentParams):
+        if params.text_document.uri not in ls.owner:
+            ls.forget(params.text_document.uri)
+
+    @server.feature(T.NOTEBOOK_DOCUMENT_DID_OPEN)
+    async def nb_open(ls: BflintLanguageServer, params: T.DidOpenNotebookDocumentParams):
+        for cell in params.notebook_document.cells:
+            ls.owner[cell.document] = params.notebook_document.uri
+        await ls.check(params.notebook_document.uri)
+
+    @server.feature(T.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def nb_change(ls: BflintLanguageServer, params: T.DidChangeNotebookDocumentParams):
+        uri = params.notebook_document.uri
+        nb = ls.workspace.get_notebook_document(notebook_uri=uri)
+        for cell in (nb.cells if nb is not None else ()):
+            ls.owner[cell.document] = uri
+        ls.schedule(uri, delay=DEBOUNCE)
+
+    @server.feature(T.NOTEBOOK_DOCUMENT_DID_SAVE)
+    async def nb_save(ls: BflintLanguageServer, params: T.DidSaveNotebookDocumentParams):
+        await ls.check(params.notebook_document.uri)
+
+    @server.feature(T.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def nb_close(ls: BflintLanguageServer, params: T.DidCloseNotebookDocumentParams):
+        ls.forget(params.notebook_document.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_CODE_ACTION, T.CodeActionOptions(
+        code_action_kinds=[T.CodeActionKind.QuickFix, core.FIX_ALL_KIND], resolve_provider=False))
+    async def code_action(ls: BflintLanguageServer, params: T.CodeActionParams):
+        uri = params.text_document.uri
+        found = ls.state_for(uri)
+        if found is None:
+            return None
+        key, state = found
+        if state.pending is not None:  # a check is under way: answer for the newest text
+            try:
+                await asyncio.shield(state.pending)
+            except Exception:
+                pass
+        snap = ls.snapshot(key)
+        if snap is None:
+            return None
+        if snap["version"] != state.version:
+            await ls.check(key)
+        texts = state.texts
+        if uri not in texts:
+            return None
+        lines = core.lines_of(texts[uri])
+        start = core.from_units(lines, params.range.start.line, params.range.start.character,
+                                ls.encoding)
+        end = core.from_units(lines, params.range.end.line, params.range.end.character, ls.encoding)
+        only = params.context.only
+        actions: list[T.CodeAction] = []
+        mine = [p for p in state.problems if p.uri == uri]
+        here = [p for p in mine if core.intersects(core.display_range(p.finding, lines), start, end)]
+        if _wants(only, T.CodeActionKind.QuickFix):
+            for p in here:
+                f = p.finding
+                diag = ls.diagnostic(p, lines)
+                if p.edits and f.fix:
+                    safe = f.fix.get("applicability") == "safe"
+                    actions.append(T.CodeAction(
+                        title=f"bflint ({f.code}): {f.fix.get('message') or 'apply the fix'}"
+                              + ("" if safe else " (unsafe fix: review it)"),
+                        kind=T.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=safe,
+                        edit=ls.workspace_edit(p.edits, texts)))
+            seen = set()
+            for p in here:
+                f = p.finding
+                if (f.row, f.code) in seen or f.code in ("BF000", "BF001", "BF999"):
+                    continue
+                seen.add((f.row, f.code))
+                edit = core.noqa_edit(texts[uri], f.row, f.code)
+                if edit is None:
+                    continue
+                rng, content = edit
+                actions.append(T.CodeAction(
+                    title=f"bflint ({f.code}): add `# noqa: {f.code}` (suppress on this line)",
+                    kind=T.CodeActionKind.QuickFix, diagnostics=[ls.diagnostic(p, lines)],
+                    edit=ls.workspace_edit([(uri, rng, content)], texts)))
+        if _wants(only, core.FIX_ALL_KIND):
+            edit = fix_all(ls, key, snap, state)
+            if edit is not None:
+                actions.append(T.CodeAction(title="bflint: fix all auto-fixable problems",
+                                            kind=core.FIX_ALL_KIND, edit=edit))
+        return actions
+
+    @server.feature(T.TEXT_DOCUMENT_HOVER)
+    def hover(ls: BflintLanguageServer, params: T.HoverParams):
+        uri = params.text_document.uri
+        found = ls.state_for(uri)
+        if found is None:
+            return None
+        _, state = found
+        lines = core.lines_of(state.texts.get(uri, ""))
+        row, col = core.from_units(lines, params.position.line, params.position.character,
+                                   ls.encoding)
+        hits = [p for p in state.problems
+                if p.uri == uri and core.contains(core.display_range(p.finding, lines), row, col)]
+        if not hits:
+            return None
+        parts, codes = [], []
+        for p in hits:
+            if p.finding.code in codes:
+                continue
+            codes.append(p.finding.code)
+            text = core.rule_text(p.finding.code)
+            if text:
+                parts.append(text)
+        if not parts:
+            return None
+        return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown,
+                                                value="\n\n---\n\n".join(parts)),
+                       range=ls.lsp_range(core.display_range(hits[0].finding, lines), lines))
+
+    @server.feature(T.SHUTDOWN)
+    def shutdown(ls: BflintLanguageServer, *args):
+        for state in ls.docs.values():
+            if state.pending is not None:
+                state.pending.cancel()
+        ls.executor.shutdown(wait=False, cancel_futures=True)
+
+    return server
+
+
+def fix_all(ls: BflintLanguageServer, key: str, snap, state: _Doc) -> T.WorkspaceEdit | None:
+    if snap["kind"] == "script":
+        settings = ls.linter.settings.for_path(snap["path"], ls.fallback_dir())
+        new = core.fix_all_script(snap["text"], snap["path"] or key, settings)
+        if new is None:
+            return None
+        # the whole document, replaced (as ruff does)
+        lines = core.lines_of(snap["text"])
+        r = T.Range(start=T.Position(line=0, character=0),
+                    end=T.Position(line=len(lines), character=0))
+        if lines and not snap["text"].endswith(("\n", "\r")):
+            r = ls.lsp_range((1, 1, len(lines), len(lines[-1]) + 1), lines)
+        return T.WorkspaceEdit(changes={key: [T.TextEdit(range=r, new_text=new)]})
+    edits = core.fix_all_edits(state.problems)
+    return ls.workspace_edit(edits, state.texts) if edits else None
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="bflint server: %(message)s")
+    build().start_io()
+    return 0

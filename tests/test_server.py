@@ -1,0 +1,351 @@
+"""``bflint server`` driven over stdio as an editor drives it: a real
+subprocess, JSON-RPC with Content-Length framing (bflint.server.client),
+initialize, open a script and a notebook, edit, diagnostics, code actions
+applied to the text, hover, shutdown. Each answer is compared with what the
+CLI says for the same file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls", reason="bflint[server] is not installed")
+
+from bflint.server.client import StdioClient  # noqa: E402
+
+DIAG = "textDocument/publishDiagnostics"
+
+SCRIPT = '''import bayesflow as bf
+
+adapter = bf.Adapter().concatenate(["theta"], into="inference_variables")
+workflow = bf.BasicWorkflow(
+    simulator=None,
+    adapter=adapter,
+    inference_variables=["theta"],
+    standardize="inference_variable",
+)
+'''
+
+
+# -- helpers: what an editor does -------------------------------------------------
+
+def _offset(text: str, line: int, character: int) -> int:
+    """LSP position (UTF-16 units) -> index into ``text`` (written
+    independently of the server's conversion)."""
+    lines = text.splitlines(keepends=True)
+    off = sum(len(s) for s in lines[:line])
+    if line >= len(lines):
+        return len(text)
+    units = 0
+    for i, ch in enumerate(lines[line]):
+        if units >= character:
+            return off + i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return off + len(lines[line].rstrip("\r\n")) if units < character else off + len(lines[line])
+
+
+def apply(text: str, edits: list[dict]) -> str:
+    spans = [(_offset(text, e["range"]["start"]["line"], e["range"]["start"]["character"]),
+              _offset(text, e["range"]["end"]["line"], e["range"]["end"]["character"]),
+              e["newText"]) for e in edits]
+    for a, b, new in sorted(spans, reverse=True):
+        text = text[:a] + new + text[b:]
+    return text
+
+
+def cli_json(path: Path, cwd: Path, *extra: str) -> list[dict]:
+    proc = subprocess.run([sys.executable, "-m", "bflint", "check", "--format", "json", "--no-cache",
+                           *extra, path.name], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return json.loads(proc.stdout)
+
+
+class Editor:
+    """A client session plus the documents it holds."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.c = StdioClient([sys.executable, "-m", "bflint", "server"], cwd=str(root))
+        self.init = self.c.initialize(root.as_uri())
+        self.texts: dict[str, str] = {}
+        self.versions: dict[str, int] = {}
+
+    def open(self, path: Path, text: str | None = None) -> str:
+        uri = path.as_uri()
+        text = path.read_text() if text is None else text
+        self.texts[uri], self.versions[uri] = text, 1
+        mark = len(self.c.notifications)
+        self.c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": text}})
+        self.last = self.diagnostics(uri, 1, mark)
+        return uri
+
+    def diagnostics(self, uri: str, version: int | None, since: int) -> list[dict]:
+        p = self.c.wait_notification(
+            DIAG, lambda p: p["uri"] == uri and (version is None or p.get("version") == version),
+            since=since)
+        return p["diagnostics"]
+
+    def change(self, uri: str, edits: list[dict]) -> list[dict]:
+        """Incremental changes (as VS Code sends them), then the diagnostics of the new version."""
+        self.versions[uri] += 1
+        v = self.versions[uri]
+        self.texts[uri] = apply(self.texts[uri], edits)
+        mark = len(self.c.notifications)
+        self.c.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": v},
+            "contentChanges": [{"range": e["range"], "text": e["newText"]} for e in edits]})
+        return self.diagnostics(uri, v, mark)
+
+    def code_actions(self, uri: str, rng: dict, only: list[str] | None = None) -> list[dict]:
+        ctx: dict = {"diagnostics": []}
+        if only:
+            ctx["only"] = only
+        return self.c.request("textDocument/codeAction",
+                              {"textDocument": {"uri": uri}, "range": rng, "context": ctx}) or []
+
+    def close(self) -> None:
+        if not self.c.stderr.closed:
+            self.c.close()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[tool.bflint]\nignore = ["BF302"]\n')
+    return tmp_path
+
+
+@pytest.fixture
+def editor(project: Path):
+    ed = Editor(project)
+    yield ed
+    ed.close()
+
+
+def by_code(diags: list[dict]) -> dict[str, dict]:
+    return {d["code"]: d for d in diags}
+
+
+def rng(line: int, ch: int, end_line: int, end_ch: int) -> dict:
+    return {"start": {"line": line, "character": ch}, "end": {"line": end_line, "character": end_ch}}
+
+
+# -- the tests ----------------------------------------------------------------------
+
+def test_session_script_open_edit_action_hover_shutdown(project: Path):
+    """The whole session an editor has with one script."""
+    path = project / "train.py"
+    path.write_text(SCRIPT)
+    ed = Editor(project)
+    try:
+        caps = ed.init["capabilities"]
+        assert caps["notebookDocumentSync"]["notebookSelector"][0]["cells"] == [{"language": "python"}]
+        assert "source.fixAll.bflint" in caps["codeActionProvider"]["codeActionKinds"]
+        assert caps["hoverProvider"]
+        uri = ed.open(path)
+        diags = by_code(ed.last)
+
+        # the CLI's findings, messages and settings (pyproject ignores BF302)
+        cli = cli_json(path, project)
+        assert {(d["code"], d["range"]["start"]["line"] + 1, d["range"]["start"]["character"] + 1,
+                 d["message"]) for d in ed.last} == \
+            {(f["code"], f["location"]["row"], f["location"]["column"], f["message"]) for f in cli}
+        assert "BF101" in diags and "BF108" in diags
+        d = diags["BF101"]
+        assert d["severity"] == 1 and d["source"] == "bflint"
+        assert d["codeDescription"]["href"].endswith("docs/rules.md#bf101-" +
+                                                     next(f["name"] for f in cli if f["code"] == "BF101"))
+
+        # half-typed: only a BF000, and the server lives on
+        half = ed.change(uri, [{"range": rng(8, 0, 8, 1), "newText": "    x=(\n"}])
+        assert [x["code"] for x in half] == ["BF000"]
+        back = ed.change(uri, [{"range": rng(8, 0, 9, 0), "newText": ")"}])
+        assert ed.texts[uri] == SCRIPT
+        assert {x["code"] for x in back} == set(diags)
+
+        # the safe fix of BF108: preferred quickfix; applying it removes the finding
+        actions = ed.code_actions(uri, diags["BF108"]["range"])
+        fixes = [a for a in actions if a["kind"] == "quickfix" and "noqa" not in a["title"]
+                 and a["diagnostics"][0]["code"] == "BF108"]
+        assert len(fixes) == 1 and fixes[0]["isPreferred"] is True
+        edits = fixes[0]["edit"]["changes"][uri]
+        after = ed.change(uri, [{"range": e["range"], "newText": e["newText"]}
+                                for e in sorted(edits, key=lambda e: (e["range"]["start"]["line"],
+                                                                      e["range"]["start"]["character"]),
+                                                reverse=True)])
+        assert '"inference_variables"' in ed.texts[uri].split("standardize=")[1]
+        assert "BF108" not in by_code(after) and "BF101" in by_code(after)
+
+        # hover on the BF101 range: the text of `bflint rule BF101`
+        pos = by_code(after)["BF101"]["range"]["start"]
+        hover = ed.c.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": pos})
+        rule = subprocess.run([sys.executable, "-m", "bflint", "rule", "BF101"], capture_output=True,
+                              text=True, timeout=60).stdout
+        assert hover["contents"]["kind"] == "markdown"
+        assert hover["contents"]["value"].strip() == rule.strip()
+        assert ed.c.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                   "position": {"line": 1, "character": 0}}) is None
+
+        assert ed.c.shutdown() == 0
+    finally:
+        ed.close()
+
+
+def test_noqa_action_suppresses(editor: Editor, project: Path):
+    path = project / "a.py"
+    path.write_text(SCRIPT)
+    uri = editor.open(path)
+    d = by_code(editor.last)["BF101"]
+    actions = editor.code_actions(uri, d["range"])
+    noqa = [a for a in actions if "noqa: BF101" in a["title"]]
+    assert len(noqa) == 1 and not noqa[0].get("isPreferred")
+    (e,) = noqa[0]["edit"]["changes"][uri]
+    after = editor.change(uri, [e])
+    assert "workflow = bf.BasicWorkflow(  # noqa: BF101\n" in editor.texts[uri]
+    assert "BF101" not in by_code(after) and "BF108" in by_code(after)
+    # a second code on the same line joins the same comment
+    d = next(x for x in after if x["range"]["start"]["line"] == 3)
+    (a,) = [a for a in editor.code_actions(uri, d["range"]) if f"noqa: {d['code']}" in a["title"]]
+    editor.change(uri, a["edit"]["changes"][uri])
+    assert f"# noqa: BF101, {d['code']}\n" in editor.texts[uri]
+
+
+def test_unsafe_fix_not_preferred_and_fix_all(editor: Editor, project: Path):
+    src = Path(__file__).resolve().parent.parent / "examples" / "common_mistakes.py"
+    path = project / "m.py"
+    path.write_text(src.read_text())
+    uri = editor.open(path)
+    d = by_code(editor.last)["BF305"]
+    actions = [a for a in editor.code_actions(uri, d["range"])
+               if a["kind"] == "quickfix" and a["diagnostics"][0]["code"] == "BF305"
+               and "noqa" not in a["title"]]
+    assert len(actions) == 1 and actions[0]["isPreferred"] is False
+    assert "unsafe" in actions[0]["title"]
+    # no source action unless asked for
+    assert not [a for a in editor.code_actions(uri, d["range"]) if a["kind"].startswith("source")]
+
+
+def test_fix_all_matches_cli_fix(editor: Editor, project: Path):
+    path = project / "f.py"
+    path.write_text(SCRIPT)
+    uri = editor.open(path)
+    (action,) = editor.code_actions(uri, rng(0, 0, 0, 0), only=["source.fixAll"])
+    assert action["kind"] == "source.fixAll.bflint"
+    fixed = apply(SCRIPT, action["edit"]["changes"][uri])
+    subprocess.run([sys.executable, "-m", "bflint", "check", "--fix", "--no-cache", path.name],
+                   cwd=project, capture_output=True, timeout=120)
+    assert fixed == path.read_text() != SCRIPT
+
+
+def test_notebook_cells_in_order(editor: Editor, project: Path):
+    """notebookDocument sync: cells in order (a name bound in cell 1 is
+    known in cell 3), each diagnostic on its own cell, rows of that cell."""
+    nb_uri = (project / "nb.ipynb").as_uri()
+    cells = [
+        ("import bayesflow as bf\nadapter = bf.Adapter()\n", 2),
+        ("# Training\nSome *markdown* with BasicWorkflow(", 1),
+        ('%matplotlib inline\nwf = bf.BasicWorkflow(adapter=adapter, inference_variables=["theta"],\n'
+         '                      standardize="inference_variable")\n', 2),
+    ]
+    cell_uris = [f"vscode-notebook-cell:{project / 'nb.ipynb'}#cell{i}" for i in range(3)]
+    mark = len(editor.c.notifications)
+    editor.c.notify("notebookDocument/didOpen", {
+        "notebookDocument": {"uri": nb_uri, "notebookType": "jupyter-notebook", "version": 1,
+                             "cells": [{"kind": k, "document": u} for (t, k), u in zip(cells, cell_uris)]},
+        "cellTextDocuments": [{"uri": u, "languageId": "python" if k == 2 else "markdown",
+                               "version": 1, "text": t}
+                              for (t, k), u in zip(cells, cell_uris) if k == 2]})
+    third = editor.c.wait_notification(DIAG, lambda p: p["uri"] == cell_uris[2], since=mark)
+    first = editor.c.wait_notification(DIAG, lambda p: p["uri"] == cell_uris[0], since=mark)
+    assert first["diagnostics"] == []
+    codes = by_code(third["diagnostics"])
+    assert "BF101" in codes and codes["BF101"]["range"]["start"] == {"line": 1, "character": 5}
+
+    # the same as `bflint check nb.ipynb` (cell numbers over all cells, rows in the cell)
+    nb = {"cells": [{"cell_type": "code" if k == 2 else "markdown", "source": t, "metadata": {},
+                     **({"outputs": [], "execution_count": None} if k == 2 else {})}
+                    for t, k in cells],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (project / "nb.ipynb").write_text(json.dumps(nb))
+    cli = cli_json(project / "nb.ipynb", project)
+    assert {(f["cell"], f["code"], f["location"]["row"], f["message"]) for f in cli} == \
+        {(cell_uris.index(n["params"]["uri"]) + 1, d["code"], d["range"]["start"]["line"] + 1,
+          d["message"]) for n in editor.c.notifications[mark:] if n["method"] == DIAG
+         for d in n["params"]["diagnostics"]}
+
+    # the safe fix of BF108 in cell 3 edits cell 3
+    d = codes["BF108"]
+    (fix,) = [a for a in editor.code_actions(cell_uris[2], d["range"])
+              if a["diagnostics"][0]["code"] == "BF108" and "noqa" not in a["title"]]
+    assert fix["isPreferred"] and list(fix["edit"]["changes"]) == [cell_uris[2]]
+    new3 = apply(cells[2][0], fix["edit"]["changes"][cell_uris[2]])
+    assert 'standardize="inference_variables"' in new3
+
+    # editing cell 1 (drop the adapter): cell 3 is checked again with it
+    mark = len(editor.c.notifications)
+    editor.c.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": nb_uri, "version": 2},
+        "change": {"cells": {"textContent": [{
+            "document": {"uri": cell_uris[2], "version": 2},
+            "changes": [{"range": rng(0, 0, 3, 0), "text": "wf = 1\n"}]}]}}})
+    third = editor.c.wait_notification(DIAG, lambda p: p["uri"] == cell_uris[2], since=mark)
+    assert third["diagnostics"] == []
+
+    mark = len(editor.c.notifications)
+    editor.c.notify("notebookDocument/didClose", {
+        "notebookDocument": {"uri": nb_uri}, "cellTextDocuments": [{"uri": u} for u in cell_uris]})
+    cleared = editor.c.wait_notification(DIAG, lambda p: p["uri"] == cell_uris[2], since=mark)
+    assert cleared["diagnostics"] == []
+
+
+def test_never_crashes_and_never_runs(editor: Editor, project: Path):
+    marker = project / "ran.txt"
+    text = (f"import bayesflow as bf\nopen({str(marker)!r}, 'w').write('x')\n"
+            "wf = bf.BasicWorkflow(adapter=bf.Adapter(), inference_variables=['a']\n")
+    uri = editor.open(project / "half.py", text)
+    assert [d["code"] for d in editor.last] == ["BF000"]
+    # junk, NULs, a lone surrogate's replacement, deep nesting: each still one answer
+    for junk in ["\x00\x00 def (", "(" * 5000, "import bayesflow as bf\n" + "if x:\n" * 3,
+                 "import bayesflow as bf\n\ud7ff = '\u2028'\n"]:
+        diags = editor.change(uri, [{"range": rng(0, 0, 99999, 0), "newText": junk}])
+        assert all(d["code"] in ("BF000", "BF999") for d in diags), diags
+    assert not marker.exists()
+    assert editor.c.request("shutdown") is None
+
+
+def test_config_from_the_documents_folder(editor: Editor, project: Path):
+    """A nested [tool.bflint] applies to the files below it, as for the CLI."""
+    sub = project / "sub"
+    sub.mkdir()
+    (sub / "bflint.toml").write_text('ignore = ["BF101"]\n')
+    (sub / "t.py").write_text(SCRIPT)
+    editor.open(sub / "t.py")
+    assert "BF101" not in by_code(editor.last) and "BF108" in by_code(editor.last)
+    (project / "t.py").write_text(SCRIPT)
+    editor.open(project / "t.py")
+    assert "BF101" in by_code(editor.last)
+
+
+def test_utf16_columns(editor: Editor, project: Path):
+    """Columns are UTF-16 units: a non-BMP character before the finding counts twice."""
+    text = SCRIPT.replace("workflow = bf", "s = '\U0001F600\u00e9'; workflow = bf")
+    editor.open(project / "u.py", text)
+    d = by_code(editor.last)["BF101"]
+    start = text.splitlines()[3].index("bf.BasicWorkflow")
+    assert d["range"]["start"] == {"line": 3, "character": start + 1}
+
+
+def test_server_command_without_pygls(tmp_path: Path):
+    """Without the extra, `bflint server` says how to install it (exit 2)."""
+    shadow = tmp_path / "shadow"
+    (shadow / "pygls").mkdir(parents=True)
+    (shadow / "pygls" / "__init__.py").write_text("raise ImportError('no pygls', name='pygls')\n")
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(shadow))
+    proc = subprocess.run([sys.executable, "-m", "bflint", "server"], capture_output=True, text=True,
+                          env=env, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and 'pip install "bflint[server]"' in proc.stderr
