@@ -173,11 +173,11 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             n_files += checked
     findings.sort(key=lambda f: f.sort_key())
 
-    n_fixed = 0
+    n_fixed = not_fixed = 0
     if fix or diff:
-        findings, n_fixed, changed = _apply_fixes(findings, files, enabled, per_file, root,
-                                                  unsafe_fixes, diff, prefilter, stdin_name,
-                                                  stdin_data)
+        findings, n_fixed, changed, not_fixed = _apply_fixes(findings, files, enabled, per_file,
+                                                             root, unsafe_fixes, diff, prefilter,
+                                                             stdin_name, stdin_data)
         if diff:
             if changed:
                 click.echo(changed, nl=False)
@@ -190,16 +190,17 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
                          fixed=n_fixed)
     if statistics and fmt in ("full", "concise", "text"):
         text = output.format_statistics(findings) + text
-    if fix and stdin_data is not None and not paths:
-        # the fixed source goes to stdout, the report to stderr
-        click.echo(text, nl=False, err=True)
-    elif output_file:
+    if output_file:
         Path(output_file).write_text(text, encoding="utf-8")
+    elif fix and stdin_data is not None:
+        # the fixed source goes to stdout, every report to stderr, also when
+        # other paths are fixed in the same run (issue 16 item 8)
+        click.echo(text, nl=False, err=True)
     else:
         click.echo(text, nl=False, color=color)
 
     internal = any(f.code == engine.INTERNAL_ERROR for f in findings)
-    if internal:
+    if internal or not_fixed:  # a file that could not be written (issue 16 item 9)
         sys.exit(2)
     if findings and not exit_zero:
         sys.exit(1)
@@ -229,7 +230,7 @@ def _excluded(path: str, patterns: list[str]) -> bool:
 def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilter, stdin_name,
                  stdin_data):
     """Fix the files with applicable fixes; returns (findings after fixing,
-    number fixed, the diff text)."""
+    number fixed, the diff text, number of files that could not be written)."""
     import os
 
     from bflint import config as config_mod
@@ -240,7 +241,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
     for f in findings:
         by_file.setdefault(f.filename, []).append(f)
     paths = {str(p): p for p in files}
-    out, n_fixed, diffs = [], 0, []
+    out, n_fixed, diffs, failed = [], 0, [], 0
     warned = set()
     stdin_done = False
     for name, fs in by_file.items():
@@ -279,6 +280,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
             out.extend(fs)
             continue
         if ff.error:
+            failed += 1
             click.echo(f"bflint: {output.safe(name)}: {output.safe(ff.error)}", err=True)
         n_fixed += len(ff.result.fixed)
         out.extend(config_mod.filter_per_file(ff.result.remaining, per_file, root))
@@ -289,7 +291,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
         sys.stdout.buffer.write(stdin_data) if hasattr(sys.stdout, "buffer") else None
         sys.stdout.flush()
     out.sort(key=lambda f: f.sort_key())
-    return out, n_fixed, "".join(diffs)
+    return out, n_fixed, "".join(diffs), failed
 
 
 @main.command("server")

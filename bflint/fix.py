@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
 import io
+import os
+import stat
 import tokenize
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -229,9 +232,30 @@ class FixError(Exception):
 
 def read_source(path: Path) -> tuple[str, str]:
     """(decoded text, encoding) of a Python file."""
-    from bflint import engine
+    text, encoding, _ = _read(path)
+    return text, encoding
 
-    data = path.read_bytes()
+
+def _read(path: Path):
+    """(decoded text, encoding, FileState) of a Python file: the state is
+    compared again just before the replace (issue 16 item 7)."""
+    from bflint import engine
+    from bflint.atomic import FileState
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > engine.MAX_SOURCE_BYTES:
+            raise FixError("not a regular file within the size cap")
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
@@ -240,7 +264,33 @@ def read_source(path: Path) -> tuple[str, str]:
         text = engine.decode(data)
     except engine.DecodeError as exc:
         raise FixError(str(exc)) from None
-    return text, encoding
+    return text, encoding, (FileState.of(st, data), st)
+
+
+def not_writable(path: Path, st: os.stat_result) -> str | None:
+    """Why ``--fix`` must not replace this file, or None (issue 16 item 6):
+    a file with several hard links (the replace would split them: the other
+    names keep the old content), a read-only file (root bypasses the mode
+    bits: 0444 still means "do not rewrite"), a file or directory the user
+    cannot write, a read-only file system."""
+    if st.st_nlink > 1:
+        return (f"the file has {st.st_nlink} hard links and fixing would replace only this name "
+                "(the other links would keep the old content); fix it by hand")
+    parent = os.path.dirname(os.path.realpath(path)) or "."
+    if _read_only_fs(parent):
+        return "Read-only file system"
+    if not stat.S_IMODE(st.st_mode) & 0o222 or not os.access(path, os.W_OK):
+        return f"Permission denied (the file is read-only: mode {stat.S_IMODE(st.st_mode):04o})"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"Permission denied (cannot create a file in the directory {parent})"
+    return None
+
+
+def _read_only_fs(directory: str) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):
+        return False
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
@@ -269,23 +319,47 @@ class FileFix:
 
 def fix_file(path: Path, enabled: frozenset[str], *, display: str | None = None,
              unsafe: bool = False, write: bool = True, prefilter: bool = True) -> FileFix | None:
-    """Fix one ``.py`` file; None when it cannot be read as source."""
+    """Fix one ``.py`` file; None when it cannot be read as source. When the
+    fixed file cannot or must not be written, ``error`` says why, the file is
+    untouched and ``result`` holds the original's findings (nothing fixed)."""
+    from bflint.atomic import FileChangedError
+
     name = display or str(path)
     try:
-        text, encoding = read_source(path)
+        text, encoding, (state, st) = _read(path)
     except (OSError, FixError):
         return None
     result = fix_text(text, name, enabled, unsafe=unsafe, prefilter=prefilter)
     ff = FileFix(name, text, result, encoding)
     if write and ff.changed:
+        error = None
         try:
             data = result.text.encode(encoding)
         except (UnicodeEncodeError, LookupError) as exc:
-            ff.error = f"not written: the fix cannot be encoded as {encoding} ({exc})"
+            error = f"not written: the fix cannot be encoded as {encoding} ({exc})"
+        else:
+            error = not_writable(path, st)
+            if error is not None:
+                error = f"not fixed: {error}"
+            else:
+                try:
+                    write_atomic(path, data, expect=state)
+                except FileChangedError:
+                    error = ("not fixed: the file changed while bflint was fixing it (saved by an "
+                             "editor?); nothing was written, run `bflint --fix` again")
+                except OSError as exc:
+                    error = f"not fixed: cannot write the file: {_os_reason(exc)}"
+        if error is not None:
+            ff.error = error
             ff.result = FixResult(text, [], engine_check(text, name, enabled, prefilter))
-            return ff
-        write_atomic(path, data)
     return ff
+
+
+def _os_reason(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.EFBIG:
+        reason += " (the file-size limit, ulimit -f)"
+    return f"{reason} (os error {exc.errno})" if exc.errno else reason
 
 
 def engine_check(text: str, name: str, enabled: frozenset[str], prefilter: bool) -> list[Finding]:

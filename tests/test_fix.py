@@ -275,3 +275,76 @@ def test_bf305_removes_verbose_0():
                         "h5 = wf.fit_online()\n"
                         "h6 = wf.fit_online()\n")
     assert res.remaining == [] and len(res.fixed) == 6
+
+
+# -- issue 16 item 7: an edit made while --fix runs is never lost ---------------
+
+def _edit_during_fix(monkeypatch, path: Path, edit):
+    """Make ``edit(path)`` happen between bflint's read and its replace: the
+    fixing itself (bflint's own fix_text) is wrapped, the file system is real."""
+    real = fixes.fix_text
+
+    def fix_then_edit(*args, **kw):
+        result = real(*args, **kw)
+        edit(path)
+        return result
+
+    monkeypatch.setattr(fixes, "fix_text", fix_then_edit)
+
+
+@pytest.mark.parametrize("how", ["append", "same-size-and-mtime", "replaced-by-rename"])
+def test_file_edited_during_fix_is_not_overwritten(tmp_path, monkeypatch, run_cli, how):
+    monkeypatch.chdir(tmp_path)
+    p = tmp_path / "x.py"
+    p.write_text(TYPO + "# line\n" * 2000)
+
+    def edit(path):
+        st = path.stat()
+        if how == "append":
+            with open(path, "a") as fh:
+                fh.write("user_edit = 1\n")
+        elif how == "same-size-and-mtime":  # only the content hash can tell
+            data = path.read_bytes().replace(b"# line\n# line", b"# LINE\n# line", 1)
+            with open(path, "r+b") as fh:
+                fh.write(data)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        else:  # an editor's own atomic save
+            tmp = path.with_name("x.py.swp")
+            tmp.write_text(path.read_text() + "user_edit = 1\n")
+            os.replace(tmp, path)
+    expected_after_edit = None
+
+    def snapshot(path):
+        nonlocal expected_after_edit
+        edit(path)
+        expected_after_edit = path.read_bytes()
+
+    _edit_during_fix(monkeypatch, p, snapshot)
+    res = run_cli("--select", "BF903", "--fix", "x.py")
+    assert res.exit_code == 2, res.output
+    assert "x.py: not fixed: the file changed while bflint was fixing it" in res.output
+    assert p.read_bytes() == expected_after_edit  # the user's edit is kept
+    assert not list(tmp_path.glob("*.bflint-tmp"))
+
+
+def test_unchanged_file_is_still_fixed_with_the_check(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.py").write_text(TYPO)
+    res = run_cli("--select", "BF903", "--fix", "x.py")
+    assert res.exit_code == 0 and (tmp_path / "x.py").read_text() == TYPO_FIXED
+
+
+def test_file_state_matches():
+    from bflint.atomic import FileState
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("wb", delete=False) as fh:
+        fh.write(b"abc")
+    try:
+        st = os.stat(fh.name)
+        state = FileState.of(st, b"abc")
+        assert state.matches(fh.name)
+        assert not FileState.of(st, b"abd").matches(fh.name)
+    finally:
+        os.unlink(fh.name)
+    assert not state.matches(fh.name)  # gone
