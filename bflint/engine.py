@@ -162,7 +162,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
                 r, c, er, ec = 1, 1, 1, 1
             fix = fixes.to_json(rep.fix, positions) if rep.fix is not None else None
             findings.append(Finding(rule_cls.CODE, rule_cls.NAME, rep.severity or rule_cls.SEVERITY,
-                                    rep.message, filename, r, c, er, ec, fix=fix))
+                                    rep.message, filename, r, c, er, ec, fix=fix, help=rep.help))
     out, seen = [], set()
     for f in sorted(findings, key=Finding.sort_key):
         key = (f.code, f.row, f.column, f.message)

@@ -31,6 +31,7 @@ class Finding:
     end_column: int
     fix: dict[str, Any] | None = None
     cell: int | None = None
+    help: str | None = None  # what to do about it (ruff's fix title); None: the rule's help
 
     @property
     def url(self) -> str:
@@ -49,6 +50,7 @@ class Finding:
             "location": {"row": self.row, "column": self.column},
             "end_location": {"row": self.end_row, "column": self.end_column},
             "fix": self.fix,
+            "help": self.help,
             "url": self.url,
         }
         if self.cell is not None:

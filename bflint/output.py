@@ -206,7 +206,7 @@ def format_full(findings: Sequence[Finding], files_checked: int | None = None, *
             if f.end_row > last:
                 out.append(_style(" " * width + " :", color, fg="blue") + " ...")
             out.append(gutter)
-        hint = _rule_help(f.code)
+        hint = f.help or _rule_help(f.code)
         if hint:
             out.append(" " * 2 + _style("= help:", color, fg="cyan", bold=True) + " " + safe(hint))
         if f.fix:

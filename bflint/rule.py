@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, ClassVar, Iterable
 
 import libcst as cst
 
+from bflint.semantic.cst_util import display_name
+
 if TYPE_CHECKING:  # pragma: no cover
     from bflint.model import SemanticModel
 
@@ -57,6 +59,7 @@ class Report:
     severity: str | None = None
     position: tuple[int, int, int, int] | None = None
     fix: Fix | None = None
+    help: str | None = None  # the fix title: what to do (ruff's ``fix_title``)
 
 
 class Rule:
@@ -64,7 +67,9 @@ class Rule:
     :meth:`check`, which reads the shared :class:`~bflint.model.SemanticModel`
     and yields :class:`Report` objects (use :meth:`report`).
 
-    ``MESSAGE`` is a ``str.format`` template; :meth:`report` fills it from
+    ``MESSAGE`` is a ``str.format`` template of one short sentence saying what is
+    wrong; ``FIX_TITLE`` (optional) the template of what to do about it (ruff's
+    ``message()`` and ``fix_title()``). :meth:`report` fills both from the same
     keyword arguments. The class docstring is the rule's documentation, in
     ruff's sections: ``## What it does``, ``## Why is this bad?``,
     ``## Example``, ``## Use instead``."""
@@ -73,15 +78,19 @@ class Rule:
     NAME: ClassVar[str] = ""
     SEVERITY: ClassVar[str] = "E"
     MESSAGE: ClassVar[str] = ""
+    FIX_TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""  # one line for the "help:" of the full output (default: from "Use instead")
 
     def check(self, model: "SemanticModel") -> Iterable[Report]:  # pragma: no cover
         return ()
 
     def report(self, node: cst.CSTNode | None, message: str | None = None, *,
-               severity: str | None = None, fix: Fix | None = None, **fields: object) -> Report:
+               severity: str | None = None, fix: Fix | None = None, help: str | None = None,
+               **fields: object) -> Report:
         text = message if message is not None else self.MESSAGE.format(**fields)
-        return Report(node, text, severity, fix=fix)
+        if help is None and self.FIX_TITLE and message is None:
+            help = self.FIX_TITLE.format(**fields)
+        return Report(node, text, severity, fix=fix, help=help)
 
     # -- documentation -------------------------------------------------------
     @classmethod
@@ -119,11 +128,8 @@ class Rule:
 
 
 def first_arg_name(node: cst.CSTNode | None) -> str:
-    """A short rendering of an expression for messages (``workflow``,
-    ``self.wf``); falls back to ``...``."""
-    from bflint.model import ref_key
-
-    if node is None:
-        return "..."
-    key = ref_key(node)
-    return key if key is not None else "..."
+    """A short rendering of a receiver for messages: the script's own spelling
+    (``workflow``, ``self.wf``, ``workflows[name]``); ``...`` for anything else
+    (a call, an expression), which rules replace by words."""
+    shown = display_name(node)
+    return shown if shown is not None else "..."

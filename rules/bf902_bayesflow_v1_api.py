@@ -9,7 +9,7 @@ from bflint.analyze.names import (
     unknown_names,
 )
 from bflint.rule import Rule
-from bflint.semantic.cst_util import ref_key
+from bflint.semantic.cst_util import display_name
 
 
 class BayesflowV1Api(Rule):
@@ -71,7 +71,7 @@ class BayesflowV1Api(Rule):
         for call in model.calls:
             replacement = legacy_method(model, call)
             if replacement is not None:
-                shown = ref_key(call.node.func.value) or "..."
+                shown = display_name(call.node.func.value) or "..."
                 yield self.report(call.node, what=f"`{shown}.{call.method}(...)`",
                                   replacement=replacement)
                 continue

@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint import bayesflow_api
-from bflint.semantic.cst_util import ref_key
+from bflint.semantic.cst_util import display_name, ref_key
 from bflint.semantic.values import AdapterObj, WorkflowObj
 from bflint.fix import unique_match
 from bflint.rule import Edit, Fix, Rule
@@ -155,7 +155,7 @@ class UnknownBayesflowApi(Rule):
             ):
                 entry = bayesflow_api.legacy_entry(call.method, "removed_2x")
                 if entry is not None and entry.get("kind") == "attribute":
-                    shown = ref_key(call.node.func.value) or "..."
+                    shown = display_name(call.node.func.value) or "..."
                     yield self.report(call.node, what=f"`{shown}.{call.method}(...)`",
                                       problem="was removed during BayesFlow 2.0.x",
                                       advice=f"use {entry['replacement']}")
@@ -243,7 +243,7 @@ class UnknownBayesflowApi(Rule):
         suggestion = bayesflow_api.closest(method, known)
         if suggestion is None:
             return None
-        shown = ref_key(call.node.func.value) or "..."
+        shown = display_name(call.node.func.value) or "..."
         fix = None
         if unique_match(method, known) == suggestion:
             fix = Fix.safe(f"Rename `{method}` to `{suggestion}`", Edit(call.node.func.attr, suggestion))

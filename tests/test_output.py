@@ -132,7 +132,7 @@ def test_json_shape(project, run_cli):
     assert {d["filename"] for d in data} == {"broken.py", "nb.ipynb", "sub dir/other.py", "train.py"}
     d = next(d for d in data if d["filename"] == "train.py")
     assert set(d) == {"code", "name", "severity", "message", "filename", "location", "end_location",
-                      "fix", "url"}
+                      "fix", "help", "url"}
     assert d["location"] == {"row": 3, "column": 11} and d["end_location"] == {"row": 3, "column": 49}
     assert d["url"].endswith("#bf302-missing-validation-data")
     assert next(d for d in data if d["filename"] == "nb.ipynb")["cell"] == 2

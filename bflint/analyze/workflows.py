@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint.analyze.networks import image_diffusion
-from bflint.semantic.cst_util import ref_key
+from bflint.semantic.cst_util import display_name
 
 
 def summary_network_given(wf) -> bool | None:
@@ -24,7 +24,7 @@ def summary_network_given(wf) -> bool | None:
 def fit_label(call) -> tuple[str, str]:
     """(method, receiver) of a training call, for messages."""
     method = "fit" if call.bf == "estimator_fit" else call.bf
-    receiver = ref_key(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else None
+    receiver = display_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else None
     return method, receiver if receiver is not None else "workflow"
 
 

@@ -64,6 +64,25 @@ def ref_key(expr: cst.CSTNode) -> str | None:
     return None
 
 
+def display_name(node: cst.CSTNode | None, limit: int = 40) -> str | None:
+    """The script's own spelling of a name-like expression for messages:
+    :func:`ref_key` (``wf``, ``self.wf``, ``workflows['a']``), else the source
+    of an attribute / subscript chain over a name without calls
+    (``workflows[name]``, ``wfs[i].inner``) up to ``limit`` characters; else None."""
+    if node is None:
+        return None
+    key = ref_key(node)
+    if key is not None:
+        return key
+    base = node
+    while isinstance(base, (cst.Attribute, cst.Subscript)):
+        base = base.value
+    if not isinstance(base, cst.Name) or any(isinstance(n, cst.Call) for n in walk(node)):
+        return None
+    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    return text if len(text) <= limit else None
+
+
 # Fields that hold no code worth walking (whitespace, punctuation, operators).
 _SKIP_FIELDS = frozenset(
     {
