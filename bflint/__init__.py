@@ -27,3 +27,15 @@ def __getattr__(name):
 
         return Finding
     raise AttributeError(f"module 'bflint' has no attribute {name!r}")
+
+
+def load_ipython_extension(shell):  # `%load_ext bflint`: see bflint.ipython_ext
+    from bflint.ipython_ext import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell):
+    from bflint.ipython_ext import unload_ipython_extension as unload
+
+    unload(shell)
