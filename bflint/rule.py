@@ -90,6 +90,8 @@ class Rule:
         text = message if message is not None else self.MESSAGE.format(**fields)
         if help is None and self.FIX_TITLE and message is None:
             help = self.FIX_TITLE.format(**fields)
+        if help and help[:1].islower():
+            help = help[:1].upper() + help[1:]  # a title: ``{advice}`` fields are written lower-case
         return Report(node, text, severity, fix=fix, help=help)
 
     # -- documentation -------------------------------------------------------

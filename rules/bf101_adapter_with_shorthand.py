@@ -39,8 +39,9 @@ class AdapterWithShorthand(Rule):
     CODE = "BF101"
     NAME = "adapter-with-shorthand"
     SEVERITY = "E"
-    MESSAGE = ("`BasicWorkflow(...)` gets `adapter=` and the shorthand {names}: BayesFlow silently "
-               "discards the shorthand; route these keys in the adapter and remove {names}")
+    MESSAGE = ("`BasicWorkflow(...)` gets `adapter=` and the shorthand {names}: BayesFlow "
+               "silently discards the shorthand")
+    FIX_TITLE = "Route these keys in the adapter and remove {names}"
 
     def check(self, model):
         for wf in model.workflows:

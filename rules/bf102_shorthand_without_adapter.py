@@ -48,8 +48,8 @@ class ShorthandWithoutAdapter(Rule):
     CODE = "BF102"
     NAME = "shorthand-without-adapter"
     SEVERITY = "W"
-    MESSAGE = ("`BasicWorkflow(...)` routes data with the shorthand {names} and no `adapter=`: "
-               "build an explicit `bf.Adapter()` ({chain}) and pass it as `adapter=`")
+    MESSAGE = "`BasicWorkflow(...)` routes data with the shorthand {names} and no `adapter=`"
+    FIX_TITLE = "Build an explicit `bf.Adapter()` ({chain}) and pass it as `adapter=`"
 
     def check(self, model):
         for wf in model.workflows:

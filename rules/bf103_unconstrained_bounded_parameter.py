@@ -53,7 +53,8 @@ class UnconstrainedBoundedParameter(Rule):
     NAME = "unconstrained-bounded-parameter"
     SEVERITY = "E"
     MESSAGE = ("`{key}` is drawn from a bounded distribution (`{family}`) and routed to "
-               "`inference_variables`, but {where}: {advice}")
+               "`inference_variables`, but {where}")
+    FIX_TITLE = "{advice}"
 
     def check(self, model):
         seen: set[int] = set()

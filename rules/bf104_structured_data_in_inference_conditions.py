@@ -73,10 +73,9 @@ class StructuredDataInInferenceConditions(Rule):
     CODE = "BF104"
     NAME = "structured-data-in-inference-conditions"
     SEVERITY = "E"
-    MESSAGE = ("{keys} {verb} structured data ({why}), yet {verb2} routed to "
-               "`inference_conditions`: route {them} to `summary_variables` with a summary network "
-               "({network}); keep only fixed-length scalars such as the sample size in "
-               "`inference_conditions`")
+    MESSAGE = "{keys} {verb} structured data ({why}), yet {verb2} routed to `inference_conditions`"
+    FIX_TITLE = ("Route {them} to `summary_variables` with a summary network ({network}); keep "
+                 "only fixed-length scalars such as the sample size in `inference_conditions`")
 
     def check(self, model):
         seen: set[int] = set()

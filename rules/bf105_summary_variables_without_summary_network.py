@@ -34,10 +34,11 @@ class SummaryVariablesWithoutSummaryNetwork(Rule):
     NAME = "summary-variables-without-summary-network"
     SEVERITY = "E"
     MESSAGE = ("`BasicWorkflow(...)` routes {keys} to `summary_variables` but has no "
-               "`summary_network=`: BayesFlow raises `Cannot use summary_variables without a summary "
-               "network`; pass a summary network that fits the data (e.g. "
-               "`summary_network=bf.networks.SetTransformer()` for sets, `TimeSeriesNetwork()` for "
-               "time series)")
+               "`summary_network=`: BayesFlow raises `Cannot use summary_variables without a "
+               "summary network`")
+    FIX_TITLE = ("Pass a summary network that fits the data (e.g. "
+                 "`summary_network=bf.networks.SetTransformer()` for sets, "
+                 "`TimeSeriesNetwork()` for time series)")
 
     def check(self, model):
         for wf in model.workflows:

@@ -210,10 +210,10 @@ class ManualPreprocessing(Rule):
     CODE = "BF106"
     NAME = "manual-preprocessing"
     SEVERITY = "W"
-    MESSAGE = ("{what} applies a hand-made {how} to simulated data before it reaches the "
-               "workflow: remove it and let BayesFlow do it ({advice}), so that validation, "
-               "test and real data get the same treatment and the samples come back on the "
-               "original scale")
+    MESSAGE = "{what} applies a hand-made {how} to simulated data before it reaches the workflow"
+    FIX_TITLE = ("Remove it and let BayesFlow do it ({advice}), so that validation, test and "
+                 "real data get the same treatment and the samples come back on the original "
+                 "scale")
 
     def check(self, model):
         flow = _Flow(model)

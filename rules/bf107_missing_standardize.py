@@ -29,7 +29,8 @@ class MissingStandardize(Rule):
     CODE = "BF107"
     NAME = "missing-standardize"
     SEVERITY = "I"
-    MESSAGE = "`BasicWorkflow(...)` {what}: pass `standardize=\"all\"` (the house default)"
+    MESSAGE = "`BasicWorkflow(...)` {what}"
+    FIX_TITLE = "Pass `standardize=\"all\"` (the house default)"
 
     def check(self, model):
         for wf in model.workflows:

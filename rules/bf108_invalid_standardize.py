@@ -42,7 +42,8 @@ class InvalidStandardize(Rule):
     NAME = "invalid-standardize"
     SEVERITY = "E"
     MESSAGE = ("`BasicWorkflow(standardize=...)` has {bad}, which BayesFlow silently ignores "
-               "(nothing is standardised for {them}): {advice}")
+               "(nothing is standardised for {them})")
+    FIX_TITLE = "{advice}"
 
     def check(self, model):
         for wf in model.workflows:

@@ -38,8 +38,9 @@ class SummaryNetworkWithoutSummaryVariables(Rule):
     NAME = "summary-network-without-summary-variables"
     SEVERITY = "E"
     MESSAGE = ("`BasicWorkflow(...)` gets `summary_network=` but nothing is routed to "
-               "`summary_variables` (the first fit crashes with `KeyError: 'summary_variables'`): "
-               "{advice}")
+               "`summary_variables` (the first fit crashes with `KeyError: "
+               "'summary_variables'`)")
+    FIX_TITLE = "{advice}"
 
     def check(self, model):
         for wf in model.workflows:

@@ -61,9 +61,9 @@ class SimulatorInPythonLoop(Rule):
     CODE = "BF201"
     NAME = "simulator-in-python-loop"
     SEVERITY = "E"
-    MESSAGE = ("`{call}` runs once per iteration of a Python {loop} to build a data set: simulate "
-               "the whole set in one batched call with `workflow.simulate(N)` (or "
-               "`simulator.sample(N)`)")
+    MESSAGE = "`{call}` runs once per iteration of a Python {loop} to build a data set"
+    FIX_TITLE = ("Simulate the whole set in one batched call with `workflow.simulate(N)` (or "
+                 "`simulator.sample(N)`)")
 
     def check(self, model):
         sims = model.simulator_functions()

@@ -70,9 +70,10 @@ class FitOnlineFirst(Rule):
     CODE = "BF301"
     NAME = "fit-online-first"
     SEVERITY = "W"
-    MESSAGE = ("`{receiver}.fit_online(...)` is the first training pass: train first with "
-               "`{receiver}.fit_offline(data=..., validation_data=...)` on a pre-simulated pilot "
-               "budget (e.g. `{receiver}.simulate(10_000)`) and use `fit_online` only to refine")
+    MESSAGE = "`{receiver}.fit_online(...)` is the first training pass"
+    FIX_TITLE = ("Train first with `{receiver}.fit_offline(data=..., validation_data=...)` on a "
+                 "pre-simulated pilot budget (e.g. `{receiver}.simulate(10_000)`) and use "
+                 "`fit_online` only to refine")
 
     def check(self, model):
         online = model.bf_calls("fit_online")

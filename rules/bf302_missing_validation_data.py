@@ -43,7 +43,8 @@ class MissingValidationData(Rule):
     CODE = "BF302"
     NAME = "missing-validation-data"
     SEVERITY = "E"
-    MESSAGE = "`{method}(...)` on `{receiver}` has no `validation_data=`: {advice}"
+    MESSAGE = "`{method}(...)` on `{receiver}` has no `validation_data=`"
+    FIX_TITLE = "{advice}"
 
     def check(self, model):
         for call in model.bf_calls("fit_offline", "fit_online", "fit_disk", "estimator_fit"):

@@ -51,7 +51,8 @@ class HistoryNotSavedAsJson(Rule):
     CODE = "BF303"
     NAME = "history-not-saved-as-json"
     SEVERITY = "W"
-    MESSAGE = "{what}: save it with `json.dump({h}.history, f)` to `history.json`"
+    MESSAGE = "{what}"
+    FIX_TITLE = "Save it with `json.dump({h}.history, f)` to `history.json`"
 
     def check(self, model):
         for h in fit_histories(model):

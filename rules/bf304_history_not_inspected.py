@@ -85,9 +85,9 @@ class HistoryNotInspected(Rule):
     CODE = "BF304"
     NAME = "history-not-inspected"
     SEVERITY = "W"
-    MESSAGE = ("{what} is never passed to `inspect_history(...)`: call "
-               "`training_report = inspect_history({h}.history)` (from `bflint.runtime`) and act "
-               "on its issues before the diagnostics; plotting the loss is not enough")
+    MESSAGE = "{what} is never passed to `inspect_history(...)`"
+    FIX_TITLE = ("Call `training_report = inspect_history({h}.history)` (from `bflint.runtime`) "
+                 "and act on its issues before the diagnostics; plotting the loss is not enough")
 
     def check(self, model):
         histories = fit_histories(model)

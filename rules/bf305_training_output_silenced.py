@@ -63,8 +63,9 @@ class TrainingOutputSilenced(Rule):
     NAME = "training-output-silenced"
     SEVERITY = "W"
     MESSAGE = ("`{receiver}.{method}(...)` passes `verbose={value}`, which hides the training "
-               "progress and losses: drop it (default `verbose=1`, a progress bar) or use "
-               "`verbose=2` (one line per epoch) so the run can be followed in the terminal")
+               "progress and losses")
+    FIX_TITLE = ("Drop it (default `verbose=1`, a progress bar) or use `verbose=2` (one line "
+                 "per epoch) so the run can be followed in the terminal")
 
     def check(self, model):
         for call in model.bf_calls(*_FITS):

@@ -45,7 +45,8 @@ class EstimatorFitBypassesWorkflow(Rule):
     CODE = "BF306"
     NAME = "estimator-fit-bypasses-workflow"
     SEVERITY = "W"
-    MESSAGE = ("`{receiver}.fit(...)` trains {what} directly, bypassing the workflow: {advice}")
+    MESSAGE = "`{receiver}.fit(...)` trains {what} directly, bypassing the workflow"
+    FIX_TITLE = "{advice}"
 
     def check(self, model):
         for call in model.bf_calls("estimator_fit"):

@@ -38,7 +38,8 @@ class MissingDiagnostics(Rule):
     NAME = "missing-diagnostics"
     SEVERITY = "W"
     MESSAGE = ("`{method}(...)` trains `{receiver}` but the script never calls "
-               "`compute_default_diagnostics(...)`: {advice} before trusting the posterior")
+               "`compute_default_diagnostics(...)`")
+    FIX_TITLE = "{advice} before trusting the posterior"
 
     def check(self, model):
         fits = model.bf_calls(*TRAINING)

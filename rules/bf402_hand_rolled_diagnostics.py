@@ -49,9 +49,10 @@ class HandRolledDiagnostics(Rule):
     CODE = "BF402"
     NAME = "hand-rolled-diagnostics"
     SEVERITY = "E"
-    MESSAGE = ("{stat} computed by hand from posterior draws (`{samples}`) and the true parameters "
-               "(`{truth}`): use `{workflow}.compute_default_diagnostics(test_data={test})` "
-               "(and `plot_default_diagnostics`) instead")
+    MESSAGE = ("{stat} computed by hand from posterior draws (`{samples}`) and the true "
+               "parameters (`{truth}`)")
+    FIX_TITLE = ("Use `{workflow}.compute_default_diagnostics(test_data={test})` (and "
+                 "`plot_default_diagnostics`) instead")
 
     def check(self, model):
         if not model.bf_calls("sample"):

@@ -45,8 +45,8 @@ class DiagnosticsFiguresMisused(Rule):
     CODE = "BF403"
     NAME = "diagnostics-figures-misused"
     SEVERITY = "E"
-    MESSAGE = ("{what}: `plot_default_diagnostics(...)` always returns a `dict[str, Figure]`; "
-               "iterate over `{name}.items()` and save each figure instead")
+    MESSAGE = "{what}: `plot_default_diagnostics(...)` always returns a `dict[str, Figure]`"
+    FIX_TITLE = "Iterate over `{name}.items()` and save each figure instead"
 
     def _figures(self, model, expr):
         v = model.value(expr)

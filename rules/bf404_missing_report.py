@@ -84,9 +84,10 @@ class MissingReport(Rule):
     CODE = "BF404"
     NAME = "missing-report"
     SEVERITY = "W"
-    MESSAGE = ("`{method}(...)` trains `{receiver}` and the script runs in-silico diagnostics but "
-               "never writes `report.md`: call `bflint.runtime.write_report(results_dir, ...)` "
-               "(or write `<results_dir>/report.md`) after the diagnostics")
+    MESSAGE = ("`{method}(...)` trains `{receiver}` and the script runs in-silico diagnostics "
+               "but never writes `report.md`")
+    FIX_TITLE = ("Call `bflint.runtime.write_report(results_dir, ...)` (or write "
+                 "`<results_dir>/report.md`) after the diagnostics")
 
     def check(self, model):
         fits = model.bf_calls(*TRAINING)

@@ -29,8 +29,9 @@ class DiagnosticsWithoutTestData(Rule):
     CODE = "BF405"
     NAME = "diagnostics-without-test-data"
     SEVERITY = "E"
-    MESSAGE = ("`{method}(...)` on `{receiver}` has no `test_data=`: simulate held-out data "
-               "(`test_data = {receiver}.simulate(300)`) and pass it as `test_data=test_data`")
+    MESSAGE = "`{method}(...)` on `{receiver}` has no `test_data=`"
+    FIX_TITLE = ("Simulate held-out data (`test_data = {receiver}.simulate(300)`) and pass it "
+                 "as `test_data=test_data`")
 
     def check(self, model):
         for call in model.bf_calls("compute_default_diagnostics", "plot_default_diagnostics"):

@@ -39,9 +39,9 @@ class DiagnosticsOnTrainingData(Rule):
     CODE = "BF406"
     NAME = "diagnostics-on-training-data"
     SEVERITY = "E"
-    MESSAGE = ("`{method}(test_data={name})`: `{name}` is the {role} passed to `{fit}(...)`; "
-               "diagnose on fresh held-out simulations instead "
-               "(`test_data = {receiver}.simulate(300)`)")
+    MESSAGE = "`{method}(test_data={name})`: `{name}` is the {role} passed to `{fit}(...)`"
+    FIX_TITLE = ("Diagnose on fresh held-out simulations instead (`test_data = "
+                 "{receiver}.simulate(300)`)")
 
     @staticmethod
     def _same(model, a, b) -> bool:

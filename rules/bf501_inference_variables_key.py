@@ -45,8 +45,9 @@ class InferenceVariablesKey(Rule):
     CODE = "BF501"
     NAME = "inference-variables-key"
     SEVERITY = "E"
-    MESSAGE = ("`{expr}` looks up \"inference_variables\", but {what} is keyed by the simulator's "
-               "original names ({keys}): index it with those names instead")
+    MESSAGE = ("`{expr}` looks up \"inference_variables\", but {what} is keyed by the "
+               "simulator's original names ({keys})")
+    FIX_TITLE = "Index it with those names instead"
 
     def _simulator_has_key(self, model) -> bool:
         for sim in model.simulators:

@@ -57,9 +57,10 @@ class PpcReimplementsSimulator(Rule):
     CODE = "BF502"
     NAME = "ppc-reimplements-simulator"
     SEVERITY = "E"
-    MESSAGE = ("`{call}` draws posterior predictive data from posterior samples (`{samples}`) by "
-               "hand: reuse the simulator's own `{function}(...)` (pass each posterior draw "
-               "through it) instead of re-implementing the generative model")
+    MESSAGE = ("`{call}` draws posterior predictive data from posterior samples (`{samples}`) "
+               "by hand")
+    FIX_TITLE = ("Reuse the simulator's own `{function}(...)` (pass each posterior draw through "
+                 "it) instead of re-implementing the generative model")
 
     def check(self, model):
         if not model.bf_calls("sample"):

@@ -53,9 +53,9 @@ class ImageTargetWithoutDiffusion(Rule):
     NAME = "image-target-without-diffusion"
     SEVERITY = "E"
     MESSAGE = ("{keys} routed to `inference_variables` {verb} image-valued ({shapes}) but the "
-               "inference network is {network}: use "
-               "`bf.networks.DiffusionModel(subnet=bf.networks.UNet)` (or `UViT` / "
-               "`ResidualUViT`) for image-valued targets")
+               "inference network is {network}")
+    FIX_TITLE = ("Use `bf.networks.DiffusionModel(subnet=bf.networks.UNet)` (or `UViT` / "
+                 "`ResidualUViT`) for image-valued targets")
 
     def check(self, model):
         for wf in model.workflows:

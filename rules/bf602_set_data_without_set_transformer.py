@@ -43,9 +43,10 @@ class SetDataWithoutSetTransformer(Rule):
     CODE = "BF602"
     NAME = "set-data-without-set-transformer"
     SEVERITY = "W"
-    MESSAGE = ("{keys} {verb} set data (`.as_set`) routed to `summary_variables` but the summary "
-               "network is {network}: use `bf.networks.SetTransformer(...)`, the house default for "
-               "exchangeable data{extra}")
+    MESSAGE = ("{keys} {verb} set data (`.as_set`) routed to `summary_variables` but the "
+               "summary network is {network}")
+    FIX_TITLE = ("Use `bf.networks.SetTransformer(...)`, the house default for exchangeable "
+                 "data{extra}")
 
     def check(self, model):
         for wf in model.workflows:
@@ -79,8 +80,7 @@ class SetDataWithoutSetTransformer(Rule):
             shown_keys = ", ".join(f"`{k}`" for k in keys)
             verb = "are" if len(keys) > 1 else "is"
             if qualname == DEEP_SET:
-                msg = self.MESSAGE.format(keys=shown_keys, verb=verb, network=shown,
-                                          extra=" (`DeepSet` is a simpler, discouraged baseline)")
-                yield self.report(ref.node, msg, severity="I")
+                yield self.report(ref.node, severity="I", keys=shown_keys, verb=verb, network=shown,
+                                  extra=" (`DeepSet` is a simpler, discouraged baseline)")
             else:
                 yield self.report(ref.node, keys=shown_keys, verb=verb, network=shown, extra="")

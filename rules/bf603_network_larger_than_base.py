@@ -132,9 +132,10 @@ class NetworkLargerThanBase(Rule):
     CODE = "BF603"
     NAME = "network-larger-than-base"
     SEVERITY = "I"
-    MESSAGE = ("`{network}(...)` is built larger than BayesFlow 2.1's defaults (the guide's Base "
-               "size): {settings}; start with the Base size and scale up only when diagnostics "
-               "show poor recovery or calibration")
+    MESSAGE = ("`{network}(...)` is built larger than BayesFlow 2.1's defaults (the guide's "
+               "Base size): {settings}")
+    FIX_TITLE = ("Start with the Base size and scale up only when diagnostics show poor "
+                 "recovery or calibration")
 
     def check(self, model):
         seen: set[int] = set()

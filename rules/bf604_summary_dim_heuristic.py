@@ -65,8 +65,8 @@ class SummaryDimHeuristic(Rule):
     CODE = "BF604"
     NAME = "summary-dim-heuristic"
     SEVERITY = "I"
-    MESSAGE = ("{setting} of `{network}` is {relation} the {n} inference parameters ({params}): "
-               "start with `summary_dim={suggest}` (2x the number of parameters)")
+    MESSAGE = "{setting} of `{network}` is {relation} the {n} inference parameters ({params})"
+    FIX_TITLE = "Start with `summary_dim={suggest}` (2x the number of parameters)"
 
     def check(self, model):
         for wf in model.workflows:

@@ -54,9 +54,10 @@ class KerasBackendAfterImport(Rule):
     CODE = "BF901"
     NAME = "keras-backend-after-import"
     SEVERITY = "E"
-    MESSAGE = ("`{setting}` comes after `{imported}`: keras picks its backend when it is first "
-               "imported, so this setting is silently ignored; set `KERAS_BACKEND` at the very top "
-               "of the script, before any `import keras` / `import bayesflow`")
+    MESSAGE = ("`{setting}` comes after `{imported}`: keras picks its backend when it is "
+               "first imported, so this setting is silently ignored")
+    FIX_TITLE = ("Set `KERAS_BACKEND` at the very top of the script, before any `import keras` "
+                 "/ `import bayesflow`")
 
     def check(self, model):
         imports = [r for r in model.imports if r.qualname.split(".")[0] in ROOTS]

@@ -53,7 +53,8 @@ class BayesflowV1Api(Rule):
     CODE = "BF902"
     NAME = "bayesflow-v1-api"
     SEVERITY = "E"
-    MESSAGE = "{what} is BayesFlow 1.x API that BayesFlow 2.x no longer has: use {replacement}"
+    MESSAGE = "{what} is BayesFlow 1.x API that BayesFlow 2.x no longer has"
+    FIX_TITLE = "Use {replacement}"
 
     def check(self, model):
         if not model.uses_bayesflow:

@@ -132,7 +132,8 @@ class UnknownBayesflowApi(Rule):
     CODE = "BF903"
     NAME = "unknown-bayesflow-api"
     SEVERITY = "E"
-    MESSAGE = "{what} {problem}: {advice}"
+    MESSAGE = "{what} {problem}"
+    FIX_TITLE = "{advice}"
 
     def check(self, model):
         if not (model.uses_bayesflow or model.bf_calls()):

@@ -9,14 +9,21 @@ def _messages(src: str) -> list[str]:
     return [f.message for f in lint_source(src, filename="t.py", select=["BF903"])]
 
 
+def _helps(src: str) -> list[str | None]:
+    return [f.help for f in lint_source(src, filename="t.py", select=["BF903"])]
+
+
 def test_standardize_message_says_what_to_do_in_2_1():
-    (msg,) = _messages('import bayesflow as bf\nbf.Adapter().standardize(exclude=["n_obs"])\n')
+    src = 'import bayesflow as bf\nbf.Adapter().standardize(exclude=["n_obs"])\n'
+    (msg,) = _messages(src)
     assert msg == (
         "`Adapter.standardize(...)` misses the required arguments `mean`, `std` in BayesFlow 2.1 "
-        "(the call raises `TypeError`): pass `mean=` and `std=` computed from the training "
-        "simulations, or drop the transform and let the workflow standardize "
-        "(`BasicWorkflow(standardize=...)`)"
+        "(the call raises `TypeError`)"
     )
+    assert _helps(src) == [
+        "Pass `mean=` and `std=` computed from the training simulations, or drop the transform "
+        "and let the workflow standardize (`BasicWorkflow(standardize=...)`)"
+    ]
 
 
 def test_constructor_missing_argument_names_it():
@@ -47,6 +54,6 @@ def test_workflow_approximator_names_the_variable_and_offers_the_rename():
     src = ("import bayesflow as bf\nmy_wf = bf.BasicWorkflow(inference_variables=['theta'])\n"
            "approx = my_wf.approximator\n")
     (f,) = lint_source(src, filename="t.py", select=["BF903"])
-    assert f.message == ("`my_wf.approximator` does not exist in BayesFlow 2.1: use `my_wf.estimator` "
-                         "(the attribute was renamed in 2.1)")
+    assert f.message == "`my_wf.approximator` does not exist in BayesFlow 2.1"
+    assert f.help == "Use `my_wf.estimator` (the attribute was renamed in 2.1)"
     assert f.fix is not None and f.fix["applicability"] == "safe"

@@ -61,7 +61,7 @@ def test_json_shape(files, run_cli):
     assert d == {
         "code": "BF302", "name": "missing-validation-data", "severity": "E", "message": d["message"],
         "filename": "bad.py", "location": {"row": 3, "column": 11},
-        "end_location": {"row": 3, "column": 49}, "fix": None, "url": d["url"]}
+        "end_location": {"row": 3, "column": 49}, "fix": None, "help": d["help"], "url": d["url"]}
     assert "`workflow`" in d["message"] and "validation_data" in d["message"]
     assert json.loads(run_cli("--select", "BF302", "--format", "json", "ok.py").output) == []
 
