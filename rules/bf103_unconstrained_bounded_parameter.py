@@ -36,15 +36,32 @@ class UnconstrainedBoundedParameter(Rule):
     def prior():
         return {"mu": rng.normal(), "sigma": rng.gamma(2.0, 1.0)}
 
-    adapter = bf.Adapter().concatenate(["mu", "sigma"], into="inference_variables")
+
+    def likelihood(mu, sigma):
+        return {"x": rng.normal(mu, sigma, size=50)}
+
+
+    adapter = (
+        bf.Adapter()
+        .as_set(["x"])
+        .concatenate(["mu", "sigma"], into="inference_variables")
+        .concatenate(["x"], into="summary_variables")
+    )
+    workflow = bf.BasicWorkflow(
+        simulator=bf.make_simulator([prior, likelihood]),
+        adapter=adapter,
+        summary_network=bf.networks.SetTransformer(),
+    )
     ```
 
     ## Use instead
     ```python
     adapter = (
         bf.Adapter()
+        .as_set(["x"])
         .constrain("sigma", lower=0)
         .concatenate(["mu", "sigma"], into="inference_variables")
+        .concatenate(["x"], into="summary_variables")
     )
     ```
     """

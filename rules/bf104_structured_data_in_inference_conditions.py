@@ -46,14 +46,21 @@ class StructuredDataInInferenceConditions(Rule):
 
     ## Example
     ```python
+    def prior():
+        return {"mu": rng.normal(), "sigma": rng.gamma(2.0, 1.0)}
+
+
     def likelihood(mu, sigma):
         return {"x": rng.normal(mu, sigma, size=50)}
 
+
     adapter = (
         bf.Adapter()
+        .constrain("sigma", lower=0)
         .concatenate(["mu", "sigma"], into="inference_variables")
         .concatenate(["x"], into="inference_conditions")
     )
+    workflow = bf.BasicWorkflow(simulator=bf.make_simulator([prior, likelihood]), adapter=adapter)
     ```
 
     ## Use instead
@@ -61,11 +68,14 @@ class StructuredDataInInferenceConditions(Rule):
     adapter = (
         bf.Adapter()
         .as_set(["x"])
+        .constrain("sigma", lower=0)
         .concatenate(["mu", "sigma"], into="inference_variables")
         .concatenate(["x"], into="summary_variables")
     )
     workflow = bf.BasicWorkflow(
-        adapter=adapter, summary_network=bf.networks.SetTransformer(), ...
+        simulator=bf.make_simulator([prior, likelihood]),
+        adapter=adapter,
+        summary_network=bf.networks.SetTransformer(),
     )
     ```
     """

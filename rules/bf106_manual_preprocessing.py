@@ -193,6 +193,7 @@ class ManualPreprocessing(Rule):
 
     ## Example
     ```python
+    workflow = bf.BasicWorkflow(simulator=simulator, adapter=adapter)
     sims = workflow.simulate(10_000)
     sims["x"] = (sims["x"] - sims["x"].mean()) / sims["x"].std()
     sims["sigma"] = np.log(sims["sigma"])
@@ -201,8 +202,8 @@ class ManualPreprocessing(Rule):
 
     ## Use instead
     ```python
-    adapter = bf.Adapter().log("sigma")  # ...routing
-    workflow = bf.BasicWorkflow(adapter=adapter, standardize="all", ...)
+    adapter = bf.Adapter().log("sigma").concatenate(["sigma"], into="inference_variables")
+    workflow = bf.BasicWorkflow(simulator=simulator, adapter=adapter, standardize="all")
     history = workflow.fit_offline(data=workflow.simulate(10_000), validation_data=val)
     ```
     """

@@ -43,16 +43,14 @@ class SimulatorInPythonLoop(Rule):
 
     ## Example
     ```python
+    simulator = bf.make_simulator([prior, observation_model])
     train_data = [simulator.sample(1) for _ in range(10_000)]
-
-    data = []
-    for _ in range(10_000):
-        theta = prior()
-        data.append({**theta, **observation_model(**theta)})
     ```
 
     ## Use instead
     ```python
+    simulator = bf.make_simulator([prior, observation_model])
+    workflow = bf.BasicWorkflow(simulator=simulator, adapter=adapter)
     train_data = workflow.simulate(10_000)
     val_data = workflow.simulate(300)
     ```

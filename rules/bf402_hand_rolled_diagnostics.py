@@ -31,15 +31,16 @@ class HandRolledDiagnostics(Rule):
 
     ## Example
     ```python
+    workflow = bf.BasicWorkflow(simulator=simulator, adapter=adapter)
     test_data = workflow.simulate(300)
     samples = workflow.sample(conditions=test_data, num_samples=1000)
     lo, hi = np.quantile(samples["mu"], [0.05, 0.95], axis=1)
     coverage = np.mean((lo <= test_data["mu"]) & (test_data["mu"] <= hi))
-    rmse = np.sqrt(np.mean((samples["mu"].mean(axis=1) - test_data["mu"]) ** 2))
     ```
 
     ## Use instead
     ```python
+    workflow = bf.BasicWorkflow(simulator=simulator, adapter=adapter)
     test_data = workflow.simulate(300)
     metrics = workflow.compute_default_diagnostics(test_data=test_data)
     figures = workflow.plot_default_diagnostics(test_data=test_data)

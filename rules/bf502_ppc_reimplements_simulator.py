@@ -40,6 +40,12 @@ class PpcReimplementsSimulator(Rule):
 
     ## Example
     ```python
+    def observation_model(mu, sigma):
+        return {"x": rng.normal(mu, sigma, size=50)}
+
+
+    workflow = bf.BasicWorkflow(simulator=bf.make_simulator([prior, observation_model]),
+                                adapter=adapter)
     samples = workflow.sample(conditions={"x": x_obs}, num_samples=1000)
     for s in range(50):
         x_rep = np.random.normal(samples["mu"][0, s], samples["sigma"][0, s], size=50)
@@ -48,6 +54,13 @@ class PpcReimplementsSimulator(Rule):
     ## Use instead
     Pass each posterior draw through the simulator's own observation model:
     ```python
+    def observation_model(mu, sigma):
+        return {"x": rng.normal(mu, sigma, size=50)}
+
+
+    workflow = bf.BasicWorkflow(simulator=bf.make_simulator([prior, observation_model]),
+                                adapter=adapter)
+    samples = workflow.sample(conditions={"x": x_obs}, num_samples=1000)
     for s in range(50):
         theta_s = {k: float(samples[k][0, s]) for k in ["mu", "sigma"]}
         x_rep = observation_model(**theta_s)["x"]

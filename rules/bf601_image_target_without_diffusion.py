@@ -32,15 +32,30 @@ class ImageTargetWithoutDiffusion(Rule):
     def prior():
         return {"field": rng.normal(size=(32, 32, 1))}
 
+
+    def observe(field):
+        return {"obs": field + rng.normal(size=(32, 32, 1))}
+
+
+    adapter = bf.Adapter().rename("field", "inference_variables").rename("obs", "inference_conditions")
     workflow = bf.BasicWorkflow(
         simulator=bf.make_simulator([prior, observe]),
-        adapter=bf.Adapter().rename("field", "inference_variables").rename("obs", "inference_conditions"),
+        adapter=adapter,
         inference_network=bf.networks.FlowMatching(),
     )
     ```
 
     ## Use instead
     ```python
+    def prior():
+        return {"field": rng.normal(size=(32, 32, 1))}
+
+
+    def observe(field):
+        return {"obs": field + rng.normal(size=(32, 32, 1))}
+
+
+    adapter = bf.Adapter().rename("field", "inference_variables").rename("obs", "inference_conditions")
     workflow = bf.BasicWorkflow(
         simulator=bf.make_simulator([prior, observe]),
         adapter=adapter,

@@ -26,16 +26,17 @@ class SetDataWithoutSetTransformer(Rule):
 
     ## Example
     ```python
-    adapter = bf.Adapter().as_set(["x"]).concatenate(["x"], into="summary_variables")...
+    adapter = bf.Adapter().as_set(["x"]).concatenate(["x"], into="summary_variables")
     workflow = bf.BasicWorkflow(
-        adapter=adapter, summary_network=bf.networks.TimeSeriesNetwork(summary_dim=4), ...
+        adapter=adapter, summary_network=bf.networks.TimeSeriesNetwork(summary_dim=4)
     )
     ```
 
     ## Use instead
     ```python
+    adapter = bf.Adapter().as_set(["x"]).concatenate(["x"], into="summary_variables")
     workflow = bf.BasicWorkflow(
-        adapter=adapter, summary_network=bf.networks.SetTransformer(summary_dim=4), ...
+        adapter=adapter, summary_network=bf.networks.SetTransformer(summary_dim=4)
     )
     ```
     """

@@ -53,12 +53,31 @@ class SummaryDimHeuristic(Rule):
     def prior():
         return {"mu": rng.normal(), "sigma": rng.gamma(2.0), "beta": rng.normal(size=3)}
 
-    summary_network = bf.networks.SetTransformer(summary_dim=2)  # 5 parameters
+
+    def likelihood(mu, sigma, beta):
+        return {"x": rng.normal(mu, sigma, size=50)}
+
+
+    adapter = (
+        bf.Adapter()
+        .as_set(["x"])
+        .concatenate(["mu", "sigma", "beta"], into="inference_variables")
+        .concatenate(["x"], into="summary_variables")
+    )
+    workflow = bf.BasicWorkflow(
+        simulator=bf.make_simulator([prior, likelihood]),
+        adapter=adapter,
+        summary_network=bf.networks.SetTransformer(summary_dim=2),  # 5 parameters
+    )
     ```
 
     ## Use instead
     ```python
-    summary_network = bf.networks.SetTransformer(summary_dim=10)  # 2 x 5 parameters
+    workflow = bf.BasicWorkflow(
+        simulator=bf.make_simulator([prior, likelihood]),
+        adapter=adapter,
+        summary_network=bf.networks.SetTransformer(summary_dim=10),  # 2 x 5 parameters
+    )
     ```
     """
 
