@@ -47,7 +47,9 @@ __all__ = [
     "legacy_data",
     "legacy_entry",
     "meta",
+    "missing_parameters",
     "name_kind",
+    "network_class_named",
     "network_defaults",
     "network_role",
     "public_names",
@@ -56,8 +58,10 @@ __all__ = [
     "signature",
     "signature_keywords",
     "string_network_names",
+    "submodule_with",
     "subnet_defaults",
     "unknown_keywords_ignored",
+    "workflow_members",
 ]
 
 
@@ -404,6 +408,57 @@ def deprecated_alias(qualname: str) -> str | None:
     """Replacement of a 2.1 deprecated alias (``bayesflow.ContinuousApproximator`` ->
     ``bayesflow.BasicEstimator``), or None."""
     return api_data()["deprecated_aliases"].get(_normalize(qualname))
+
+
+# --------------------------------------------------------------------------- queries for BF903
+
+
+def missing_parameters(sig: dict, positional: int, keywords: set[str]) -> list[str]:
+    """Names of the parameters without a default that a call with ``positional`` positional
+    arguments and these ``keywords`` does not supply (in signature order)."""
+    missing = []
+    index = 0
+    for p in sig["params"]:
+        kind = p["kind"]
+        supplied = False
+        if kind in ("positional_only", "positional_or_keyword"):
+            supplied = index < positional or (kind != "positional_only" and p["name"] in keywords)
+            index += 1
+        elif kind == "keyword_only":
+            supplied = p["name"] in keywords
+        if not supplied and "default" not in p:
+            missing.append(p["name"])
+    return missing
+
+
+@functools.cache
+def network_class_named(text: str) -> str | None:
+    """``bf.networks`` class whose name matches ``text`` ignoring case and underscores."""
+    key = text.replace("_", "").lower()
+    for name in public_names("bayesflow.networks") or ():
+        if name[:1].isupper() and name.lower() == key:
+            return name
+    return None
+
+
+@functools.cache
+def workflow_members() -> frozenset[str]:
+    """Methods and properties of ``BasicWorkflow`` (recorded signatures and properties)."""
+    prefix = "bayesflow.BasicWorkflow."
+    names = {q[len(prefix):] for q in api_data()["signatures"] if q.startswith(prefix)}
+    return frozenset(names) | frozenset(api_data()["workflow"].get("properties", ()))
+
+
+def submodule_with(module: str, name: str) -> str | None:
+    """The one public submodule of ``module`` (``bayesflow.simulators``) that has ``name``
+    (``from bayesflow import Simulator`` -> ``bayesflow.simulators.Simulator``), or None."""
+    found = []
+    for sub in sorted(public_names(module) or ()):
+        if sub.startswith("_") or name_kind(module, sub) != "module":
+            continue
+        if name in (public_names(f"{module}.{sub}") or ()):
+            found.append(f"{module}.{sub}")
+    return found[0] if len(found) == 1 else None
 
 
 # --------------------------------------------------------------------------- legacy

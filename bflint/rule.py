@@ -10,7 +10,7 @@ import libcst as cst
 from bflint.semantic.cst_util import display_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bflint.model import SemanticModel
+    from bflint.semantic.model import SemanticModel
 
 
 @dataclasses.dataclass
@@ -64,7 +64,7 @@ class Report:
 
 class Rule:
     """A bflint rule. Subclasses set the class attributes and implement
-    :meth:`check`, which reads the shared :class:`~bflint.model.SemanticModel`
+    :meth:`check`, which reads the shared :class:`~bflint.semantic.model.SemanticModel`
     and yields :class:`Report` objects (use :meth:`report`).
 
     ``MESSAGE`` is a ``str.format`` template of one short sentence saying what is

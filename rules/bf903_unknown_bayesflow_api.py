@@ -10,6 +10,8 @@ from bflint.rule import Edit, Fix, Rule
 from bflint.analyze.networks import bound_args
 from bflint.analyze.names import (
     bayesflow_callable,
+    short_callable,
+    snake_case,
     legacy_keyword,
     legacy_method,
     legacy_name,
@@ -30,67 +32,6 @@ STANDARDIZE_ADVICE = (
 ATTRIBUTE_RENAMES_2_1 = {"approximator": "estimator"}
 
 DIAGNOSTICS_METHODS = frozenset({"compute_default_diagnostics", "plot_default_diagnostics"})
-
-
-def missing_parameters(sig: dict, positional: int, keywords: set[str]) -> list[str]:
-    """Names of the parameters without a default that a call with ``positional`` positional
-    arguments and these ``keywords`` does not supply (in signature order)."""
-    missing = []
-    index = 0
-    for p in sig["params"]:
-        kind = p["kind"]
-        supplied = False
-        if kind in ("positional_only", "positional_or_keyword"):
-            supplied = index < positional or (kind != "positional_only" and p["name"] in keywords)
-            index += 1
-        elif kind == "keyword_only":
-            supplied = p["name"] in keywords
-        if not supplied and "default" not in p:
-            missing.append(p["name"])
-    return missing
-
-
-def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper()):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
-
-
-def _network_class(text: str) -> str | None:
-    """``bf.networks`` class whose name matches ``text`` ignoring case and underscores."""
-    key = text.replace("_", "").lower()
-    for name in bayesflow_api.public_names("bayesflow.networks") or ():
-        if name[:1].isupper() and name.lower() == key:
-            return name
-    return None
-
-
-def _workflow_members() -> frozenset[str]:
-    prefix = "bayesflow.BasicWorkflow."
-    names = {q[len(prefix):] for q in bayesflow_api.api_data()["signatures"] if q.startswith(prefix)}
-    return frozenset(names) | frozenset(bayesflow_api.api_data()["workflow"].get("properties", ()))
-
-
-def _in_submodule(module: str, name: str) -> str | None:
-    """The one public submodule of ``module`` (``bayesflow.simulators``) that has ``name``
-    (``from bayesflow import Simulator`` -> ``bayesflow.simulators.Simulator``), or None."""
-    found = []
-    for sub in sorted(bayesflow_api.public_names(module) or ()):
-        if sub.startswith("_") or bayesflow_api.name_kind(module, sub) != "module":
-            continue
-        if name in (bayesflow_api.public_names(f"{module}.{sub}") or ()):
-            found.append(f"{module}.{sub}")
-    return found[0] if len(found) == 1 else None
-
-
-def _short(qualname: str) -> str:
-    parts = qualname.split(".")
-    if len(parts) >= 2 and parts[-2][:1].isupper():
-        return f"{parts[-2]}.{parts[-1]}"  # a method: BasicWorkflow.fit_offline
-    return parts[-1]
 
 
 class UnknownBayesflowApi(Rule):
@@ -146,7 +87,7 @@ class UnknownBayesflowApi(Rule):
             recv = call.receiver
             if call.method and isinstance(recv, (WorkflowObj, AdapterObj)):
                 if members is None:
-                    members = _workflow_members()
+                    members = bayesflow_api.workflow_members()
                 found = self.method_typo(call, recv, members)
                 if found is not None:
                     yield found
@@ -192,7 +133,7 @@ class UnknownBayesflowApi(Rule):
             if unknown.in_import and unknown.component[:1].islower() and suggestion is None:
                 continue  # may be a submodule the API data does not list
             where = "`bf`" if unknown.module == "bayesflow" else f"`{unknown.module}`"
-            elsewhere = _in_submodule(unknown.module, unknown.component)
+            elsewhere = bayesflow_api.submodule_with(unknown.module, unknown.component)
             if elsewhere is not None:
                 suggestion = None  # the exact name exists one level down: no spelling advice
                 advice = f"it lives in a submodule: use `{elsewhere}.{unknown.component}`"
@@ -264,7 +205,7 @@ class UnknownBayesflowApi(Rule):
                 continue  # BF902
             if bayesflow_api.is_known_keyword(qualname, kw) is not False:
                 continue
-            name = _short(qualname)
+            name = short_callable(qualname)
             what = f"`{kw}=`"
             if kw in rejected:
                 entry = bayesflow_api.legacy_entry(kw, "removed_2x")
@@ -300,12 +241,12 @@ class UnknownBayesflowApi(Rule):
         sig = bayesflow_api.signature(qualname)
         if any(a.star for a in call.node.args):
             return  # *args / **kwargs unpacking: what it supplies is unknown
-        missing = missing_parameters(sig, len(call.positional()), call.keywords())
+        missing = bayesflow_api.missing_parameters(sig, len(call.positional()), call.keywords())
         if call.method in DIAGNOSTICS_METHODS:
             missing = [m for m in missing if m != "test_data"]  # BF405 reports it
         if not missing:
             return
-        name = _short(qualname)
+        name = short_callable(qualname)
         listed = ", ".join(f"`{m}`" for m in missing)
         plural = "s" if len(missing) > 1 else ""
         advice = STANDARDIZE_ADVICE if bayesflow_api.record_name(qualname) == "bayesflow.Adapter.standardize" \
@@ -333,8 +274,8 @@ class UnknownBayesflowApi(Rule):
             if bayesflow_api.is_string_network_name(kind, text):
                 continue
             accepted = sorted(bayesflow_api.string_network_names(kind))
-            snake = _snake(text)
-            cls = _network_class(text)
+            snake = snake_case(text)
+            cls = bayesflow_api.network_class_named(text)
             if bayesflow_api.is_string_network_name(kind, snake):
                 advice = f'use `"{snake}"`' + (f" or pass `bf.networks.{cls}()`" if cls and kind != "subnet" else "")
             elif cls is not None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bflint import bayesflow_api, lint_source
-from bflint.rules.bf903_unknown_bayesflow_api import missing_parameters
+from bflint.bayesflow_api import missing_parameters
 
 
 def _messages(src: str) -> list[str]:

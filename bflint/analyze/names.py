@@ -269,3 +269,19 @@ def legacy_method(model, call) -> str | None:
                             or recv.kind == "estimator"):
         return None
     return entry["replacement"]
+
+
+def snake_case(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper()):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def short_callable(qualname: str) -> str:
+    parts = qualname.split(".")
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return f"{parts[-2]}.{parts[-1]}"  # a method: BasicWorkflow.fit_offline
+    return parts[-1]

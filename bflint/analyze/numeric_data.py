@@ -149,3 +149,14 @@ TRANSPARENT = frozenset({"float", "float32", "float64", "asarray", "array", "atl
                          "squeeze"})
 # libraries whose wrappers count (``np.exp``, ``keras.ops.softplus``, ``math.exp``)
 WRAPPER_LIBS = frozenset({"numpy", "math", "keras", "jax", "tensorflow", "torch", "scipy"})
+
+# -- hand preprocessing ------------------------------------------------------------------
+
+# transformations of values (numpy / scipy / math) that the adapter does instead
+LOG_LIKE = frozenset({"log", "log1p", "log2", "log10", "sqrt", "arcsinh", "logit", "boxcox"})
+# summary statistics of an array (``x.mean()``, ``np.std(x)``, ``np.quantile(x, q)``)
+STATS = frozenset({"mean", "std", "var", "median", "max", "min", "ptp", "nanmean", "nanstd",
+                   "nanvar", "nanmedian", "amax", "amin", "nanmax", "nanmin", "percentile",
+                   "quantile", "nanpercentile", "nanquantile"})
+# libraries whose functions of those names are the statistics
+STAT_LIBS = frozenset({"numpy", "scipy", "keras", "jax", "torch", "tensorflow"})
