@@ -66,9 +66,7 @@ def bound_args(event, qualname: str) -> dict[str, cst.BaseExpression] | None:
     node = event.node
     if any(a.star for a in node.args):
         return None
-    sig = bayesflow_api.signature(qualname)
-    names = [p["name"] for p in sig["params"]
-             if p["kind"] in ("positional_only", "positional_or_keyword")] if sig else []
+    names = bayesflow_api.positional_names(qualname)
     out: dict[str, cst.BaseExpression] = {}
     positional = [a for a in node.args if a.keyword is None]
     for i, a in enumerate(positional):

@@ -12,24 +12,19 @@ from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
-from bflint import bayesflow_api
-from bflint.bayesflow_api import BAYESFLOW, FIT_METHODS, UNIQUE_WORKFLOW_METHODS, canonical
+from bflint.bayesflow_api import BAYESFLOW, canonical
+from bflint.semantic.classify import CallClassifier
 from bflint.semantic.cst_util import dotted, iter_children, p_node, ref_key
+from bflint.semantic.histories import HistoryEffects, history_root
 from bflint.semantic.scope import MISSING, Scope
 from bflint.semantic.values import (
-    AdapterObj,
     AssignRecord,
     CallEvent,
     FunctionInfo,
     FunctionObj,
-    HistoryObj,
-    HistoryUse,
     ImportRecord,
     Obj,
     ParamObj,
-    SimulatorObj,
-    Transform,
-    WorkflowObj,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,8 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 _HISTORY_LIKE = ("history", "history_dict")
 
 
-class Builder:
-    """Walks the module once, filling the model."""
+class Builder(CallClassifier, HistoryEffects):
+    """Walks the module once, filling the model (calls are classified by
+    :class:`CallClassifier`, history uses recorded by :class:`HistoryEffects`)."""
 
     def __init__(self, model: SemanticModel):
         self.m = model
@@ -214,7 +210,7 @@ class Builder:
             if v is not None and v.kind in _HISTORY_LIKE:
                 taint = v
         if taint is not None:
-            return Obj("history_dict", node, parent=_history_root(taint))
+            return Obj("history_dict", node, parent=history_root(taint))
         return None
 
     # -- imports -------------------------------------------------------------
@@ -510,7 +506,7 @@ class Builder:
                 taint = v
         self.scope, self.loops = saved_scope, saved_loops
         if taint is not None:
-            return Obj("history_dict", e, parent=_history_root(taint))
+            return Obj("history_dict", e, parent=history_root(taint))
         return Obj("opaque", e)
 
     def lambda_(self, e: cst.Lambda) -> Obj | None:
@@ -581,252 +577,12 @@ class Builder:
             # calls on history data (``float(x)``, ``dict(h.history)``) stay history data
             for v in arg_values:
                 if v is not None and v.kind in _HISTORY_LIKE:
-                    return Obj("history_dict", e, parent=_history_root(v))
+                    return Obj("history_dict", e, parent=history_root(v))
             if receiver is not None and receiver.kind == "history_dict":
-                return Obj("history_dict", e, parent=_history_root(receiver))
+                return Obj("history_dict", e, parent=history_root(receiver))
         return result
 
     def attribute_of(self, func: cst.Attribute, receiver: Obj | None) -> Obj | None:
         if receiver is not None and receiver.kind == "import":
             return Obj("import", func, qualname=canonical(f"{receiver.qualname}.{func.attr.value}"))
         return None
-
-    def classify(self, e, qualname, method, receiver, local, arg_values):
-        m = self.m
-        if qualname is not None:
-            root = qualname.split(".")[0]
-            if root == BAYESFLOW:
-                name = qualname.rsplit(".", 1)[-1]
-                if qualname == "bayesflow.BasicWorkflow":
-                    return self.new_workflow(e, arg_values), "construct"
-                if qualname == "bayesflow.Adapter":
-                    adapter = AdapterObj("adapter", e, qualname=qualname, model=m)
-                    if e.args:
-                        adapter.complete = False
-                    m.adapters.append(adapter)
-                    return adapter, "construct"
-                if qualname in ("bayesflow.make_simulator",):
-                    return self.new_simulator(e), "construct"
-                if qualname.startswith("bayesflow.simulators.") and name[:1].isupper():
-                    sim = SimulatorObj("simulator", e, qualname=qualname)
-                    sim.functions = [None]
-                    m.simulators.append(sim)
-                    return sim, "construct"
-                if qualname.startswith("bayesflow.networks."):
-                    net = Obj("network", e, qualname=qualname)
-                    m.networks.append(net)
-                    return net, "construct"
-                if name in bayesflow_api.estimator_names():
-                    return Obj("estimator", e, qualname=qualname), "construct"
-                return Obj("bf", e, qualname=qualname + "()"), None
-            if isinstance(e.func, cst.Attribute):
-                # ``from my_model import workflow``: BayesFlow's own method names still count
-                found = self.unknown_origin_method(e, e.func.attr.value, m.value(e.func.value))
-                if found[1] is not None:
-                    return found
-            return Obj("foreign", e, qualname=qualname + "()"), None
-        if local is not None:
-            bound = local.is_method and isinstance(e.func, cst.Attribute)
-            self.apply_effects(e, local, arg_values, offset=1 if bound else 0)
-            ret = local.return_obj()
-            if isinstance(ret, ParamObj):
-                return None, None
-            return ret, None
-        if method is None:
-            return None, None
-        kind = receiver.kind if receiver is not None else None
-        if kind == "adapter":
-            if method in bayesflow_api.adapter_chain_methods():
-                receiver.transforms.append(Transform(method, e, list(e.args)))
-                return receiver, None
-            return None, None
-        if kind == "workflow":
-            return self.workflow_method(e, method, receiver)
-        if kind == "simulator":
-            if method == "sample":
-                return Obj("sims", e, parent=receiver), "simulator_sample"
-            return None, None
-        if kind == "estimator":
-            if method == "fit":
-                return self.new_history(e, receiver), "estimator_fit"
-            if method == "sample":
-                return Obj("samples", e, parent=receiver), "sample"
-            return None, None
-        if kind in ("foreign", "literal", "network", "sims", "samples", "history",
-                    "history_dict", "figures", "diagnostics", "function"):
-            # a different library's object (or data): only BayesFlow's own
-            # unique method names still count
-            if kind == "foreign" and method in UNIQUE_WORKFLOW_METHODS:
-                return self.workflow_method(e, method, receiver)
-            if kind == "foreign" and self.m.uses_bayesflow and self.bayesflow_signature(e, method):
-                # e.g. ``workflow = build_workflow()`` imported from a project module
-                return self.workflow_method(e, method, receiver)
-            return None, None
-        # unknown origin: parameter, project import, opaque value, unbound name
-        return self.unknown_origin_method(e, method, receiver)
-
-    @staticmethod
-    def bayesflow_signature(e: cst.Call, method: str) -> bool:
-        """A common method name used with keywords only BayesFlow's own
-        method has (``fit_online(num_batches_per_epoch=...)``,
-        ``sample(conditions=..., num_samples=...)``)."""
-        keywords = {a.keyword.value for a in e.args if a.keyword is not None}
-        if method == "fit_online":
-            return "num_batches_per_epoch" in keywords
-        if method == "sample":
-            return {"conditions", "num_samples"} <= keywords
-        return False
-
-    def unknown_origin_method(self, e, method, receiver):
-        m = self.m
-        if method in UNIQUE_WORKFLOW_METHODS:
-            return self.workflow_method(e, method, receiver)
-        keywords = {a.keyword.value for a in e.args if a.keyword is not None}
-        if method == "sample" and "num_samples" in keywords and (
-            "conditions" in keywords or m.uses_bayesflow
-        ):
-            return self.workflow_method(e, method, receiver)
-        if method == "fit_online" and m.uses_bayesflow:
-            return self.workflow_method(e, method, receiver)
-        return None, None
-
-    def workflow_method(self, e, method, receiver):
-        if method in FIT_METHODS:
-            return self.new_history(e, receiver), method
-        if method == "simulate":
-            return Obj("sims", e, parent=receiver), "simulate"
-        if method == "sample":
-            return Obj("samples", e, parent=receiver), "sample"
-        if method == "compute_default_diagnostics":
-            return Obj("diagnostics", e, parent=receiver), method
-        if method == "plot_default_diagnostics":
-            return Obj("figures", e, parent=receiver), method
-        if method in ("compute_custom_diagnostics", "plot_custom_diagnostics", "log_prob",
-                      "estimate", "samples_to_data_frame"):
-            return None, method
-        return None, None
-
-    def last_fit_history(self, target: cst.BaseExpression, base: Obj | None) -> HistoryObj | None:
-        """The History of the latest BayesFlow ``fit_*`` call on ``target``
-        (same object, or same spelling when the receiver is unknown)."""
-        key = ref_key(target)
-        for h in reversed(self.m.histories):
-            func = h.node.func
-            if not isinstance(func, cst.Attribute) or func.attr.value not in FIT_METHODS:
-                continue
-            if base is not None and base.kind == "workflow":
-                if h.parent is base:
-                    return h
-            elif key is not None and ref_key(func.value) == key and (
-                h.parent is None or h.parent is base
-            ):
-                return h
-        return None
-
-    def new_history(self, e, receiver) -> HistoryObj:
-        h = HistoryObj("history", e, parent=receiver)
-        self.m.histories.append(h)
-        return h
-
-    def new_workflow(self, e: cst.Call, arg_values) -> WorkflowObj:
-        wf = WorkflowObj("workflow", e, qualname="bayesflow.BasicWorkflow", model=self.m)
-        names = bayesflow_api.positional_names("bayesflow.BasicWorkflow")
-        positional = [a for a in e.args if a.keyword is None and not a.star]
-        for name, a in zip(names, positional):
-            wf.args[name] = a
-        for a in e.args:
-            if a.keyword is not None:
-                wf.args[a.keyword.value] = a
-        if "adapter" in wf.args:
-            wf.adapter = self.m.value(wf.args["adapter"].value)
-        if "simulator" in wf.args:
-            wf.simulator = self.m.value(wf.args["simulator"].value)
-        self.m.workflows.append(wf)
-        return wf
-
-    def new_simulator(self, e: cst.Call) -> SimulatorObj:
-        sim = SimulatorObj("simulator", e, qualname="bayesflow.make_simulator")
-        first = None
-        for a in e.args:
-            if a.keyword is None and not a.star:
-                first = a.value
-                break
-            if a.keyword is not None and a.keyword.value in ("sample_fn", "functions", "arg"):
-                first = a.value
-                break
-        elements = []
-        if isinstance(first, (cst.List, cst.Tuple)):
-            elements = [el.value for el in first.elements]
-        elif first is not None:
-            elements = [first]
-        meta = next((a.value for a in e.args if a.keyword and a.keyword.value == "meta_fn"), None)
-        for el in elements:
-            obj = self.m.value(el)
-            sim.functions.append(obj.info if isinstance(obj, FunctionObj) else None)
-        sim.meta = self.m.value(meta) if meta is not None else None  # type: ignore[attr-defined]
-        self.m.simulators.append(sim)
-        return sim
-
-    # -- history data flow ---------------------------------------------------
-    def history_uses(self, event: CallEvent, arg_values) -> None:
-        callee = event.qualname or event.method
-        if callee is None and isinstance(event.node.func, cst.Name):
-            callee = event.node.func.value
-        if callee is None:
-            return
-        pos = 0
-        for a, v in zip(event.node.args, arg_values):
-            where: int | str
-            if a.keyword is not None:
-                where = a.keyword.value
-            elif a.star:
-                continue
-            else:
-                where = pos
-                pos += 1
-            if v is None or v.kind not in ("history", "history_dict", "param"):
-                continue
-            self.record_use(v, HistoryUse(callee, where, event.node, whole=v.kind != "history_dict"))
-        # ``history.history`` used as a receiver: ``pd.DataFrame(h.history).to_csv``
-        if event.receiver is not None and event.receiver.kind == "history_dict":
-            self.record_use(event.receiver, HistoryUse(callee, "self", event.node))
-
-    def record_use(self, v: Obj, use: HistoryUse) -> None:
-        root = _history_root(v)
-        if isinstance(root, HistoryObj):
-            root.uses.append(use)
-        elif isinstance(root, ParamObj) and root.function is not None:
-            # the parameter is the history itself or its ``.history`` dict
-            effects = root.function.param_effects[root.name]
-            # recursive calls pass parameters back in: record each use once
-            # (else every recursive call site doubles the list)
-            if not any(u.node is use.node and u.callee == use.callee and u.arg == use.arg
-                       and u.whole == use.whole for u in effects):
-                effects.append(use)
-
-    def apply_effects(self, e: cst.Call, f: FunctionInfo, arg_values, offset: int = 0) -> None:
-        if not f.param_effects:
-            return
-        pos = offset
-        for a, v in zip(e.args, arg_values):
-            if a.star:
-                continue
-            if a.keyword is not None:
-                name = a.keyword.value
-            else:
-                name = f.params[pos] if pos < len(f.params) else None
-                pos += 1
-            if name is None or v is None or v.kind not in ("history", "history_dict", "param"):
-                continue
-            for use in list(f.param_effects.get(name, ())):  # may grow (recursion)
-                whole = use.whole and v.kind != "history_dict"
-                if whole != use.whole:
-                    use = HistoryUse(use.callee, use.arg, use.node, whole)
-                self.record_use(v, use)
-
-
-def _history_root(v: Obj) -> Obj:
-    while v.kind == "history_dict" and v.parent is not None:
-        v = v.parent
-    return v
-
