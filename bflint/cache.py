@@ -158,6 +158,7 @@ def _valid_fix(fix: object) -> bool:
 
 _STR_FIELDS = ("code", "name", "severity", "message")
 _INT_FIELDS = ("row", "column", "end_row", "end_column")
+_OTHER_FIELDS = tuple(k for k in _FIELDS if k not in _STR_FIELDS + _INT_FIELDS + ("fix", "cell"))
 
 
 def _valid_row(fields: dict) -> bool:
@@ -174,6 +175,9 @@ def _valid_row(fields: dict) -> bool:
         return False
     if fields["code"] in _UNCACHED:
         return False
+    for k in _OTHER_FIELDS:  # e.g. help: text or None
+        if fields[k] is not None and not isinstance(fields[k], str):
+            return False
     return _valid_fix(fields["fix"])
 
 

@@ -151,16 +151,9 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         from bflint.discovery import discover
         from bflint.runner import RunOptions, cap_jobs, run
 
-        files, missing = discover([Path(p) for p in paths], exclude=excludes)
-        explicit = {os.path.normpath(p) for p in paths if not Path(p).is_dir()}
-        if force_exclude and excludes:
-            files = [f for f in files if os.path.normpath(str(f)) not in explicit
-                     or not _excluded(str(f), excludes)]
-        if respect_gitignore:
-            walked = [f for f in files if os.path.normpath(str(f)) not in explicit]
-            ignored = config_mod.git_ignored(walked)
-            if ignored:
-                files = [f for f in files if str(f) not in ignored]
+        # named paths are checked even when ignored; --force-exclude: unless excluded (issue 13 §1)
+        files, missing = discover([Path(p) for p in paths], exclude=excludes,
+                                  respect_gitignore=respect_gitignore, force_exclude=force_exclude)
         if files or missing:
             jobs, note = cap_jobs(jobs)
             if note:
@@ -172,6 +165,8 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             findings.extend(config_mod.filter_per_file(more, per_file, root))
             n_files += checked
     findings.sort(key=lambda f: f.sort_key())
+    if n_files == 0:  # ruff's words; and never "All checks passed" (issue 13 §1)
+        click.echo("warning: No Python files found under the given path(s)", err=True)
 
     n_fixed = not_fixed = 0
     if fix or diff:
@@ -188,6 +183,8 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
 
     text = output.render(fmt, findings, n_files, color=color, source=output.SourceLines(given),
                          fixed=n_fixed)
+    if n_files == 0 and not findings and fmt in ("full", "concise", "text"):
+        text = ""
     if statistics and fmt in ("full", "concise", "text"):
         text = output.format_statistics(findings) + text
     if output_file:

@@ -15,7 +15,8 @@ Keys::
     exclude = ["legacy/"]         # globs of files/directories to skip
     extend-exclude = []
     per-file-ignores = { "tests/*" = ["BF3"], "notebooks/**/*.ipynb" = ["BF107"] }
-    respect-gitignore = true      # skip files ignored by git (directory walks only)
+    respect-gitignore = true      # skip what .gitignore files ignore (below the named paths;
+                                  #   read by bflint.gitignore, git is never run)
     force-exclude = false         # apply excludes to files named explicitly too
 """
 
@@ -25,7 +26,6 @@ import dataclasses
 import difflib
 import fnmatch
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -284,52 +284,11 @@ def filter_per_file(findings: list, per_file_ignores: dict[str, list[str]], root
 
 
 def git_ignored(files: Sequence[Path]) -> set[str]:
-    """The files (as given) that git ignores. One ``git check-ignore`` per
-    repository; silent when git is missing or the files are not in a repo."""
-    if not files:
-        return set()
-    dirs = sorted({os.path.dirname(os.path.abspath(f)) for f in files})
-    memo: dict[str, str | None] = {}
-    tops: dict[str, list[Path]] = {}
-    top = _toplevel(os.path.commonpath(dirs), memo)
-    if top is not None:
-        tops[top] = list(files)
-    else:  # the common directory is not in a repository: maybe some below are
-        for f in files:
-            t = _toplevel(os.path.dirname(os.path.abspath(f)), memo)
-            if t is not None:
-                tops.setdefault(t, []).append(f)
-    ignored: set[str] = set()
-    for top, fs in tops.items():
-        rels = {}
-        for f in fs:
-            rel = os.path.relpath(os.path.realpath(os.path.abspath(f)), os.path.realpath(top))
-            if not rel.startswith(".."):
-                rels[rel] = str(f)
-        if not rels:
-            continue
-        try:
-            proc = subprocess.run(["git", "-C", top, "check-ignore", "--stdin", "-z"],
-                                  input="\0".join(rels).encode() + b"\0",
-                                  capture_output=True, timeout=60)
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if proc.returncode not in (0, 1):
-            continue
-        for rel in proc.stdout.decode(errors="surrogateescape").split("\0"):
-            if rel in rels:
-                ignored.add(rels[rel])
-    return ignored
+    """The files (as given) that git ignores, by reading the ``.gitignore``
+    files (bflint.gitignore): git itself is never run (issue 16 item 2: it
+    would honour the tree's own ``.git/config`` hooks). Discovery applies the
+    same rules during its walk; this is for callers with a list of files."""
+    from bflint.gitignore import Matcher
 
-
-def _toplevel(d: str, memo: dict[str, str | None]) -> str | None:
-    if d in memo:
-        return memo[d]
-    try:
-        proc = subprocess.run(["git", "-C", d, "rev-parse", "--show-toplevel"],
-                              capture_output=True, timeout=30)
-        top = proc.stdout.decode().strip() if proc.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        top = None
-    memo[d] = top or None
-    return memo[d]
+    m = Matcher()
+    return {str(f) for f in files if m.path_ignored(os.fspath(f), False)}

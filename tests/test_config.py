@@ -197,20 +197,28 @@ def test_gitignored_files_are_skipped(proj, run_cli):
 
 
 @needs_git
-def test_tracked_files_are_not_ignored(proj, run_cli):
+def test_tracked_files_follow_the_gitignore_as_in_ruff(proj, run_cli):
+    """bflint reads .gitignore files (it never runs git), as ruff does: a
+    tracked file that matches is skipped in a walk, checked when named."""
     _git(proj, "init", "-q")
     _git(proj, "add", "tests/t.py")
     write(proj / ".gitignore", "tests/\n")
-    assert ("tests/t.py", "BF302") in codes(run_cli("--select", "BF302", "."))
+    assert ("tests/t.py", "BF302") not in codes(run_cli("--select", "BF302", "."))
+    assert ("tests/t.py", "BF302") in codes(run_cli("--select", "BF302", "tests/t.py"))
 
 
 def test_not_a_git_repo_is_silent(proj, run_cli, monkeypatch):
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(proj.parent))
+    write(proj / ".gitignore", "tests/\n")  # outside a work tree it means nothing (ruff)
     res = run_cli("--select", "BF302", ".")
     assert res.exit_code == 1 and "fatal" not in res.output
+    assert ("tests/t.py", "BF302") in codes(res)
     assert config.git_ignored([]) == set()
 
 
-def test_git_missing_is_silent(proj, monkeypatch):
+def test_git_missing_changes_nothing(proj, monkeypatch, run_cli):
+    (proj / ".git").mkdir()
+    write(proj / ".gitignore", "tests/\n")
     monkeypatch.setenv("PATH", str(proj / "nothing-here"))
-    assert config.git_ignored([proj / "src" / "train.py"]) == set()
+    assert config.git_ignored([proj / "tests" / "t.py", proj / "src" / "train.py"]) == {
+        str(proj / "tests" / "t.py")}
+    assert ("tests/t.py", "BF302") not in codes(run_cli("--select", "BF302", "."))

@@ -269,6 +269,7 @@ _EDITS = {
                                                         "edits": [{"content": "x"}]}),
     "cell-as-string": lambda r: r.__setitem__(9, "1"),
     "short-row": lambda r: r.pop(),
+    "other-field-as-dict": lambda r: r.__setitem__(-1, {"x": 1}) if len(r) > 10 else r.pop(),
 }
 
 
