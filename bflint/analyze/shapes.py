@@ -63,17 +63,16 @@ def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
     if expr is None or depth <= 0:
         return None
     d = depth - 1
-    t = type(expr)
-    if t in (cst.Integer, cst.Float):
+    if isinstance(expr, (cst.Integer, cst.Float)):
         return ()
-    if t in (cst.Name, cst.Attribute):
-        if t is cst.Name and expr.value in ("True", "False"):
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
             return ()
         target = follow(model, expr, function)
         return None if target is None else static_shape(model, target, function, d)
-    if t is cst.UnaryOperation:
+    if isinstance(expr, cst.UnaryOperation):
         return static_shape(model, expr.expression, function, d)
-    if t is cst.BinaryOperation:
+    if isinstance(expr, cst.BinaryOperation):
         if isinstance(expr.operator, cst.MatrixMultiply):
             return None
         if isinstance(expr.left, (cst.List, cst.Tuple)) or isinstance(expr.right, (cst.List, cst.Tuple)):
@@ -81,11 +80,11 @@ def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
         a = static_shape(model, expr.left, function, d)
         b = static_shape(model, expr.right, function, d)
         return None if a is None or b is None else _broadcast(a, b)
-    if t is cst.IfExp:
+    if isinstance(expr, cst.IfExp):
         a = static_shape(model, expr.body, function, d)
         b = static_shape(model, expr.orelse, function, d)
         return a if a is not None and a == b else None
-    if t in (cst.List, cst.Tuple):
+    if isinstance(expr, (cst.List, cst.Tuple)):
         shapes = []
         for el in expr.elements:
             if not isinstance(el, cst.Element):
@@ -97,9 +96,9 @@ def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
         if not shapes or any(s != shapes[0] for s in shapes):
             return None
         return (len(shapes),) + shapes[0]
-    if t is cst.Subscript:
+    if isinstance(expr, cst.Subscript):
         return _subscript_shape(model, expr, function, d)
-    if t is cst.Call:
+    if isinstance(expr, cst.Call):
         return _call_shape(model, expr, function, d)
     return None
 

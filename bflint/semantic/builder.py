@@ -99,11 +99,11 @@ class Builder(CallClassifier, HistoryEffects):
         self.counter += 1
         t = type(s)
         self.m._index[t].append(s)
-        if t is cst.SimpleStatementLine:
+        if isinstance(s, cst.SimpleStatementLine):
             self.stmts(s.body)
-        elif t is cst.Expr:
+        elif isinstance(s, cst.Expr):
             self.eval(s.value)
-        elif t is cst.Assign:
+        elif isinstance(s, cst.Assign):
             value = self.eval(s.value)
             targets = [tg.target for tg in s.targets]
             self.m.assignments.append(AssignRecord(targets, s.value, self.counter, self.function))
@@ -111,34 +111,34 @@ class Builder(CallClassifier, HistoryEffects):
                 self.bind(tg, value, s.value)
                 if self.function is not None and isinstance(tg, cst.Name):
                     self.function.assigns[tg.value] = s.value
-        elif t is cst.AnnAssign:
+        elif isinstance(s, cst.AnnAssign):
             if s.value is not None:
                 value = self.eval(s.value)
                 self.m.assignments.append(
                     AssignRecord([s.target], s.value, self.counter, self.function)
                 )
                 self.bind(s.target, value, s.value)
-        elif t is cst.AugAssign:
+        elif isinstance(s, cst.AugAssign):
             self.eval(s.value)
             self.eval(s.target)
             self.m.aug_assignments.append(
                 AssignRecord([s.target], s.value, self.counter, self.function)
             )
-        elif t is cst.Return:
+        elif isinstance(s, cst.Return):
             value = self.eval(s.value) if s.value is not None else None
             if self.function is not None:
                 self.function.returns.append((s.value, value))
-        elif t is cst.Import:
+        elif isinstance(s, cst.Import):
             self.import_(s)
-        elif t is cst.ImportFrom:
+        elif isinstance(s, cst.ImportFrom):
             self.import_from(s)
-        elif t is cst.Del:
+        elif isinstance(s, cst.Del):
             self.delete(s.target)
-        elif t is cst.FunctionDef:
+        elif isinstance(s, cst.FunctionDef):
             self.function_def(s)
-        elif t is cst.ClassDef:
+        elif isinstance(s, cst.ClassDef):
             self.class_def(s)
-        elif t is cst.If:
+        elif isinstance(s, cst.If):
             self.eval(s.test)
             outer_tc = self.type_checking
             test = s.test
@@ -152,7 +152,7 @@ class Builder(CallClassifier, HistoryEffects):
                     self.stmt(s.orelse)
                 else:
                     self.suite(s.orelse.body)
-        elif t is cst.For:
+        elif isinstance(s, cst.For):
             self.eval(s.iter)
             self.bind_from(s.target, s.iter)
             self.bind_elements(s.target, s.iter)
@@ -162,7 +162,7 @@ class Builder(CallClassifier, HistoryEffects):
             self.loops = outer
             if s.orelse is not None:
                 self.suite(s.orelse.body)
-        elif t is cst.While:
+        elif isinstance(s, cst.While):
             outer = self.loops
             self.loops = outer + (s,)
             self.eval(s.test)
@@ -170,13 +170,13 @@ class Builder(CallClassifier, HistoryEffects):
             self.loops = outer
             if s.orelse is not None:
                 self.suite(s.orelse.body)
-        elif t is cst.With:
+        elif isinstance(s, cst.With):
             for item in s.items:
                 value = self.eval(item.item)
                 if item.asname is not None:
                     self.bind(item.asname.name, value, None)
             self.suite(s.body)
-        elif t in (cst.Try, cst.TryStar):
+        elif isinstance(s, (cst.Try, cst.TryStar)):
             self.suite(s.body)
             for h in s.handlers:
                 if h.type is not None:
@@ -405,30 +405,30 @@ class Builder(CallClassifier, HistoryEffects):
     def eval(self, e: cst.CSTNode) -> Obj | None:
         t = type(e)
         self.m._index[t].append(e)
-        if t is cst.Name:
+        if isinstance(e, cst.Name):
             found = self.scope.lookup(e.value)
             v = None if found is MISSING else found
-        elif t is cst.Attribute:
+        elif isinstance(e, cst.Attribute):
             v = self.attribute(e)
-        elif t is cst.Call:
+        elif isinstance(e, cst.Call):
             v = self.call(e)
-        elif t in (cst.SimpleString, cst.ConcatenatedString):
-            if t is cst.ConcatenatedString:
+        elif isinstance(e, (cst.SimpleString, cst.ConcatenatedString)):
+            if isinstance(e, cst.ConcatenatedString):
                 self.generic(e)
             v = Obj("literal", e)
-        elif t in (cst.List, cst.Tuple, cst.Dict):
+        elif isinstance(e, (cst.List, cst.Tuple, cst.Dict)):
             taint = self.generic(e)
             v = taint or Obj("literal", e)
-        elif t is cst.Subscript:
+        elif isinstance(e, cst.Subscript):
             v = self.subscript(e)
-        elif t in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
+        elif isinstance(e, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             v = self.comprehension(e)
-        elif t is cst.Lambda:
+        elif isinstance(e, cst.Lambda):
             v = self.lambda_(e)
-        elif t is cst.NamedExpr:
+        elif isinstance(e, cst.NamedExpr):
             v = self.eval(e.value)
             self.bind(e.target, v, e.value)
-        elif t in (cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis):
+        elif isinstance(e, (cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
             v = None
         else:
             v = self.generic(e)
