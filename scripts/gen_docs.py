@@ -16,7 +16,8 @@ def rule_table() -> str:
 
     rows = ["| code | name | severity | what it flags |", "|---|---|---|---|"]
     for r in all_rules():
-        rows.append(f"| {r.CODE} | {r.NAME} | {r.SEVERITY} | {r.summary().replace('|', '\\|')} |")
+        summary = r.summary().replace("|", "\\|")
+        rows.append(f"| {r.CODE} | {r.NAME} | {r.SEVERITY} | {summary} |")
     return "\n".join(rows)
 
 
