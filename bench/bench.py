@@ -19,6 +19,10 @@ What is measured (medians of ``--runs`` runs, each in a fresh process):
 8. warm CLI   whole process, Python start-up included: one script whose result is
               cached (<= 0.06 s), and a cached run over 100 corpus files against the
               same run cold (``--no-cache``; <= 5%)
+9. editor     ``bflint server`` over stdio: a 500-line script (the examples, repeated)
+              is opened, then edited one line at a time; the time from sending each
+              ``didChange`` to receiving its diagnostics, debounce included (median
+              <= 150 ms). ``--lsp-only`` runs this row alone.
 
 The BayesFlow corpus is built reproducibly: every non-test ``.py`` file of the
 standard library (found with ``sysconfig``; ``--files N`` takes N of them
@@ -269,6 +273,87 @@ def profile_rules(corpus: Path) -> list[tuple[str, float, int]]:
     return sorted(((k, v, counts.get(k, 0)) for k, v in spent.items()), key=lambda x: -x[1])
 
 
+# -- the language server ---------------------------------------------------------
+
+def script_500() -> str:
+    """500 lines of BayesFlow code: the examples, repeated with renamed
+    variables (every copy parses and is analysed), padded with comments."""
+    bodies = [p.read_text() for p in sorted((ROOT / "examples").glob("*.py"))]
+    out: list[str] = []
+    i = 0
+    while True:
+        body = bodies[i % len(bodies)].splitlines()
+        if len(out) + len(body) > 500:
+            break
+        out += [line.replace("workflow", f"workflow{i}").replace("adapter", f"adapter{i}")
+                for line in body]
+        i += 1
+    out += ["# padding"] * (500 - len(out))
+    return "\n".join(out) + "\n"
+
+
+def lsp_latency(tmp: Path, edits: int = 20) -> dict:
+    """didChange -> publishDiagnostics of that version, through the real server."""
+    from bflint.server.client import StdioClient
+
+    text = script_500()
+    path = tmp / "lsp" / "train500.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    uri = path.as_uri()
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if "=" in line and not line.startswith("#"))
+    with StdioClient([sys.executable, "-m", "bflint", "server"], cwd=str(path.parent), env=ENV) as c:
+        c.initialize(path.parent.as_uri())
+        t0 = time.perf_counter()
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                           "version": 1, "text": text}})
+        first = c.wait_notification("textDocument/publishDiagnostics", lambda p: p["uri"] == uri)
+        opened = time.perf_counter() - t0
+        times = []
+        for v in range(2, edits + 2):
+            # a new text each time (a comment at the end of one line): never a cached result
+            mark = len(c.notifications)
+            end = len(lines[row])
+            sent = time.perf_counter()
+            c.notify("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": v},
+                "contentChanges": [{"range": {"start": {"line": row, "character": end},
+                                              "end": {"line": row, "character": end}},
+                                    "text": f" # {v}" if v == 2 else str(v % 10)}]})
+            c.wait_notification("textDocument/publishDiagnostics",
+                                lambda p: p["uri"] == uri and p.get("version") == v, since=mark)
+            got = c.notifications[-1]["received"]
+            times.append(got - sent)
+            lines[row] += f" # {v}" if v == 2 else str(v % 10)
+        c.shutdown()
+    # the analysis alone, in this process, on the same texts (what the server adds is the rest)
+    from bflint import engine
+
+    enabled = engine._enabled()
+    alone = []
+    for v in range(edits):
+        variant = text.replace("\n# padding\n", f"\n# padding {v}\n", 1)
+        t0 = time.perf_counter()
+        engine.check_source(variant, str(path), enabled)
+        alone.append(time.perf_counter() - t0)
+    times.sort()
+    return {"median": statistics.median(times), "p90": times[int(0.9 * (len(times) - 1))],
+            "open": opened, "diagnostics": len(first["diagnostics"]), "n": len(times),
+            "alone": statistics.median(alone[1:])}
+
+
+def lsp_row(tmp: Path) -> tuple:
+    from bflint.server.lsp import DEBOUNCE
+
+    r = lsp_latency(tmp)
+    return ("9 editor: diagnostics after didChange, 500-line script (bflint server)",
+            f"{r['median'] * 1000:.0f} ms (p90 {r['p90'] * 1000:.0f} ms)",
+            f"{r['diagnostics']} diagnostics; check alone {r['alone'] * 1000:.0f} ms, "
+            f"debounce {DEBOUNCE * 1000:.0f} ms",
+            "<= 150 ms", r["median"] <= 0.150)
+
+
 # -- the report ------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=None, help="cores for 3 (default: all)")
     ap.add_argument("--rules", action="store_true", help="also print the time of each rule")
     ap.add_argument("--keep", action="store_true", help="keep the corpus directory")
+    ap.add_argument("--lsp-only", action="store_true", help="measure only 9 (the language server)")
     ap.add_argument("--_measure", help=argparse.SUPPRESS)
     ap.add_argument("--_corpus", help=argparse.SUPPRESS)
     ap.add_argument("--_cache-dir", dest="cache_dir", help=argparse.SUPPRESS)
@@ -295,6 +381,14 @@ def main(argv: list[str] | None = None) -> int:
     cores = args.jobs or default_jobs()
     tmp = Path(tempfile.mkdtemp(prefix="bflint-bench-"))
     bench_env(tmp)
+    if args.lsp_only:
+        try:
+            name, value, ratio, target, ok = lsp_row(tmp)
+            print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'} "
+                  f"(load average {os.getloadavg()[0]:.1f})")
+            return 0 if ok else 1
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     try:
         corpus = build_corpus(tmp, args.files)
         big = double_corpus(corpus, tmp)
@@ -365,6 +459,12 @@ def main(argv: list[str] | None = None) -> int:
             "Python start-up incl.", "<= 0.06 s", one_warm <= 0.06 and one_warm_code == 0)
         row("8b cached 100-file tree vs cold, CLI", f"{tree_warm:.3f} / {tree_cold:.2f} s",
             f"{100 * tree_warm / tree_cold:.1f}%", "<= 5%", tree_warm / tree_cold <= 0.05)
+
+        try:
+            row(*lsp_row(tmp))
+        except ImportError:  # bflint[server] not installed
+            rows.append(("9 editor: bflint server", "not measured", 'pip install "bflint[server]"',
+                         "<= 150 ms", "FAIL"))
 
         widths = [max(len(str(r[i])) for r in rows + [("measure", "value", "ratio", "target", "")])
                   for i in range(5)]
