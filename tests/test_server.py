@@ -349,3 +349,68 @@ def test_server_command_without_pygls(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-m", "bflint", "server"], capture_output=True, text=True,
                           env=env, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and 'pip install "bflint[server]"' in proc.stderr
+
+
+def test_config_change_rechecks_open_documents(project: Path):
+    """Saving a configuration re-checks what is open: through the file watcher
+    the server registers, and through didSave when the editor edits the file."""
+    c = StdioClient([sys.executable, "-m", "bflint", "server"], cwd=str(project))
+    try:
+        caps = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}},
+                "textDocument": {"synchronization": {"didSave": True}}}
+        c.initialize(project.as_uri(), capabilities=caps)
+        path = project / "t.py"
+        path.write_text(SCRIPT)
+        uri = path.as_uri()
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": SCRIPT}})
+        first = c.wait_notification(DIAG, lambda p: p["uri"] == uri)
+        assert "BF101" in by_code(first["diagnostics"])
+        reg = [r for r in c.server_requests if r["method"] == "client/registerCapability"]
+        assert reg, c.server_requests
+        watchers = reg[0]["params"]["registrations"][0]["registerOptions"]["watchers"]
+        assert {w["globPattern"] for w in watchers} == {"**/pyproject.toml", "**/bflint.toml"}
+
+        # the file changes on disk: the client reports it through the watcher
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text('[tool.bflint]\nignore = ["BF302", "BF101"]\n')
+        mark = len(c.notifications)
+        c.notify("workspace/didChangeWatchedFiles",
+                 {"changes": [{"uri": pyproject.as_uri(), "type": 2}]})
+        again = c.wait_notification(DIAG, lambda p: p["uri"] == uri, since=mark)
+        assert "BF101" not in by_code(again["diagnostics"])
+        assert "BF108" in by_code(again["diagnostics"])
+
+        # the configuration is open in the editor (a TOML document: never linted) and saved
+        toml = '[tool.bflint]\nignore = ["BF302", "BF108"]\n'
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": pyproject.as_uri(), "languageId": "toml", "version": 1,
+            "text": pyproject.read_text()}})
+        pyproject.write_text(toml)
+        mark = len(c.notifications)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": pyproject.as_uri()}})
+        third = c.wait_notification(DIAG, lambda p: p["uri"] == uri, since=mark)
+        assert "BF101" in by_code(third["diagnostics"])
+        assert "BF108" not in by_code(third["diagnostics"])
+        assert not [n for n in c.notifications if n["method"] == DIAG
+                    and n["params"]["uri"] == pyproject.as_uri()]
+        assert c.shutdown() == 0
+    finally:
+        if not c.stderr.closed:
+            c.close()
+
+
+def test_cancelled_request_leaves_the_server_working(editor: Editor, project: Path):
+    """$/cancelRequest on a code action: an answer (result or RequestCancelled)
+    comes back, and the next request is served."""
+    uri = editor.open(project / "c.py", SCRIPT)
+    c = editor.c
+    c._next += 1
+    rid = c._next
+    c._send({"jsonrpc": "2.0", "id": rid, "method": "textDocument/codeAction",
+             "params": {"textDocument": {"uri": uri}, "range": rng(0, 0, 9, 0),
+                        "context": {"diagnostics": []}}})
+    c.notify("$/cancelRequest", {"id": rid})
+    answer = c._wait(lambda m: m.get("id") == rid, 30, "the cancelled request's answer")
+    assert "result" in answer or answer["error"]["code"] == -32800
+    assert editor.code_actions(uri, rng(3, 0, 3, 30))

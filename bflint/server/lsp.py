@@ -34,6 +34,9 @@ log = logging.getLogger("bflint.server")
 DEBOUNCE = 0.03  # seconds of quiet typing before a changed document is checked
 # (initializationOptions {"debounceMs": N} changes it for a session)
 
+# a change of one of these files re-checks every open document (the CLI's names)
+CONFIG_NAMES = ("pyproject.toml", "bflint.toml")
+
 _SEVERITY = {"E": T.DiagnosticSeverity.Error, "W": T.DiagnosticSeverity.Warning,
              "I": T.DiagnosticSeverity.Information}
 
@@ -95,7 +98,7 @@ class BflintLanguageServer(LanguageServer):
                     "metadata": nb.metadata if isinstance(nb.metadata, dict) else None,
                     "path": _path(uri)}
         doc = self.workspace.text_documents.get(uri)
-        if doc is None:
+        if doc is None or not _is_python(uri, doc.language_id):
             return None
         return {"kind": "script", "uri": uri, "version": doc.version, "text": doc.source,
                 "path": _path(uri)}
@@ -159,6 +162,11 @@ class BflintLanguageServer(LanguageServer):
         state.last_change = now
         busy = state.pending is not None and not state.pending.done()
         asyncio.ensure_future(self.check(uri, delay=self.debounce if burst or busy else 0.0))
+
+    def recheck_all(self) -> None:
+        """A configuration changed: every open script and notebook again."""
+        for uri in list(self.docs):
+            asyncio.ensure_future(self.check(uri))
 
     def publish(self, uri: str, snap: dict[str, Any], problems: list[core.Problem]) -> None:
         state = self.docs.setdefault(uri, _Doc())
@@ -239,6 +247,13 @@ def _path(uri: str) -> str | None:
         return None
 
 
+def _is_python(uri: str, language_id: str | None) -> bool:
+    """A Python script (not e.g. the pyproject.toml a client also syncs)."""
+    if uri.rsplit("/", 1)[-1] in CONFIG_NAMES:
+        return False
+    return not language_id or language_id == "python" or uri.endswith((".py", ".pyi"))
+
+
 def _wants(only, kind: str) -> bool:
     """Whether a requested ``only`` list admits ``kind`` (hierarchical kinds)."""
     if not only:
@@ -255,6 +270,26 @@ def build() -> BflintLanguageServer:
         if isinstance(opts, dict) and isinstance(opts.get("debounceMs"), (int, float)):
             ls.debounce = max(0.0, min(float(opts["debounceMs"]), 5000.0)) / 1000
 
+    @server.feature(T.INITIALIZED)
+    def initialized(ls: BflintLanguageServer, params: T.InitializedParams):
+        # ask the client to tell us when a configuration file changes on disk
+        caps = ls.client_capabilities.workspace
+        watched = caps.did_change_watched_files if caps is not None else None
+        if watched is not None and watched.dynamic_registration:
+            ls.client_register_capability(T.RegistrationParams(registrations=[T.Registration(
+                id="bflint-config", method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                    T.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]))]))
+
+    @server.feature(T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(ls: BflintLanguageServer, params: T.DidChangeWatchedFilesParams):
+        if any(c.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for c in params.changes):
+            ls.recheck_all()
+
+    @server.feature(T.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def changed_configuration(ls: BflintLanguageServer, params: T.DidChangeConfigurationParams):
+        ls.recheck_all()  # bflint's settings live in the files; a client's nudge re-reads them
+
     @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: BflintLanguageServer, params: T.DidOpenTextDocumentParams):
         if params.text_document.uri in ls.owner:
@@ -269,6 +304,9 @@ def build() -> BflintLanguageServer:
     @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: BflintLanguageServer, params: T.DidSaveTextDocumentParams):
         uri = params.text_document.uri
+        if uri.rsplit("/", 1)[-1] in CONFIG_NAMES:  # a configuration edited in the editor
+            ls.recheck_all()
+            return
         await ls.check(ls.owner.get(uri, uri), saved=uri not in ls.owner)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
