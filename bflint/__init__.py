@@ -30,12 +30,12 @@ def __getattr__(name):
 
 
 def load_ipython_extension(shell):  # `%load_ext bflint`: see bflint.ipython_ext
-    from bflint.ipython_ext import load_ipython_extension as load
+    from bflint.ipython_ext import load_ipython_extension as load  # start-up: IPython only
 
     load(shell)
 
 
 def unload_ipython_extension(shell):
-    from bflint.ipython_ext import unload_ipython_extension as unload
+    from bflint.ipython_ext import unload_ipython_extension as unload  # start-up: IPython only
 
     unload(shell)

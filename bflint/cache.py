@@ -41,9 +41,12 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
+import bflint
+import bflint.rules
+from bflint import __version__
 from bflint.finding import Finding
 from bflint.versions import distribution_version
 
@@ -78,42 +81,53 @@ def selection_key(enabled: Iterable[str]) -> str:
 _RULESET: str | None = None
 
 
+# What does not produce findings: the runtime companion, the editor integrations.
+_NOT_ANALYSIS = ("runtime", "server")
+
+
+def ruleset_files() -> list[tuple[str, Path]]:
+    """(name, path) of every file whose change can change a finding: the
+    modules of bflint and its subpackages (``semantic``, ``analyze``...), the
+    rules and the data files, sorted by name."""
+    found: dict[str, Path] = {}
+    roots = [("bflint", Path(bflint.__file__).parent)] + [("rules", Path(p)) for p in bflint.rules.__path__]
+    for label, root in roots:
+        for f in root.rglob("*"):
+            rel = f.relative_to(root)
+            if f.suffix not in (".py", ".json") or rel.parts[0] in _NOT_ANALYSIS or "__pycache__" in rel.parts:
+                continue
+            if f.suffix == ".json" and "data" not in rel.parts:
+                continue
+            found[f"{label}/{rel.as_posix()}"] = f
+    return sorted(found.items())
+
+
 def ruleset_hash() -> str:
     """Hash of the code and data that produce findings: bflint's modules,
     its rules and its data files (not the runtime companion)."""
     global _RULESET
     if _RULESET is not None:
         return _RULESET
-    import bflint
-    import bflint.rules
-
     h = blake2b(digest_size=16)
-    roots = [Path(bflint.__file__).parent]
-    roots += [Path(p) for p in bflint.rules.__path__]
-    files: list[Path] = []
-    for root in roots:
-        files += root.glob("*.py")
-        files += (root / "data").glob("*.json")
-    for f in sorted(set(files), key=lambda p: (p.parent.name, p.name)):
+    files = ruleset_files()
+    for name, f in files:
         try:
             data = f.read_bytes()
         except OSError:
             continue
-        h.update(f"{f.parent.name}/{f.name}\0{len(data)}\0".encode())
+        h.update(f"{name}\0{len(data)}\0".encode())
         h.update(data)
     _RULESET = h.hexdigest()
     return _RULESET
 
 
 def settings_key(**settings: object) -> str:
-    from bflint import __version__
-
     libcst_version = distribution_version("libcst")  # without importing libcst (issue 18 §2)
     parts = {
         "bflint": __version__,
         "ruleset": ruleset_hash(),
         "libcst": libcst_version,
-        "python": "%d.%d" % sys.version_info[:2],
+        "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
         **{k: repr(v) for k, v in sorted(settings.items())},
     }
     blob = json.dumps(parts, sort_keys=True).encode()

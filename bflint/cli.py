@@ -7,10 +7,15 @@ from pathlib import Path
 
 import click
 
-from bflint import __version__
-
+from bflint import __version__, engine, notebook, output, selection
+from bflint import config as config_mod
+from bflint import fix as fixes
+from bflint.discovery import _excluded as excluded
+from bflint.discovery import discover
+from bflint.groups import groups_of
 from bflint.output import FORMATS
-
+from bflint.registry import all_rules, rules_by_code
+from bflint.runner import RunOptions, cap_jobs, run
 
 # The runtime companion's commands, imported only when used (they never
 # import bayesflow at import time either).
@@ -37,7 +42,9 @@ class _DefaultGroup(click.Group):
         if name in self.commands:
             return self.commands[name]
         if name in _LAZY:
+            # start-up: the runtime commands (112 ms of imports) load only when one is run
             from bflint.runtime import cli as runtime_cli
+
 
             return getattr(runtime_cli, _LAZY[name], None)
         return None
@@ -90,8 +97,6 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     """Check files, directories or `-` (stdin)."""
     import os
 
-    from bflint import config as config_mod
-    from bflint import engine, output, selection
 
     paths = list(paths) or ["."]
     try:
@@ -109,7 +114,7 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         click.echo(f"bflint: error: {output.safe(str(exc))}", err=True)
         sys.exit(2)
     except selection.SelectionError as exc:
-        raise click.UsageError(output.safe(str(exc)))
+        raise click.UsageError(output.safe(str(exc))) from None
 
     excludes = (_split_globs(exclude) if exclude else list(cfg.exclude)) + list(cfg.extend_exclude) \
         + _split_globs(extend_exclude)
@@ -137,8 +142,6 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         if force_exclude and stdin_filename and _excluded(stdin_filename, excludes):
             pass
         elif stdin_name.endswith(".ipynb"):
-            from bflint import notebook
-
             findings.extend(notebook.check_notebook(stdin_data, stdin_name, en, prefilter=prefilter,
                                                     show_traceback=show_traceback))
         else:
@@ -148,9 +151,6 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         paths = [p for p in paths if p != "-"]
     files: list[Path] = []
     if paths:
-        from bflint.discovery import discover
-        from bflint.runner import RunOptions, cap_jobs, run
-
         # named paths are checked even when ignored; --force-exclude: unless excluded (issue 13 §1)
         files, missing = discover([Path(p) for p in paths], exclude=excludes,
                                   respect_gitignore=respect_gitignore, force_exclude=force_exclude)
@@ -219,8 +219,6 @@ def _split_globs(values) -> list[str]:
 
 
 def _excluded(path: str, patterns: list[str]) -> bool:
-    from bflint.discovery import _excluded as excluded
-
     return bool(patterns) and excluded(Path(path), patterns)
 
 
@@ -230,9 +228,6 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
     number fixed, the diff text, number of files that could not be written)."""
     import os
 
-    from bflint import config as config_mod
-    from bflint import fix as fixes
-    from bflint import output
 
     by_file: dict[str, list] = {}
     for f in findings:
@@ -255,8 +250,6 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
             continue
         en = enabled - config_mod.ignored_codes_for(name, per_file, root) if per_file else enabled
         if stdin_data is not None and name == stdin_name:
-            from bflint import engine
-
             try:
                 text = engine.decode(stdin_data)
             except engine.DecodeError:
@@ -294,8 +287,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
 @main.command("server")
 def server_cmd() -> None:
     """Run the language server (LSP over stdio; needs `pip install "bflint[server]"`)."""
-    # Start-up: pygls and the server are imported only by this command.
-    from bflint.server import main as serve
+    from bflint.server import main as serve  # start-up: pygls loads only for this command
 
     sys.exit(serve())
 
@@ -307,7 +299,6 @@ def rule_cmd(code: str, fmt: str) -> None:
     """Show the documentation of one rule."""
     import json
 
-    from bflint.registry import rules_by_code
 
     rule = rules_by_code().get(code.upper())
     if rule is None:
@@ -325,8 +316,6 @@ def rules_cmd(fmt: str) -> None:
     """List every rule: code, severity, group, name and summary."""
     import json
 
-    from bflint.groups import groups_of
-    from bflint.registry import all_rules
 
     if fmt == "json":
         click.echo(json.dumps([{"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY,

@@ -27,8 +27,13 @@ import difflib
 import fnmatch
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
+
+from bflint import selection
+from bflint.gitignore import Matcher
+from bflint.registry import rule_codes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,8 +70,6 @@ KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOL_KEYS
 
 
 def _codes() -> list[str]:
-    from bflint.registry import rule_codes
-
     return list(rule_codes())
 
 
@@ -80,8 +83,6 @@ def _str_list(value: Any, where: str) -> list[str]:
 
 def parse(table: dict[str, Any], path: Path | None = None, prefix: str = "") -> Config:
     """Validate one ``[tool.bflint]`` table."""
-    from bflint import selection
-
     cfg = Config(path=path)
     codes = _codes()
     for key, value in table.items():
@@ -204,8 +205,6 @@ def enabled_codes(cfg: Config, select: Iterable[str] | None = None, ignore: Iter
     """Rule selection: the file, then the command line on top. A command-line
     ``--select`` replaces the file's selection; ``--ignore`` and
     ``--extend-select`` adjust it. Raises SelectionError."""
-    from bflint import selection
-
     codes = _codes()
     ignore, extend_select = list(ignore), list(extend_select)
     ignored = [*cfg.ignore, *ignore]
@@ -253,8 +252,6 @@ def glob_match(rel: str, pattern: str) -> bool:
 def ignored_codes_for(filename: str, per_file_ignores: dict[str, list[str]], root: Path,
                       codes: Sequence[str] | None = None) -> frozenset[str]:
     """Codes ignored for one file by ``per-file-ignores``."""
-    from bflint import selection
-
     if not per_file_ignores:
         return frozenset()
     rel = _relative(filename, root)
@@ -288,7 +285,5 @@ def git_ignored(files: Sequence[Path]) -> set[str]:
     files (bflint.gitignore): git itself is never run (issue 16 item 2: it
     would honour the tree's own ``.git/config`` hooks). Discovery applies the
     same rules during its walk; this is for callers with a list of files."""
-    from bflint.gitignore import Matcher
-
     m = Matcher()
     return {str(f) for f in files if m.path_ignored(os.fspath(f), False)}

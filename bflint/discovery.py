@@ -21,9 +21,11 @@ import fnmatch
 import os
 import re
 import stat
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+
+from bflint.gitignore import Matcher
 
 SKIP_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "site-packages",
                        "venv", "env", ".venv", ".env", ".bflint_cache"})
@@ -121,8 +123,6 @@ def discover(paths: Iterable[Path], exclude: list[str] | None = None,
     seen: set[str] = set()
     matcher = None
     if respect_gitignore:
-        from bflint.gitignore import Matcher
-
         matcher = Matcher()
 
     def add(p: Path) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import bisect
 import gc
 import traceback
-from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
+from bflint import edits, registry, selection, suppression
 from bflint.finding import Finding
 from bflint.source import (  # noqa: F401  (re-exported: callers still use engine.decode etc.)
-    IO_ERROR,
     INTERNAL_ERROR,
+    IO_ERROR,
     MAX_SOURCE_BYTES,
     PARSE_ERROR,
     DecodeError,
@@ -25,19 +25,15 @@ from bflint.source import (  # noqa: F401  (re-exported: callers still use engin
     run_deep,
 )
 
-def _enabled(select=None, ignore=(), extend_select=()) -> frozenset[str]:
-    from bflint import selection
-    from bflint.registry import rule_codes
 
-    codes = list(rule_codes())
+def _enabled(select=None, ignore=(), extend_select=()) -> frozenset[str]:
+    codes = list(registry.rule_codes())
     chosen = selection.resolve(codes, select, ignore, extend_select)
     return selection.with_always(chosen, codes, ignore)
 
 
 def _meta(code: str) -> tuple[str, str]:
-    from bflint.registry import rules_by_code
-
-    rule = rules_by_code().get(code)
+    rule = registry.rules_by_code().get(code)
     return (rule.NAME, rule.SEVERITY) if rule else (code.lower(), "E")
 
 
@@ -64,7 +60,6 @@ def syntax_error_at(lines: list[str], exc) -> tuple[int, int, str]:
     """CPython's location and message when it agrees that the code is
     invalid (LibCST's positions are often a line late), else LibCST's."""
     import ast
-
     import warnings
 
     try:
@@ -98,9 +93,7 @@ def parse_without_gc(parse, text: str):
 def check_text(text: str, filename: str, enabled: frozenset[str],
                show_traceback: bool = False) -> list[Finding]:
     """Analyse decoded source. Never raises for bad input."""
-    import libcst as cst
-
-    from bflint import suppression
+    import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
 
     lines = physical_lines(text)
     file_level = suppression.file_suppressions(text)
@@ -126,14 +119,15 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     except RecursionError:
         raise  # check_source retries on a thread with a deep stack
 
-    from bflint.model import SemanticModel
-    from bflint.registry import all_rules
+    # start-up: the model and the rules load LibCST's node classes; a run whose files all fail
+    # the pre-filter never imports them (tests/test_runner.py checks it)
+    from bflint.semantic.model import SemanticModel
 
     findings: list[Finding] = []
     reports = []
     try:
         model = SemanticModel(module, text, filename)
-        for rule_cls in all_rules():
+        for rule_cls in registry.all_rules():
             if rule_cls.CODE not in enabled:
                 continue
             rule = rule_cls()
@@ -147,11 +141,9 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     if reports:
         nodes = [rep.node for _, rep in reports if rep.node is not None]
         if any(rep.fix is not None for _, rep in reports):
-            from bflint import fix as fixes
-
             for _, rep in reports:
                 if rep.fix is not None:
-                    nodes.extend(fixes.edit_nodes(rep.fix))
+                    nodes.extend(edits.edit_nodes(rep.fix))
         positions = _positions(module, nodes, text)
         for rule_cls, rep in reports:
             if rep.position is not None:
@@ -160,7 +152,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
                 r, c, er, ec = positions[rep.node]
             else:
                 r, c, er, ec = 1, 1, 1, 1
-            fix = fixes.to_json(rep.fix, positions) if rep.fix is not None else None
+            fix = edits.to_json(rep.fix, positions) if rep.fix is not None else None
             findings.append(Finding(rule_cls.CODE, rule_cls.NAME, rep.severity or rule_cls.SEVERITY,
                                     rep.message, filename, r, c, er, ec, fix=fix, help=rep.help))
     out, seen = [], set()
@@ -176,7 +168,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
 def _positions(module, nodes, text: str | None = None) -> dict:
     """1-based (row, col, end_row, end_col) of the reported nodes only
     (``PositionProvider``'s ranges at a fraction of its cost)."""
-    from bflint.positions import positions
+    from bflint.positions import positions  # start-up: positions loads LibCST's metadata machinery
 
     try:
         return positions(module, nodes)
@@ -251,23 +243,6 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
             return [internal_error(exc, filename, show_traceback)]
     except Exception as exc:  # e.g. a rule's malformed report: still one finding
         return [internal_error(exc, filename, show_traceback)]
-
-
-def check_path(path: Path, enabled: frozenset[str], *, display: str | None = None,
-               prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
-    name = display or str(path)
-    try:
-        data = read_source(path)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        f = make_finding(IO_ERROR, f"cannot read the file: {reason}", name, 1, 1)
-        return [f] if f.code in enabled else []
-    if path.suffix == ".ipynb":
-        from bflint import notebook
-
-        return notebook.check_notebook(data, name, enabled, prefilter=prefilter,
-                                       show_traceback=show_traceback)
-    return check_source(data, name, enabled, prefilter=prefilter, show_traceback=show_traceback)
 
 
 # -- the public API lives in bflint.api; these names stay for existing callers --

@@ -17,74 +17,19 @@ import io
 import os
 import stat
 import tokenize
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
 
-from bflint.atomic import write_atomic  # noqa: F401  (re-exported for callers)
+from bflint import engine
+from bflint.atomic import (
+    FileChangedError,
+    FileState,
+    write_atomic,  # noqa: F401  (re-exported for callers)
+)
+from bflint.edits import edit_nodes, quoted_like, to_json, unique_match  # noqa: F401  (re-exported)
 from bflint.finding import Finding
 
 MAX_ROUNDS = 10
-
-
-# -- from Report.fix to Finding.fix -------------------------------------------
-
-_NODE_FORMS = ("before", "after", "lines", "line_start")
-
-
-def _targets(fix) -> Iterable[object]:
-    for e in fix.edits:
-        t = e.target
-        if isinstance(t, tuple) and len(t) == 3 and t[0] == "span":
-            yield t[1][1]
-            yield t[2][1]
-        elif isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
-            yield t[1]
-        elif not isinstance(t, tuple):
-            yield t
-
-
-def edit_nodes(fix) -> list:
-    """The nodes whose positions the fix needs."""
-    return [t for t in _targets(fix) if t is not None]
-
-
-def to_json(fix, positions: dict) -> dict[str, Any] | None:
-    """``{"applicability", "message", "edits": [{"content", "location",
-    "end_location"}]}``; None when a node has no position."""
-    edits = []
-    for e in fix.edits:
-        t = e.target
-        if isinstance(t, tuple) and len(t) == 3 and t[0] == "span":
-            a, b = positions.get(t[1][1]), positions.get(t[2][1])
-            if a is None or b is None:
-                return None
-            start = (a[0], a[1]) if t[1][0] == "start" else (a[2], a[3])
-            end = (b[0], b[1]) if t[2][0] == "start" else (b[2], b[3])
-            rng = (*start, *end)
-        elif isinstance(t, tuple) and len(t) == 2 and t[0] in _NODE_FORMS:
-            pos = positions.get(t[1])
-            if pos is None:
-                return None
-            if t[0] == "lines":  # the node's whole lines, line break included
-                rng = (pos[0], 1, pos[2] + 1, 1)
-            elif t[0] == "line_start":  # insert at the start of the node's first line
-                rng = (pos[0], 1, pos[0], 1)
-            else:
-                r, c = (pos[0], pos[1]) if t[0] == "before" else (pos[2], pos[3])
-                rng = (r, c, r, c)
-        elif isinstance(t, tuple) and len(t) == 4:
-            rng = tuple(int(x) for x in t)
-        else:
-            rng = positions.get(t)
-            if rng is None:
-                return None
-        edits.append({"content": e.content,
-                      "location": {"row": rng[0], "column": rng[1]},
-                      "end_location": {"row": rng[2], "column": rng[3]}})
-    if not edits:
-        return None
-    edits.sort(key=lambda d: (d["location"]["row"], d["location"]["column"]))
-    return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
 
 
 # -- applying to text ---------------------------------------------------------
@@ -196,8 +141,6 @@ class FixResult:
 def fix_text(text: str, filename: str, enabled: frozenset[str], *, unsafe: bool = False,
              prefilter: bool = True) -> FixResult:
     """Fix decoded source until no fix applies (at most MAX_ROUNDS rounds)."""
-    from bflint import engine
-
     findings = engine.check_source(text, filename, enabled, prefilter=prefilter)
     fixed: list[Finding] = []
     skip: set = set()
@@ -239,9 +182,6 @@ def read_source(path: Path) -> tuple[str, str]:
 def _read(path: Path):
     """(decoded text, encoding, FileState) of a Python file: the state is
     compared again just before the replace (issue 16 item 7)."""
-    from bflint import engine
-    from bflint.atomic import FileState
-
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
@@ -322,8 +262,6 @@ def fix_file(path: Path, enabled: frozenset[str], *, display: str | None = None,
     """Fix one ``.py`` file; None when it cannot be read as source. When the
     fixed file cannot or must not be written, ``error`` says why, the file is
     untouched and ``result`` holds the original's findings (nothing fixed)."""
-    from bflint.atomic import FileChangedError
-
     name = display or str(path)
     try:
         text, encoding, (state, st) = _read(path)
@@ -363,26 +301,4 @@ def _os_reason(exc: OSError) -> str:
 
 
 def engine_check(text: str, name: str, enabled: frozenset[str], prefilter: bool) -> list[Finding]:
-    from bflint import engine
-
     return engine.check_source(text, name, enabled, prefilter=prefilter)
-
-
-def unique_match(name: str, candidates, cutoff: float = 0.8) -> str | None:
-    """The spelling correction when exactly one candidate is close (difflib
-    ratio >= cutoff, 0.8 by default): what a safe rename fix may use."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=2, cutoff=cutoff)
-    return matches[0] if len(matches) == 1 else None
-
-
-def quoted_like(node, text: str) -> str | None:
-    """``text`` as a string literal in the quotes (and prefix) of ``node``,
-    a simple string literal; None for other nodes or unsafe contents."""
-    import libcst as cst
-
-    if not isinstance(node, cst.SimpleString) or "\\" in text or "\n" in text:
-        return None
-    quote = node.quote
-    if quote in text:
-        return None
-    return node.prefix + quote + text + quote

@@ -7,9 +7,9 @@ reported as ``(row, column0, "BF302 message", type)``."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
-from bflint import __version__
+from bflint import __version__, engine
 
 
 class Plugin:
@@ -21,8 +21,6 @@ class Plugin:
         self.filename = filename
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        from bflint import engine
-
         source = "".join(self.lines)
         if not engine.may_need_analysis(source):
             return

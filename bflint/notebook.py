@@ -19,6 +19,7 @@ import dataclasses
 import json
 import re
 
+from bflint import engine
 from bflint.finding import Finding
 from bflint.source import physical_lines  # not str.splitlines: form feeds are not breaks
 
@@ -226,8 +227,6 @@ def cells_of(nb: dict) -> list[Cell]:
 
 def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                    prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
-    from bflint import engine
-
     if prefilter and not engine.may_need_analysis(data):
         return []
     try:

@@ -9,11 +9,14 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 from urllib.parse import quote
 
-from bflint.finding import SEVERITIES, Finding
+from bflint import __version__, engine, notebook
+from bflint.finding import SEVERITIES, Finding, rule_url
+from bflint.registry import all_rules, rules_by_code
+from bflint.source import physical_lines as _source_lines
 
 FORMATS = ("full", "concise", "text", "json", "sarif", "github")
 _COLORS = {"E": "red", "W": "yellow", "I": "blue"}
@@ -130,16 +133,12 @@ class SourceLines:
             except OSError:
                 return None
         if cell is not None:
-            from bflint import notebook
-
             try:
                 nb = notebook.load(data)
                 return physical_lines(notebook.cell_source(nb["cells"][cell - 1]))
             except (notebook.NotebookError, IndexError, TypeError, AttributeError):
                 return None
         if isinstance(data, bytes):
-            from bflint import engine
-
             try:
                 data = engine.decode(data)
             except engine.DecodeError:
@@ -150,9 +149,7 @@ class SourceLines:
 def physical_lines(text: str) -> list[str]:
     """Rows as the parser counts them (``str.splitlines`` also breaks at form
     feeds, ``\\x1c``, ``\\x85``, ``\\u2028``... and shifted the frame)."""
-    from bflint.source import physical_lines as lines
-
-    return lines(text)
+    return _source_lines(text)
 
 
 def _style(text: str, color: bool, **kw) -> str:
@@ -164,8 +161,6 @@ def _style(text: str, color: bool, **kw) -> str:
 
 
 def _rule_help(code: str) -> str:
-    from bflint.registry import rules_by_code
-
     rule = rules_by_code().get(code)
     try:
         return rule.help() if rule is not None and hasattr(rule, "help") else ""
@@ -285,15 +280,10 @@ def _uri(filename: str) -> tuple[str, bool]:
 
 
 def format_sarif(findings: Sequence[Finding], rules: Sequence[type] | None = None) -> str:
-    from bflint import __version__
-    from bflint.registry import all_rules
-
     rules = list(rules if rules is not None else all_rules())
     index = {r.CODE: i for i, r in enumerate(rules)}
     descriptors = []
     for r in rules:
-        from bflint.finding import rule_url
-
         doc = r.doc()
         desc = {
             "id": r.CODE,

@@ -8,14 +8,15 @@ import importlib
 import pkgutil
 from typing import TYPE_CHECKING
 
+import bflint.rules as package
+
 if TYPE_CHECKING:  # pragma: no cover - importing rules loads LibCST: see rule_codes()
     from bflint.rule import Rule
 
 
 @functools.cache
 def all_rules() -> tuple[type[Rule], ...]:
-    import bflint.rules as package
-    from bflint.rule import Rule
+    from bflint.rule import Rule  # start-up: the rule modules load LibCST (see rule_codes())
 
     found: dict[str, type[Rule]] = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
@@ -69,6 +70,4 @@ def rules_by_code() -> dict[str, type[Rule]]:
 
 
 def rule_modules() -> list[str]:
-    import bflint.rules as package
-
     return sorted(i.name for i in pkgutil.iter_modules(package.__path__) if not i.name.startswith("_"))

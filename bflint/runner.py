@@ -8,10 +8,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from bflint import engine
+from bflint import cache as cache_mod
+from bflint import engine, registry
+from bflint import notebook as nb
+from bflint.cache import content_hash
+from bflint.discovery import discover
 from bflint.finding import Finding
 from bflint.source import read_source
 
@@ -29,8 +33,6 @@ class RunOptions:
 
 def run(paths: Sequence[str], options: RunOptions) -> tuple[list[Finding], int]:
     """Check files and directories; returns (sorted findings, files checked)."""
-    from bflint.discovery import discover
-
     findings: list[Finding] = []
     files, missing = discover([Path(p) for p in paths], exclude=list(options.exclude))
     for p in missing:
@@ -89,12 +91,22 @@ def check_data(data: bytes, name: str, enabled: frozenset[str], *, notebook: boo
                prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
     """Check one file's bytes (a script or a notebook)."""
     if notebook:
-        from bflint import notebook as nb
-
         return nb.check_notebook(data, name, enabled, prefilter=prefilter,
                                  show_traceback=show_traceback)
     return engine.check_source(data, name, enabled, prefilter=prefilter,
                                show_traceback=show_traceback)
+
+
+def check_path(path: Path, enabled: frozenset[str], *, display: str | None = None,
+               prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
+    """Check one file (script or notebook, by its suffix), reading it once."""
+    name = display or str(path)
+    try:
+        data = read_source(path)
+    except OSError as exc:
+        return _io_error(exc, name, enabled)
+    return check_data(data, name, enabled, notebook=path.suffix == ".ipynb", prefilter=prefilter,
+                      show_traceback=show_traceback)
 
 
 def _io_error(exc: OSError, name: str, enabled: frozenset[str]) -> list[Finding]:
@@ -108,7 +120,6 @@ def _check_task(task: _Task, data: bytes | None = None) -> tuple[int, str | None
     the file is read again (no IPC for contents); in-process the parent's
     bytes are reused. The hash is of what was analysed, so the cache never
     pairs old findings with new bytes."""
-    from bflint.cache import content_hash
 
     if data is None:
         try:
@@ -142,8 +153,6 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     more than a handful, in a process pool."""
     cache = None
     if options.cache:
-        from bflint import cache as cache_mod
-
         cache = cache_mod.Cache.open(options.cache_dir, prefilter=options.prefilter)
     results: list[list[Finding]] = [[] for _ in files]
     todo: list[_Task] = []
@@ -245,12 +254,12 @@ def _native_threads() -> int:
 
 def _preload() -> None:
     """Import the analysis modules before forking workers."""
+    # start-up: what a worker needs is loaded once, in the parent, only when a pool is started
     import libcst  # noqa: F401
 
-    from bflint import model  # noqa: F401
-    from bflint.registry import all_rules
+    from bflint.semantic import model  # noqa: F401
 
-    all_rules()
+    registry.all_rules()
 
 
 def _settle_threads(timeout: float = 2.0) -> None:

@@ -3,7 +3,7 @@ import difflib
 import libcst as cst
 
 from bflint.semantic.cst_util import string_value
-from bflint.fix import quoted_like, unique_match
+from bflint.edits import quoted_like, unique_match
 from bflint.rule import Edit, Fix, Rule
 
 VALID = ("all", "inference_variables", "summary_variables", "inference_conditions")

@@ -5,7 +5,7 @@ import libcst as cst
 from bflint import bayesflow_api
 from bflint.semantic.cst_util import display_name, ref_key
 from bflint.semantic.values import AdapterObj, WorkflowObj
-from bflint.fix import unique_match
+from bflint.edits import unique_match
 from bflint.rule import Edit, Fix, Rule
 from bflint.analyze.networks import bound_args
 from bflint.analyze.names import (

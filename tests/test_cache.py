@@ -232,3 +232,17 @@ def test_deleted_files_are_forgotten(project, tmp_path) -> None:
     keys = read_doc(path)["files"]
     assert not any(k.endswith("train.py") for k in keys)
     assert any(k.endswith("new.py") for k in keys)
+
+
+def test_ruleset_hash_covers_every_analysis_module():
+    """A change to the semantic model or an analysis changes findings: the
+    cache key must cover them (it covered only top-level modules once)."""
+    from bflint import cache
+
+    names = {name for name, _ in cache.ruleset_files()}
+    for expected in ("bflint/semantic/builder.py", "bflint/semantic/model.py", "bflint/analyze/draws.py",
+                     "bflint/analyze/numeric_data.py", "bflint/engine.py", "bflint/data/bayesflow_api.json",
+                     "rules/bf302_missing_validation_data.py"):
+        assert expected in names, expected
+    assert not any(n.startswith(("bflint/runtime/", "bflint/server/")) for n in names)
+    assert not any("__pycache__" in n for n in names)

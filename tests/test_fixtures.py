@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bflint import engine
+from bflint import engine, runner
 from bflint.registry import all_rules
 from tests.conftest import FIXTURES
 from tests.expectations import expected, selection
@@ -19,7 +19,7 @@ CLEAN = sorted(f for f in (FIXTURES / "clean").iterdir() if f.suffix in (".py", 
 
 def _found(path: Path, select: list[str], prefilter: bool = True) -> set[tuple]:
     enabled = engine._enabled(select)
-    findings = engine.check_path(path, enabled, prefilter=prefilter)
+    findings = runner.check_path(path, enabled, prefilter=prefilter)
     if path.suffix == ".ipynb":
         return {(f.cell, f.row, f.code) for f in findings}
     return {(f.row, f.code) for f in findings}
@@ -42,7 +42,7 @@ def test_prefilter_never_hides_a_finding(path: Path) -> None:
 @pytest.mark.parametrize("path", CLEAN, ids=lambda p: p.name)
 def test_clean_workflows_have_no_findings(path: Path) -> None:
     enabled = engine._enabled(None)
-    findings = engine.check_path(path, enabled)
+    findings = runner.check_path(path, enabled)
     assert findings == [], "\n".join(f"{f.row}: {f.code} {f.message}" for f in findings)
 
 

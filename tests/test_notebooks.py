@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bflint import engine, notebook
+from bflint import engine, notebook, runner
 from bflint.output import format_concise
 from tests.conftest import ROOT
 
@@ -39,7 +39,7 @@ SELECT = ["BF000", "BF302"]  # other rules land concurrently: keep these tests a
 def lint_nb(tmp_path: Path, nb, name="nb.ipynb", select=SELECT, prefilter=True, ignore=()):
     p = tmp_path / name
     p.write_text(nb if isinstance(nb, str) else json.dumps(nb), encoding="utf-8")
-    return engine.check_path(p, engine._enabled(select, ignore), prefilter=prefilter)
+    return runner.check_path(p, engine._enabled(select, ignore), prefilter=prefilter)
 
 
 def keys(findings):
@@ -216,7 +216,7 @@ def test_crlf_and_bom_notebook(tmp_path):
     nb = make_nb(IMPORTS.replace("\n", "\r\n") + WORKFLOW.replace("\n", "\r\n"), FIT.replace("\n", "\r\n"))
     p = tmp_path / "nb.ipynb"
     p.write_bytes(b"\xef\xbb\xbf" + json.dumps(nb).encode())
-    assert keys(engine.check_path(p, engine._enabled(SELECT))) == [(2, 1, "BF302")]
+    assert keys(runner.check_path(p, engine._enabled(SELECT))) == [(2, 1, "BF302")]
 
 
 def test_stdin_notebook_with_stdin_filename(run_cli):
@@ -255,11 +255,11 @@ def test_fixture_notebooks_exist():
 def test_fixture_notebook(path):
     from tests.expectations import expected
 
-    found = {(f.cell, f.row, f.code) for f in engine.check_path(path, engine._enabled(SELECT))}
+    found = {(f.cell, f.row, f.code) for f in runner.check_path(path, engine._enabled(SELECT))}
     assert found == expected(path)
 
 
 @pytest.mark.parametrize("path", FIXTURE_NBS, ids=lambda p: p.name)
 def test_fixture_notebook_prefilter(path):
     enabled = engine._enabled(SELECT)
-    assert engine.check_path(path, enabled) == engine.check_path(path, enabled, prefilter=False)
+    assert runner.check_path(path, enabled) == runner.check_path(path, enabled, prefilter=False)

@@ -310,7 +310,8 @@ def test_warm_cached_run_imports_no_libcst_model_or_rules(tmp_path: Path) -> Non
     warm = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "BF" in warm.stdout
     heavy = [line for line in warm.stderr.splitlines()
-             if any(m in line for m in ("| libcst", "bflint.model", "bflint.rules."))]
+             if any(m in line for m in ("| libcst", "bflint.model", "bflint.semantic", "bflint.analyze",
+                                        "bflint.rules."))]
     assert heavy == []
 
 
