@@ -414,3 +414,80 @@ def test_cancelled_request_leaves_the_server_working(editor: Editor, project: Pa
     answer = c._wait(lambda m: m.get("id") == rid, 30, "the cancelled request's answer")
     assert "result" in answer or answer["error"]["code"] == -32800
     assert editor.code_actions(uri, rng(3, 0, 3, 30))
+
+
+# -- a real editor: Neovim, headless, with the README's configuration -------------------
+
+NVIM_DRIVE = r"""
+local out = {}
+local function say(s) table.insert(out, s) end
+vim.wait(30000, function() return #vim.diagnostic.get(0) >= 2 end, 50)
+local client = vim.lsp.get_clients({ bufnr = 0 })[1]
+say('client ' .. (client and client.name or '-'))
+for _, d in ipairs(vim.diagnostic.get(0)) do say('diag ' .. d.code .. ' ' .. (d.lnum + 1)) end
+local d1 = vim.diagnostic.get(0)[1]
+local uri = vim.uri_from_bufnr(0)
+local h = client:request_sync('textDocument/hover',
+  { textDocument = { uri = uri }, position = { line = d1.lnum, character = d1.col } }, 20000, 0)
+say('hover ' .. ((h and h.result and h.result.contents.value:match('^[^\n]+')) or 'none'))
+local fa = client:request_sync('textDocument/codeAction', { textDocument = { uri = uri },
+  range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 0 } },
+  context = { diagnostics = {}, only = { 'source.fixAll.bflint' } } }, 20000, 0)
+local action = fa and fa.result and fa.result[1]
+if action then
+  vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+  vim.wait(20000, function()
+    for _, d in ipairs(vim.diagnostic.get(0)) do if d.code == 'BF108' then return false end end
+    return true end, 50)
+  for _, d in ipairs(vim.diagnostic.get(0)) do say('after ' .. d.code) end
+  say('line ' .. vim.api.nvim_buf_get_lines(0, 7, 8, false)[1])
+end
+vim.fn.writefile(out, vim.env.BFLINT_NVIM_OUT)
+vim.cmd('qa!')
+"""
+
+
+def _nvim() -> str | None:
+    import os
+    import shutil
+
+    exe = os.environ.get("BFLINT_NVIM") or shutil.which("nvim")
+    if not exe:
+        return None
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
+    try:
+        major, minor = (int(x) for x in out.split()[1].lstrip("v").split(".")[:2])
+    except (IndexError, ValueError):
+        return None
+    return exe if (major, minor) >= (0, 11) else None
+
+
+def test_neovim_headless(project: Path, tmp_path_factory):
+    """Neovim >= 0.11 with the README's init.lua, word for word: diagnostics,
+    hover, fix all applied to the buffer, diagnostics of the edited buffer."""
+    import os
+    import re
+
+    exe = _nvim()
+    if exe is None:
+        pytest.skip("Neovim >= 0.11 not found (set BFLINT_NVIM or put nvim on PATH)")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("**Neovim**", 1)[1]
+    init = re.search(r"```lua\n(.*?)```", section, re.S).group(1)
+    conf = tmp_path_factory.mktemp("nvim")
+    (conf / "init.lua").write_text(init)
+    (conf / "drive.lua").write_text(NVIM_DRIVE)
+    (project / "train.py").write_text(SCRIPT)
+    out = conf / "out.txt"
+    env = dict(os.environ, BFLINT_NVIM_OUT=str(out), XDG_STATE_HOME=str(conf),
+               XDG_DATA_HOME=str(conf), PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+               + os.environ.get("PATH", ""))
+    subprocess.run([exe, "--headless", "-u", str(conf / "init.lua"), "train.py",
+                    "-c", f"luafile {conf / 'drive.lua'}"], cwd=project, env=env,
+                   timeout=120, stdin=subprocess.DEVNULL, capture_output=True)
+    said = out.read_text().splitlines()
+    assert said[0] == "client bflint"
+    assert {"diag BF101 4", "diag BF108 4"} <= set(said), said
+    assert "hover # adapter-with-shorthand (BF101)" in said
+    assert "after BF101" in said and "after BF108" not in said
+    assert 'line     standardize="inference_variables",' in said
