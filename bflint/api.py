@@ -9,8 +9,8 @@ Layering (imports one way down): cli -> api -> runner -> notebook -> engine -> s
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from bflint import engine
 from bflint.finding import Finding

@@ -54,11 +54,12 @@ def to_json(fix, positions: dict) -> dict[str, Any] | None:
                 r, c = (pos[0], pos[1]) if t[0] == "before" else (pos[2], pos[3])
                 rng = (r, c, r, c)
         elif isinstance(t, tuple) and len(t) == 4:
-            rng = tuple(int(x) for x in t)
+            rng = (int(t[0]), int(t[1]), int(t[2]), int(t[3]))
         else:
-            rng = positions.get(t)
-            if rng is None:
+            found = positions.get(t)
+            if found is None:
                 return None
+            rng = found
         edits.append({"content": e.content,
                       "location": {"row": rng[0], "column": rng[1]},
                       "end_location": {"row": rng[2], "column": rng[3]}})

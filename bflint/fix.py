@@ -59,8 +59,10 @@ def _offset(starts: list[int], text: str, row: int, col: int) -> int:
 
 
 def applicable(f: Finding, unsafe: bool) -> bool:
-    return bool(f.fix) and f.cell is None and (
-        f.fix.get("applicability") == "safe" or (unsafe and f.fix.get("applicability") == "unsafe"))
+    if not f.fix or f.cell is not None:
+        return False
+    kind = f.fix.get("applicability")
+    return kind == "safe" or (unsafe and kind == "unsafe")
 
 
 def newline_of(text: str) -> str:
@@ -85,6 +87,7 @@ def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool = False,
         if not applicable(f, unsafe) or (skip and fix_key(f) in skip):
             continue
         spans = []
+        assert f.fix is not None  # applicable() checked it
         for e in f.fix["edits"]:
             a = _offset(starts, text, e["location"]["row"], e["location"]["column"])
             b = _offset(starts, text, e["end_location"]["row"], e["end_location"]["column"])

@@ -48,7 +48,8 @@ class _Scanner:
     """Tracks whether the next line starts a logical line (not inside
     brackets, a triple-quoted string or after a backslash continuation)."""
 
-    _TOKEN = re.compile(r"""(?P<str>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))|(?P<com>\#)|(?P<open>[(\[{])|(?P<close>[)\]}])""")
+    _TOKEN = re.compile(r"""(?P<str>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))|(?P<com>\#)"""
+                        r"""|(?P<open>[(\[{])|(?P<close>[)\]}])""")
 
     def __init__(self) -> None:
         self.depth = 0
@@ -114,7 +115,9 @@ def neutralise(lines: list[str]) -> list[str]:
 def _neutralise(lines: list[str]) -> tuple[list[str], dict[int, int]]:
     offsets: dict[int, int] = {}
     if lines and lines[0].startswith("%%"):
-        name = re.match(r"%%(\w*)", lines[0]).group(1)
+        m = re.match(r"%%(\w*)", lines[0])
+        assert m is not None  # the line starts with %%
+        name = m.group(1)
         if name in _PY_CELL_MAGICS:
             body, body_offsets = _neutralise(lines[1:])
             return ["pass  # " + lines[0].strip()] + body, {k + 1: v for k, v in body_offsets.items()}
@@ -137,7 +140,7 @@ def _neutralise(lines: list[str]) -> tuple[list[str], dict[int, int]]:
                 continue
             m = _MAGIC.match(line)
             if m or _HELP.match(line):
-                indent = re.match(r"^\s*", line).group(0)
+                indent = line[:len(line) - len(line.lstrip())]
                 out.append(indent + "pass  # " + line.strip())
                 continued = line.rstrip().endswith("\\")
                 continue

@@ -9,14 +9,18 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from bflint import __version__, engine, notebook
 from bflint.finding import SEVERITIES, Finding, rule_url
 from bflint.registry import all_rules, rules_by_code
 from bflint.source import physical_lines as _source_lines
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bflint.rule import Rule
 
 FORMATS = ("full", "concise", "text", "json", "sarif", "github")
 _COLORS = {"E": "red", "W": "yellow", "I": "blue"}
@@ -115,7 +119,7 @@ class SourceLines:
     or a notebook cell's. ``given`` maps names to already known text
     (stdin)."""
 
-    def __init__(self, given: dict[str, bytes | str] | None = None) -> None:
+    def __init__(self, given: Mapping[str, bytes | str] | None = None) -> None:
         self.given = dict(given or {})
         self._cache: dict[tuple[str, int | None], list[str] | None] = {}
 
@@ -279,7 +283,7 @@ def _uri(filename: str) -> tuple[str, bool]:
     return quote(rel, safe="/"), True
 
 
-def format_sarif(findings: Sequence[Finding], rules: Sequence[type] | None = None) -> str:
+def format_sarif(findings: Sequence[Finding], rules: Sequence[type[Rule]] | None = None) -> str:
     rules = list(rules if rules is not None else all_rules())
     index = {r.CODE: i for i, r in enumerate(rules)}
     descriptors = []
@@ -344,6 +348,7 @@ def format_sarif(findings: Sequence[Finding], rules: Sequence[type] | None = Non
 
 
 def _sarif_fix(f: Finding, artifact: dict) -> dict:
+    assert f.fix is not None  # only called for findings with a fix
     reps = []
     for e in f.fix["edits"]:
         reps.append({

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bflint import cache as cache_mod
@@ -188,7 +188,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     if (jobs > 1 and len(todo) > MIN_PARALLEL_FILES
             and sum(t.size for t in todo) >= MIN_PARALLEL_BYTES):
         contents.clear()  # workers read their own files
-        done = _run_pool(todo, jobs)
+        done: Iterable[tuple[int, str | None, list[Finding]]] = _run_pool(todo, jobs)
     else:
         done = (_check_task(t, contents.pop(t.index, None)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}

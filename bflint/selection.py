@@ -5,10 +5,9 @@ ignored explicitly."""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from bflint.groups import GROUPS
-
 
 # A file that could not be checked is never reported as clean: these stay on
 # whatever --select says, unless a selector in --ignore names them.
