@@ -31,7 +31,7 @@ Command line::
 prints JSON with the ratings, summaries and next steps; exit status 0 when everything is
 healthy, 1 when something needs attention, 2 when an input cannot be read.
 
-pandas is imported only when a ``DataFrame`` or a CSV path is given.
+This module never imports pandas (a ``metrics.csv`` is read with the ``csv`` module).
 """
 
 from __future__ import annotations
@@ -121,24 +121,40 @@ def _num(value: Any) -> float:
 
 
 def _orient(rows: Mapping[Any, Mapping[Any, Any]], what: str) -> dict[str, dict[str, float]]:
-    """Turn a nested mapping in either orientation into ``{metric: {parameter: value}}``."""
+    """Turn a nested mapping in either orientation into ``{metric: {parameter: value}}``.
+
+    Linear in the number of cells. Two labels that name the same metric (``"ECE"`` and
+    ``"Calibration Error"``) or the same parameter are an error on every input path.
+    """
     row_keys = list(rows)
     metric_rows = [k for k in row_keys if _canon(k)]
-    col_keys: list[Any] = []
+    col_keys: dict[Any, None] = {}
     for r in rows.values():
         if not isinstance(r, Mapping):
             raise DiagnosticsTableError(f"{what}: expected {_EXPECTED}")
-        for c in r:
-            if c not in col_keys:
-                col_keys.append(c)
+        col_keys.update(dict.fromkeys(r))
     metric_cols = [k for k in col_keys if _canon(k)]
     table: dict[str, dict[str, float]] = {}
+
+    def add(metric_label: Any, cells: Iterable[tuple[Any, Any]]) -> None:
+        canon = _canon(metric_label)
+        assert canon is not None
+        if canon in table:
+            raise DiagnosticsTableError(f"{what} has duplicate rows for the metric {canon!r}; expected {_EXPECTED}")
+        row: dict[str, float] = {}
+        for p, v in cells:
+            key = str(p)
+            if key in row:
+                raise DiagnosticsTableError(f"{what} has duplicate parameter labels {key!r}; expected {_EXPECTED}")
+            row[key] = _num(v)
+        table[canon] = row
+
     if metric_rows and len(metric_rows) >= len(metric_cols):
         for k in metric_rows:
-            table[_canon(k)] = {str(p): _num(v) for p, v in rows[k].items()}  # type: ignore[index]
+            add(k, rows[k].items())
     elif metric_cols:
         for c in metric_cols:
-            table[_canon(c)] = {str(p): _num(r[c]) for p, r in rows.items() if c in r}  # type: ignore[index]
+            add(c, ((p, r[c]) for p, r in rows.items() if c in r))
     else:
         found = ", ".join(repr(str(k)) for k in row_keys[:8]) or "nothing"
         raise DiagnosticsTableError(
@@ -149,11 +165,28 @@ def _orient(rows: Mapping[Any, Mapping[Any, Any]], what: str) -> dict[str, dict[
     return table
 
 
-def _from_dataframe(df: Any) -> dict[str, dict[str, float]]:
-    rows = {idx: {col: df.loc[idx, col] for col in df.columns} for idx in df.index}
-    if len(set(map(str, df.index))) != len(df.index):
-        raise DiagnosticsTableError(f"the DataFrame has duplicate row labels; expected {_EXPECTED}")
-    return _orient(rows, "the DataFrame")
+def _duplicates(labels: Iterable[Any]) -> str | None:
+    seen: set[str] = set()
+    for label in labels:
+        key = str(label)
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
+def _from_dataframe(df: Any, what: str = "the DataFrame") -> dict[str, dict[str, float]]:
+    for axis, labels in (("row", df.index), ("column", df.columns)):
+        dup = _duplicates(labels)
+        if dup is not None:
+            raise DiagnosticsTableError(f"{what} has duplicate {axis} labels ({dup!r}); expected {_EXPECTED}")
+    columns = list(df.columns)
+    try:
+        values = df.to_numpy(dtype=object)
+    except Exception:  # pragma: no cover - exotic frames
+        values = [[df.iloc[i, j] for j in range(len(columns))] for i in range(len(df.index))]
+    rows = {idx: dict(zip(columns, values[i])) for i, idx in enumerate(df.index)}
+    return _orient(rows, what)
 
 
 def _from_tuple_of_dicts(items: Sequence[Any]) -> dict[str, dict[str, float]]:
@@ -175,49 +208,58 @@ def _from_tuple_of_dicts(items: Sequence[Any]) -> dict[str, dict[str, float]]:
             raise DiagnosticsTableError(
                 f"metric {item['metric_name']!r}: {len(values)} values but {len(names)} variable names"
             )
-        rows[str(item["metric_name"])] = {str(n): v for n, v in zip(names, values)}
+        dup = _duplicates(names)
+        if dup is not None:
+            raise DiagnosticsTableError(
+                f"metric {item['metric_name']!r} has duplicate variable names ({dup!r}); expected {_EXPECTED}"
+            )
+        label = str(item["metric_name"])
+        if label in rows:
+            raise DiagnosticsTableError(f"the tuple of metric dicts has duplicate rows for {label!r}")
+        rows[label] = {str(n): v for n, v in zip(names, values)}
     return _orient(rows, "the tuple of metric dicts")
 
 
+_CSV_MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "-nan", "null", "none", "<na>"})
+
+
+def _csv_number(text: str) -> float:
+    if text.strip().lower() in _CSV_MISSING:
+        return math.nan  # a missing cell, as pandas.read_csv reads it
+    return _num(text.strip())
+
+
 def _read_csv(path: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
+    """Read metrics.csv with the csv module (one behaviour, with or without pandas installed)."""
     name = os.fspath(path)
     try:
-        pd = __import__("pandas")
-    except ImportError:
-        pd = None
-    if pd is not None:
-        try:
-            df = pd.read_csv(name, index_col=0)
-        except FileNotFoundError as exc:
-            raise DiagnosticsTableError(f"metrics file {name!r} does not exist") from exc
-        except OSError as exc:
-            raise DiagnosticsTableError(f"cannot read metrics file {name!r}: {exc}") from exc
-        except Exception as exc:  # pandas.errors.ParserError, EmptyDataError, UnicodeDecodeError
-            raise DiagnosticsTableError(f"cannot parse {name!r} as CSV ({exc}); expected {_EXPECTED}") from exc
-        return _orient_frame_checked(df, f"{name!r}")
-    # Fallback without pandas: the csv module reads the same layout.
-    try:
-        with open(name, newline="", encoding="utf-8") as fh:
-            lines = list(csv.reader(fh))
+        with open(name, newline="", encoding="utf-8-sig") as fh:
+            lines = [line for line in csv.reader(fh) if line and any(cell.strip() for cell in line)]
+    except FileNotFoundError:
+        raise DiagnosticsTableError(f"metrics file {name!r} does not exist") from None
     except OSError as exc:
-        raise DiagnosticsTableError(f"cannot read metrics file {name!r}: {exc.strerror or exc}") from exc
+        raise DiagnosticsTableError(f"cannot read metrics file {name!r}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise DiagnosticsTableError(f"cannot parse {name!r} as CSV ({exc}); expected {_EXPECTED}") from exc
+        raise DiagnosticsTableError(f"cannot parse {name!r} as CSV ({exc}); expected {_EXPECTED}") from None
     if len(lines) < 2:
         raise DiagnosticsTableError(f"{name!r} has no data rows; expected {_EXPECTED}")
     header = lines[0][1:]
-    rows = {}
+    what = repr(name)
+    dup = _duplicates(header)
+    if dup is not None:
+        raise DiagnosticsTableError(f"{what} has duplicate column labels ({dup!r}); expected {_EXPECTED}")
+    dup = _duplicates(line[0] for line in lines[1:])
+    if dup is not None:
+        raise DiagnosticsTableError(f"{what} has duplicate row labels ({dup!r}); expected {_EXPECTED}")
+    rows: dict[str, dict[str, float]] = {}
     for line in lines[1:]:
-        if line:
-            rows[line[0]] = dict(zip(header, line[1:]))
-    return _orient(rows, repr(name))
-
-
-def _orient_frame_checked(df: Any, what: str) -> dict[str, dict[str, float]]:
-    try:
-        return _from_dataframe(df)
-    except DiagnosticsTableError as exc:
-        raise DiagnosticsTableError(str(exc).replace("the DataFrame", what)) from None
+        cells = line[1:]
+        if len(cells) > len(header):
+            raise DiagnosticsTableError(
+                f"{what}: row {line[0]!r} has {len(cells)} values but the header names {len(header)} columns"
+            )
+        rows[line[0]] = {h: _csv_number(c) for h, c in zip(header, cells)}
+    return _orient(rows, what)
 
 
 def load_metrics(metrics: Any) -> dict[str, dict[str, float]]:
@@ -243,7 +285,23 @@ def load_metrics(metrics: Any) -> dict[str, dict[str, float]]:
 
 
 def _finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
+    """Present and rateable (see :func:`_meaningful`: infinities that reach here are the worst case)."""
+    return x is not None and not math.isnan(x)
+
+
+def _meaningful(metric: str, value: float | None) -> float | None:
+    """``value`` if it can be rated, else ``None`` (missing, NaN, or an impossible infinity).
+
+    An infinity on the bad side of a metric is the worst case, not a missing value: BayesFlow
+    reports ``Log Gamma = -inf`` for a badly miscalibrated posterior, and an error of ``inf``
+    is a failed recovery.
+    """
+    if value is None or math.isnan(value):
+        return None
+    if math.isinf(value):
+        bad_side = -math.inf if metric in ("Log Gamma", "Posterior Contraction") else math.inf
+        return value if value == bad_side else None
+    return value
 
 
 def _rate_calibration(ece: float | None, log_gamma: float | None) -> str | None:
@@ -315,16 +373,16 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
     Raises :class:`DiagnosticsTableError` (a ``ValueError``) for unreadable tables.
     """
     table = load_metrics(metrics)
-    params: list[str] = []
+    params_seen: dict[str, None] = {}
     for row in table.values():
-        for p in row:
-            if p not in params:
-                params.append(p)
+        params_seen.update(dict.fromkeys(row))
+    params = list(params_seen)
     recovery_metric = "NRMSE" if "NRMSE" in table else ("RMSE" if "RMSE" in table else None)
 
     def get(metric: str, p: str) -> float | None:
-        v = table.get(metric, {}).get(p)
-        return v if _finite(v) else None
+        return _meaningful(metric, table.get(metric, {}).get(p))
+
+    required = ["Calibration Error", "Log Gamma", recovery_metric or "NRMSE", "Posterior Contraction"]
 
     per_param: dict[str, Any] = {}
     for p in params:
@@ -347,7 +405,11 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
             parts.append(f"{contraction} contraction")
         else:
             parts.append("contraction not available")
+        missing = [m for m in required if get(m, p) is None]
+        if missing:
+            parts.append(f"{_join_names(missing)} missing or not finite")
         per_param[p] = {
+            "missing_metrics": missing,
             "calibration": calibration,
             "recovery": recovery,
             "contraction": contraction,
@@ -366,6 +428,9 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
     low_con = having("contraction", "low")
 
     problems: list[str] = []
+    incomplete = [p for p in params if per_param[p]["missing_metrics"]]
+    if incomplete:
+        problems.append(f"metrics are missing or not finite for {_join_names(incomplete)}, so they cannot be judged")
     if poor_cal:
         problems.append(f"calibration is poor for {_join_names(poor_cal)}")
     if overconf:

@@ -53,6 +53,7 @@ import argparse
 import json
 import math
 import os
+import reprlib
 import sys
 from typing import Any, Mapping, Sequence
 
@@ -107,6 +108,12 @@ THRESHOLDS: dict[str, float] = {
 
 _TINY = 1e-12
 
+#: A history.json larger than this is not a training history (100k epochs take ~5 MB).
+MAX_HISTORY_BYTES = 64_000_000
+#: Loss values beyond this magnitude count as non-finite: the window statistics square and sum
+#: them, which overflows to inf (and then NaN) near 1e154.
+OVERFLOW_LIMIT = 1e150
+
 
 class HistoryError(ValueError):
     """The history is unreadable or not shaped like ``history.history``."""
@@ -119,19 +126,35 @@ class HistoryError(ValueError):
 
 def load_history(path: str | os.PathLike[str]) -> dict[str, list[float]]:
     """Read a ``history.json`` file and validate it (raises :class:`HistoryError`)."""
+    name = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_HISTORY_BYTES + 1)
     except OSError as exc:
-        raise HistoryError(f"cannot read history file {os.fspath(path)!r}: {exc.strerror or exc}") from exc
+        raise HistoryError(f"cannot read history file {name!r}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_HISTORY_BYTES:
+        raise HistoryError(f"{name!r} is larger than {MAX_HISTORY_BYTES // 1_000_000} MB; not a training history")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HistoryError(
+            f"{name!r} is not UTF-8 text (byte {exc.start}); json.dump(history.history, f) writes UTF-8 JSON"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HistoryError(
-            f"{os.fspath(path)!r} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            f"{name!r} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
             "expected the dict written by json.dump(history.history, f)"
-        ) from exc
-    return _validate(data, source=repr(os.fspath(path)))
+        ) from None
+    except RecursionError:
+        raise HistoryError(
+            f"{name!r} is too deeply nested to be a training history; expected the flat dict of lists "
+            "written by json.dump(history.history, f)"
+        ) from None
+    except ValueError as exc:  # an integer literal with more digits than int() converts (sys.int_info)
+        raise HistoryError(f"{name!r} holds a number with too many digits to read ({exc})") from None
+    return _validate(data, source=repr(name))
 
 
 def _to_float(value: Any, key: str, index: int) -> float:
@@ -140,9 +163,17 @@ def _to_float(value: Any, key: str, index: int) -> float:
     if isinstance(value, bool):
         raise HistoryError(f"history[{key!r}][{index}] is a bool, expected a number")
     try:
-        return float(value)
+        x = float(value)
+    except OverflowError:
+        raise HistoryError(
+            f"history[{key!r}][{index}] is an integer too large for a float; not a loss value"
+        ) from None
     except (TypeError, ValueError) as exc:
-        raise HistoryError(f"history[{key!r}][{index}] = {value!r} is not a number") from exc
+        shown = reprlib.repr(value)  # bounded: the value may be a deeply nested list
+        raise HistoryError(f"history[{key!r}][{index}] = {shown} is not a number") from exc
+    # A loss this large is a numerical blow-up, and squaring or summing it overflows to inf
+    # (then NaN, whose comparisons all pass): treat it as non-finite.
+    return x if abs(x) <= OVERFLOW_LIMIT else math.inf if x > 0 else -math.inf
 
 
 def _validate(data: Any, source: str = "history") -> dict[str, list[float]]:
@@ -242,7 +273,7 @@ def inspect_history(history: Any) -> dict[str, Any]:
             bad[key] = {"first_bad_epoch": idx[0] + 1, "n_bad_epochs": len(idx)}
     if bad:
         checks["finite_loss"] = _check(
-            "fail", "the loss contains NaN or infinite values", non_finite=bad
+            "fail", "the loss contains NaN, infinite or overflowing values", non_finite=bad
         )
         issues.append(
             "The loss became NaN or infinite. Inspect the simulator outputs for nan/inf values and find the "

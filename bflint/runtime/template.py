@@ -28,6 +28,8 @@ from __future__ import annotations
 import keyword
 import os
 import re
+import stat
+import tempfile
 import textwrap
 
 __all__ = ["KINDS", "TemplateError", "render", "write_script"]
@@ -605,7 +607,7 @@ NUM_GRID_SAMPLES = 4 if args.smoke else 16  # posterior draws per image for the 
 
 
 def _check_slug(slug: str) -> None:
-    if not _SLUG_RE.match(slug or ""):
+    if not isinstance(slug, str) or not _SLUG_RE.fullmatch(slug):  # fullmatch: "$" matches before a final "\n"
         raise TemplateError(
             f"invalid slug {slug!r}: use letters, digits, '-', '_' or '.', starting with a letter or digit "
             "(e.g. 'churn-model')"
@@ -653,12 +655,46 @@ def render(slug: str, kind: str) -> str:
 
 
 def write_script(slug: str, kind: str, output_dir: str | os.PathLike[str] = ".", force: bool = False) -> str:
-    """Write ``<output_dir>/<slug>.py`` and return its path (``TemplateError`` if it exists and not ``force``)."""
+    """Write ``<output_dir>/<slug>.py`` and return its path (``TemplateError`` if it exists and not ``force``).
+
+    The file is written atomically (a temporary file in the same directory, then ``os.replace``),
+    so a symbolic link at the path is replaced itself (``force``) and never written through.
+    """
     source = render(slug, kind)
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(os.fspath(output_dir), f"{slug}.py")
-    if os.path.exists(path) and not force:
-        raise TemplateError(f"{path} already exists; pass --force to overwrite it")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(source)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise TemplateError(f"{path} is a directory; choose another slug or --output-dir")
+        if stat.S_ISLNK(st.st_mode) and not force:
+            raise TemplateError(
+                f"{path} is a symbolic link (to {os.readlink(path)!r}); it is not followed. "
+                "Remove it, or pass --force to replace the link itself"
+            )
+        if not force:
+            raise TemplateError(f"{path} already exists; pass --force to overwrite it")
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            raise TemplateError(f"{path} is not a regular file; it is not replaced")
+    fd, tmp = tempfile.mkstemp(prefix=f".{slug}.", suffix=".py.tmp", dir=os.fspath(output_dir))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(source)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -115,7 +115,11 @@ def test_missing_metric_rows_are_reported_not_invented():
     report = check_diagnostics({"Calibration Error": {"p": 0.01}})
     r = report["parameters"]["p"]
     assert r["recovery"] is None and r["contraction"] is None
-    assert r["summary"] == "excellent calibration; recovery not available; contraction not available"
+    assert r["summary"] == (
+        "excellent calibration; recovery not available; contraction not available; "
+        "Log Gamma, NRMSE and Posterior Contraction missing or not finite"
+    )
+    assert report["overall"]["ok"] is False  # a missing metric is never good (issue 16 item 15)
 
 
 def test_rmse_instead_of_nrmse_is_accepted_but_not_rated():
