@@ -95,10 +95,15 @@ def escapes(model, h: HistoryObj) -> bool:
         returned = [expr for expr, obj in f.returns if obj is not None and _root(model, obj) is h]
         if not returned:
             continue
-        if any(isinstance(expr, (cst.Tuple, cst.List)) for expr in returned):
-            return True
         sites = [c for c in model.calls if c.local is f]
-        if not sites or any(_root(model, model.value(s.node)) is not h for s in sites):
+        if not sites:
+            return True
+        if any(isinstance(expr, (cst.Tuple, cst.List)) for expr in returned):
+            if any(not _unpacked_at(model, expr, h, s.node)
+                   for expr in returned for s in sites):
+                return True
+            continue
+        if any(_root(model, model.value(s.node)) is not h for s in sites):
             return True
     # stored into a container item, or an attribute the model lost track of
     for rec in model.assignments:
@@ -106,7 +111,9 @@ def escapes(model, h: HistoryObj) -> bool:
             continue
         for t in rec.targets:
             if isinstance(t, (cst.Tuple, cst.List)):
-                return True  # ``history, extra = ...``: unpacking loses track
+                obj = model.value(rec.value)
+                if obj is None or not _unpacked_into(model, obj.node, h, t):
+                    return True  # ``history, extra = ...``: unpacking loses track
             if isinstance(t, cst.Subscript) and ref_key(t) is None:
                 return True
             if isinstance(t, (cst.Attribute, cst.Subscript)):
@@ -116,6 +123,31 @@ def escapes(model, h: HistoryObj) -> bool:
                             _root(model, model.value(node)) is not h:
                         return True
     return False
+
+
+def _unpacked_at(model, returned: cst.BaseExpression, h: HistoryObj, call: cst.Call) -> bool:
+    """``return workflow, history`` reaches its caller as ``wf, hist = train(...)``:
+    the call site unpacks the tuple into as many names, the one at the History's
+    position bound to it (the model followed it; see ``Builder.unpacked``)."""
+    if not isinstance(returned, (cst.Tuple, cst.List)):
+        return False
+    for rec in model.assignments:
+        if rec.value is call:
+            return len(rec.targets) == 1 and _unpacked_into(model, returned, h, rec.targets[0])
+    return False
+
+
+def _unpacked_into(model, packed, h: HistoryObj, target) -> bool:
+    """``wf, hist = <packed>``: ``packed`` is a tuple / list literal with the History at
+    one position and ``target`` a tuple of names as long, so the name at that position
+    holds the History (element-wise binding, ``Builder.unpacked``)."""
+    if not isinstance(packed, (cst.Tuple, cst.List)) or not isinstance(target, (cst.Tuple, cst.List)):
+        return False
+    positions = [i for i, el in enumerate(packed.elements)
+                 if isinstance(el, cst.Element) and _root(model, model.value(el.value)) is h]
+    if len(positions) != 1 or len(target.elements) != len(packed.elements):
+        return False
+    return isinstance(target.elements[positions[0]].value, cst.Name)
 
 
 # non-JSON writers, by callee (resolved name or method): what the message names

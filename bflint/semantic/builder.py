@@ -31,6 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from bflint.semantic.model import SemanticModel
 
 _HISTORY_LIKE = ("history", "history_dict")
+# what ``a, b = <tuple>`` binds element by element (identified BayesFlow objects and data)
+_UNPACKED_KINDS = frozenset({"workflow", "estimator", "adapter", "simulator", "network",
+                             "history", "history_dict", "sims", "samples", "diagnostics",
+                             "figures"})
 
 
 class Builder(CallClassifier, HistoryEffects):
@@ -321,10 +325,14 @@ class Builder(CallClassifier, HistoryEffects):
     # -- binding -------------------------------------------------------------
     def bind(self, target: cst.CSTNode, value: Obj | None, value_node) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
+            parts = self.unpacked(target, value)
+            for i, el in enumerate(target.elements):
                 inner = el.value
                 if isinstance(inner, cst.StarredElement):
                     inner = inner.value
+                if parts is not None and parts[i] is not None:
+                    self.bind(inner, parts[i][0], parts[i][1])
+                    continue
                 self.bind_from(inner, value_node)
             return
         if isinstance(target, cst.StarredElement):
@@ -344,6 +352,27 @@ class Builder(CallClassifier, HistoryEffects):
         elif value is None:
             value = Obj("opaque", target)
         self.scope.bind(key, value)
+
+    def unpacked(self, target: cst.Tuple | cst.List, value: Obj | None):
+        """``a, b = x, y`` / ``approx, adapter = build()`` (the helper returns a
+        tuple literal): per target element, the identified BayesFlow value at
+        that position and its expression (``None`` where unknown); ``None``
+        when the shapes do not match or a starred element hides positions."""
+        if value is None or value.kind not in ("literal", "history_dict"):
+            return None
+        node = value.node
+        if not isinstance(node, (cst.Tuple, cst.List)):
+            return None
+        elements = node.elements
+        if len(elements) != len(target.elements) or any(
+                not isinstance(el, cst.Element) for el in elements) or any(
+                isinstance(el.value, cst.StarredElement) for el in target.elements):
+            return None
+        out = []
+        for el in elements:
+            v = self.m._values.get(el.value)
+            out.append((v, el.value) if v is not None and v.kind in _UNPACKED_KINDS else None)
+        return out
 
     def bind_elements(self, target: cst.CSTNode, it: cst.BaseExpression) -> None:
         """``for name, approx in models.items()`` / ``for wf in [wf1, wf2]`` over a literal
