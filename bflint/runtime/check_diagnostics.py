@@ -485,8 +485,12 @@ _STEP_NO_VAL = (
 _STEP_FEW_EPOCHS = "Train for the guide's default of about 100 epochs before judging the network."
 _STEP_OVERFIT = (
     "The validation loss stays worse than (or diverges from) the training loss: simulate more training data if "
-    "possible, add dropout=0.1 (or 0.2) via subnet_kwargs of the inference network and to the summary network, "
+    "possible, add dropout=0.1 (or 0.2) via subnet_kwargs of the inference network{summary}, "
     "then retrain and re-check the diagnostics."
+)
+_STEP_UNSTABLE = (
+    "The training loss rises at the end of training: lower the learning rate (initial_learning_rate=1e-4 in "
+    "BasicWorkflow), look for rare extreme simulator outputs and make sure the data are standardized; then retrain."
 )
 _STEP_UNDERTRAINED = "The loss was still decreasing: train for twice the number of epochs and re-check."
 _STEP_CAL_BAD_REC_GOOD = (
@@ -535,9 +539,17 @@ def _failed(training_report: Mapping[str, Any] | None, name: str) -> bool:
 
 
 def suggest_next_steps(
-    training_report: Mapping[str, Any] | None, diag_report: Mapping[str, Any] | None
+    training_report: Mapping[str, Any] | None,
+    diag_report: Mapping[str, Any] | None,
+    *,
+    has_summary_network: bool | None = None,
 ) -> list[str]:
-    """Ordered next steps from a training report and a diagnostics report (either may be ``None``)."""
+    """Ordered next steps from a training report and a diagnostics report (either may be ``None``).
+
+    ``has_summary_network`` fits the advice to the workflow (``None``: unknown).
+    """
+    from .inspect_training import _summary_dropout
+
     steps: list[str] = []
     if _failed(training_report, "finite_loss"):
         return [_STEP_NAN]
@@ -545,9 +557,11 @@ def suggest_next_steps(
         steps.append(_STEP_NO_VAL)
     if _failed(training_report, "enough_epochs"):
         steps.append(_STEP_FEW_EPOCHS)
+    if _failed(training_report, "stable_training"):
+        steps.append(_STEP_UNSTABLE)
     if _failed(training_report, "overfitting") or _failed(training_report, "diverging_validation"):
-        steps.append(_STEP_OVERFIT)
-    elif _failed(training_report, "under_training"):
+        steps.append(_STEP_OVERFIT.format(summary=_summary_dropout(has_summary_network)))
+    if _failed(training_report, "under_training"):
         steps.append(_STEP_UNDERTRAINED)
 
     if not diag_report:
@@ -557,7 +571,7 @@ def suggest_next_steps(
     params: Mapping[str, Any] = diag_report.get("parameters", {})
     unfinished = any(
         _failed(training_report, name)
-        for name in ("enough_epochs", "under_training", "overfitting", "diverging_validation")
+        for name in ("enough_epochs", "stable_training", "under_training", "overfitting", "diverging_validation")
     )
     if unfinished:
         problems = diag_report.get("overall", {}).get("problems") or []

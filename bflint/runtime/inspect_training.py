@@ -37,14 +37,13 @@ cannot be read.
 
 How the checks work
 -------------------
-All trend checks compare *means over windows* of the last epochs rather than single
-values, so one noisy epoch does not flip a verdict.  With ``W = TAIL_WINDOW`` epochs
-(shrunk for short runs), the "last" window is the final ``W`` epochs and the "previous"
-window the ``W`` epochs before it.  Differences are divided by a *scale*: the larger of
-``|mean training loss over the last window|`` and the spread (max - min) of the training
-loss over the last two windows.  The spread term keeps the checks meaningful for losses
-that are negative or close to zero (negative log-likelihoods of normalising flows).
-For positive losses, ``OVERFIT_RATIO`` is exactly the guide's ``val_loss > 1.1 x loss``.
+Trends are least-squares slopes over the last third of the run (at least 5 epochs) judged
+against their standard error; levels compare window means (the last window against the best
+one). Every difference is measured against a *scale*: the improvement made during training
+(highest loss of the first window minus the best window mean), at least the spread of the loss
+over the last third. Only differences of the loss are used, never its level, so every verdict
+is invariant to adding a constant to both curves. Validation points recorded with
+``validation_freq > 1`` are aligned to their epochs. See ``docs/runtime.md``.
 """
 
 from __future__ import annotations
@@ -61,38 +60,7 @@ from ._common import json_safe
 
 __all__ = ["THRESHOLDS", "HistoryError", "inspect_history", "load_history", "main"]
 
-#: Every threshold the inspector uses (documented in ``docs/runtime.md``).
-#:
-#: ============================  ======  =================================================
-#: key                           value   meaning
-#: ============================  ======  =================================================
-#: ``min_epochs``                6       fewer epochs: too short to judge any trend
-#: ``tail_window``               5       smallest window (epochs); the window is
-#:                                       ``n_epochs // 10`` clamped to [5, 20], and at
-#:                                       most ``n_epochs // 2`` for short runs
-#: ``tail_window_max``           20      largest window
-#: ``noise_z``                   2.5     a difference between window means counts only if
-#:                                       it exceeds ``noise_z`` standard errors (estimated
-#:                                       from the epoch-to-epoch scatter inside the windows)
-#: ``noise_z_best``              3.5     the same margin against the *best* validation
-#:                                       window (larger: the minimum of noisy means is low)
-#: ``overfit_ratio``             1.1     overfitting when mean(val) over the last window
-#:                                       exceeds mean(loss) by more than 10 % of the scale
-#: ``under_training_rel_drop``   0.02    under-training when the training loss fell by
-#:                                       more than 2 % of the scale from the previous to
-#:                                       the last window (and val_loss is not rising)
-#: ``diverging_rel_rise``        0.02    diverging when the mean val_loss rose by more
-#:                                       than 2 % of the scale from the previous to the
-#:                                       last window while the training loss did not rise
-#: ``diverging_rel_above_best``  0.10    ... or when the last window's mean val_loss is
-#:                                       more than 10 % of the scale above its best window
-#:                                       while the training loss fell since that window
-#: ``nll_improvement_fraction``  0.5     for losses that reach zero or below (NLLs, whose
-#:                                       offset is arbitrary) the scale is at least this
-#:                                       fraction of the improvement since the start
-#:                                       (highest loss of the first window), and the
-#:                                       loss level itself is not used
-#: ============================  ======  =================================================
+#: Every threshold the inspector uses (documented, with their meaning, in ``docs/runtime.md``).
 THRESHOLDS: dict[str, float] = {
     "min_epochs": 6,
     "tail_window": 5,
@@ -100,10 +68,11 @@ THRESHOLDS: dict[str, float] = {
     "noise_z": 2.5,
     "noise_z_best": 3.5,
     "overfit_ratio": 1.1,
-    "under_training_rel_drop": 0.02,
-    "diverging_rel_rise": 0.02,
+    "under_training_rel_drop": 0.025,
+    "diverging_rel_rise": 0.025,
+    "trend_fraction": 1 / 3,
+    "trend_min_epochs": 5,
     "diverging_rel_above_best": 0.10,
-    "nll_improvement_fraction": 0.5,
 }
 
 _TINY = 1e-12
@@ -246,14 +215,66 @@ def _se_diff(a: Sequence[float], b: Sequence[float]) -> float:
     return math.sqrt(_var(a) / len(a) + _var(b) / len(b))
 
 
+def _slope(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float]:
+    """Least-squares slope of ``ys`` on ``xs``, its standard error, and the residual standard deviation."""
+    n = len(xs)
+    if n < 3:
+        return 0.0, math.inf, 0.0
+    mx, my = _mean(xs), _mean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx <= 0:
+        return 0.0, math.inf, 0.0
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    rss = sum((y - my - b * (x - mx)) ** 2 for x, y in zip(xs, ys))
+    sd = math.sqrt(rss / (n - 2))
+    return b, sd / math.sqrt(sxx), sd
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b > 0 and math.isfinite(b) else None
+
+
+def _trend_length(n: int) -> int:
+    """Epochs of the trend window: the last third of the run, at least ``trend_min_epochs``."""
+    t = THRESHOLDS
+    return min(n, max(int(t["trend_min_epochs"]), math.ceil(n * t["trend_fraction"])))
+
+
+def _val_epochs(n: int, m: int) -> list[int] | None:
+    """0-based epoch of each of ``m`` validation points in an ``n``-epoch run (``None``: cannot align).
+
+    keras validates after epochs ``f, 2f, ...`` with ``validation_freq=f``.
+    """
+    if m == n:
+        return list(range(n))
+    if 0 < m < n:
+        f = n // m
+        if n // f == m:
+            return [(i + 1) * f - 1 for i in range(m)]
+    return None
+
+
+def _val_every(epochs: Sequence[int]) -> int:
+    return epochs[1] - epochs[0] if len(epochs) > 1 else 1
+
+
+def _summary_dropout(has_summary_network: bool | None) -> str:
+    if has_summary_network is None:
+        return " (and to the summary network, if the workflow has one)"
+    return " and to the summary network" if has_summary_network else ""
+
+
 def _window_size(n: int) -> int:
     t = THRESHOLDS
     w = min(max(n // 10, int(t["tail_window"])), int(t["tail_window_max"]))
     return max(1, min(w, n // 2))
 
 
-def inspect_history(history: Any) -> dict[str, Any]:
+def inspect_history(history: Any, *, has_summary_network: bool | None = None) -> dict[str, Any]:
     """Return a JSON-serialisable convergence report for a training history.
+
+    ``has_summary_network`` (what the script knows) fits the advice to the workflow: dropout for
+    the summary network is suggested only when there is one (``None``: unknown).
 
     Raises :class:`HistoryError` (a ``ValueError``) when the input is not a history.
     """
@@ -315,96 +336,134 @@ def inspect_history(history: Any) -> dict[str, Any]:
     # Trend checks need finite data and enough epochs.
     can_judge = not bad and n >= min_epochs
     w = _window_size(n)
+    k = _trend_length(n)
     z = t["noise_z"]
-    have_val = bool(val) and len(val) >= 2 * w
+    val_epochs = _val_epochs(n, len(val)) if val else None
     skipped_reason = "skipped: losses are not finite" if bad else "skipped: too few epochs to judge trends"
     if not can_judge:
-        for name in ("overfitting", "diverging_validation", "under_training"):
+        for name in ("stable_training", "overfitting", "diverging_validation", "under_training"):
             checks[name] = _check("skipped", skipped_reason)
     else:
-        prev_loss, last_loss = _windows(loss, w)
-        mean_last = _mean(last_loss)
-        mean_prev = _mean(prev_loss)
-        spread = max(loss[-2 * w :]) - min(loss[-2 * w :])
-        scale = max(abs(mean_last), spread, _TINY)
-        if min(loss) <= 0:
-            # A loss that reaches zero or below (a negative log-likelihood) has an arbitrary offset,
-            # so its level says nothing about the size of a gap: also use part of the improvement
-            # made during training as the yardstick.
-            # Its level is then ignored, which makes the verdicts invariant to shifting the loss.
-            improvement = max(loss[:w]) - mean_last
-            scale = max(spread, t["nll_improvement_fraction"] * improvement, _TINY)
-        drop_abs = mean_prev - mean_last  # > 0: training loss still falling
-        loss_noise = _se_diff(prev_loss, last_loss)
-        loss_drop = drop_abs / scale
-        loss_falling = drop_abs > t["under_training_rel_drop"] * scale and drop_abs > z * loss_noise
-        loss_rising = -drop_abs > z * loss_noise and -drop_abs > t["under_training_rel_drop"] * scale
+        tail_x = list(range(n - k, n))
+        slope, slope_se, loss_sd = _slope(tail_x, loss[n - k :])
+        # Window means of the training loss, aligned to the end of the run.
+        starts = list(range(n - w, -1, -w))
+        loss_means = [_mean(loss[i : i + w]) for i in starts]
+        mean_last = loss_means[0]
+        mean_prev = loss_means[1] if len(loss_means) > 1 else mean_last
+        best_loss_mean = min(loss_means)
+        improvement = max(loss[:w]) - best_loss_mean
+        spread = max(loss[n - k :]) - min(loss[n - k :])
+        # The yardstick: how much training improved the loss (and at least the spread of the last third).
+        # It uses differences of the loss only, never its level, so every verdict is the same when a
+        # constant is added to both curves (a negative log-likelihood's offset is arbitrary).
+        scale = max(improvement, spread, _TINY)
+        drop_tail = -slope * k  # > 0: the training loss still falls over the last third
+        loss_falling = -slope > z * slope_se and drop_tail > t["under_training_rel_drop"] * scale
+        loss_rising = slope > z * slope_se and -drop_tail > t["under_training_rel_drop"] * scale
+        above_best = mean_last - best_loss_mean
+        above_best_se = loss_sd * math.sqrt(2.0 / w)
+        loss_above_best = (
+            above_best > t["diverging_rel_above_best"] * scale and above_best > t["noise_z_best"] * above_best_se
+        )
         common = {
             "window": w,
+            "trend_epochs": k,
             "scale": scale,
             "mean_loss_last": mean_last,
             "mean_loss_previous": mean_prev,
-            "relative_loss_drop": loss_drop,
-            "relative_loss_noise": loss_noise / scale,
+            "loss_slope_per_epoch": slope,
+            "loss_slope_z": _ratio(slope, slope_se),
+            "relative_loss_drop": drop_tail / scale,
         }
 
-        val_rising = False
-        if not have_val:
-            checks["overfitting"] = _check("skipped", "skipped: no (or too short a) val_loss")
-            checks["diverging_validation"] = _check("skipped", "skipped: no (or too short a) val_loss")
+        # 4. stable training loss ---------------------------------------------------------
+        ev = dict(common, best_window_mean_loss=best_loss_mean, relative_above_best=above_best / scale,
+                  max_relative_rise=t["under_training_rel_drop"], max_relative_above_best=t["diverging_rel_above_best"])
+        if loss_rising or loss_above_best:
+            checks["stable_training"] = _check(
+                "fail", "the training loss rises (or has risen well above its best) at the end of training", **ev
+            )
+            issues.append(
+                "The training loss rises at the end of training (unstable optimisation). Lower the learning rate "
+                "(e.g. initial_learning_rate=1e-4 in BasicWorkflow), check the simulator for rare extreme outputs "
+                "and that the data are standardized, then retrain."
+            )
+        else:
+            checks["stable_training"] = _check("pass", "the training loss does not rise", **ev)
+
+        val_diverging = False
+        if val_epochs is None or len(val or []) < 3:
+            reason = (
+                "skipped: no (or too short a) val_loss"
+                if val_epochs is not None or not val
+                else f"skipped: {len(val or [])} val_loss values cannot be aligned to {n} epochs"
+            )
+            checks["overfitting"] = _check("skipped", reason)
+            checks["diverging_validation"] = _check("skipped", reason)
         else:
             assert val is not None
-            # 4. overfitting ----------------------------------------------------------------
-            prev_val, last_val = _windows(val, w)
-            mean_val_last = _mean(last_val)
-            mean_val_prev = _mean(prev_val)
-            gap_abs = mean_val_last - mean_last
-            gap = gap_abs / scale
-            gap_noise = _se_diff(last_val, last_loss)
-            ratio = mean_val_last / mean_last if mean_last > _TINY and mean_val_last > 0 else None
+            # Validation points are aligned to their epochs (validation_freq > 1 records fewer of them).
+            tail_idx = [j for j, e in enumerate(val_epochs) if e >= n - k]
+            if len(tail_idx) < 3:
+                tail_idx = list(range(len(val) - 3, len(val)))
+            # 5. overfitting: the paired gap val_loss - loss over the last third ------------------
+            gaps = [val[j] - loss[val_epochs[j]] for j in tail_idx]
+            gap = _mean(gaps)
+            gap_se = math.sqrt(_var(gaps) / len(gaps))
+            val_tail = [val[j] for j in tail_idx]
+            loss_at_val = [loss[val_epochs[j]] for j in tail_idx]
+            mv, ml = _mean(val_tail), _mean(loss_at_val)
+            ratio = mv / ml if ml > _TINY and mv > 0 else None
             limit = t["overfit_ratio"] - 1.0
-            ev = dict(common, mean_val_loss_last=mean_val_last, relative_gap=gap, ratio=ratio,
-                      relative_gap_noise=gap_noise / scale, max_relative_gap=limit)
-            if gap > limit and gap_abs > z * gap_noise:
+            ev = dict(common, mean_val_loss_last=mv, relative_gap=gap / scale, ratio=ratio,
+                      relative_gap_noise=gap_se / scale, max_relative_gap=limit, n_val_points=len(tail_idx),
+                      validation_every=_val_every(val_epochs))
+            overfit = gap > limit * scale and gap > z * gap_se
+            if overfit:
                 checks["overfitting"] = _check(
                     "fail", "validation loss is clearly above the training loss over the last epochs", **ev
                 )
                 issues.append(
                     "The validation loss stays clearly above the training loss (overfitting). Simulate more "
                     "training data if possible, add dropout=0.1 (or 0.2) via subnet_kwargs of the inference "
-                    "network and to the summary network, then retrain and re-check the diagnostics."
+                    f"network{_summary_dropout(has_summary_network)}, then retrain and re-check the diagnostics."
                 )
             else:
                 checks["overfitting"] = _check("pass", "validation loss is close to the training loss", **ev)
 
-            # 5. diverging validation loss --------------------------------------------------
-            rise_abs = mean_val_last - mean_val_prev
-            rise_noise = _se_diff(prev_val, last_val)
-            val_rising = rise_abs > t["diverging_rel_rise"] * scale and rise_abs > z * rise_noise
-            # best window of the validation loss: non-overlapping windows of w epochs, aligned to
-            # the end. Picking the minimum of several noisy means biases it low, hence the larger
-            # noise margin (noise_z_best) for this comparison.
-            starts = list(range(len(val) - w, -1, -w))
-            means = [_mean(val[i : i + w]) for i in starts]
-            best_k = min(range(len(means)), key=means.__getitem__)
-            best_i = starts[best_k]
-            above_abs = mean_val_last - means[best_k]
-            above_noise = _se_diff(val[best_i : best_i + w], last_val)
-            loss_then = _mean(loss[best_i : best_i + w]) if best_i + w <= len(loss) else mean_last
+            # 6. diverging validation loss ----------------------------------------------------
+            vx = [float(val_epochs[j]) for j in tail_idx]
+            vslope, vslope_se, val_sd = _slope(vx, val_tail)
+            span = max(vx) - min(vx) + 1
+            rise = vslope * span
+            val_rising = vslope > z * vslope_se and rise > t["diverging_rel_rise"] * scale
+            groups: dict[int, list[float]] = {}
+            for j, e in enumerate(val_epochs):
+                groups.setdefault((n - 1 - e) // w, []).append(val[j])
+            last_group = groups.get(0) or [val[-1]]
+            best_g = min(groups, key=lambda g: _mean(groups[g]))
+            best_vals = groups[best_g]
+            above_abs = _mean(last_group) - _mean(best_vals)
+            noise = val_sd if len(tail_idx) >= 4 and val_sd > 0 else math.sqrt(max(_var(val_tail), 0.0))
+            above_noise = noise * math.sqrt(1.0 / len(last_group) + 1.0 / len(best_vals))
+            best_first = n - (best_g + 1) * w
+            loss_then = _mean(loss[max(best_first, 0) : n - best_g * w])
             risen_from_best = (
                 above_abs > t["diverging_rel_above_best"] * scale
                 and above_abs > t["noise_z_best"] * above_noise
                 and mean_last < loss_then
             )
             best_val = min(val)
-            ev = dict(common, mean_val_loss_last=mean_val_last, mean_val_loss_previous=mean_val_prev,
-                      best_val_loss=best_val, best_val_epoch=val.index(best_val) + 1,
-                      best_window_first_epoch=best_i + 1, best_window_mean_val_loss=means[best_k],
-                      relative_val_rise=rise_abs / scale, relative_val_rise_noise=rise_noise / scale,
-                      relative_above_best=above_abs / scale,
+            ev = dict(common, mean_val_loss_last=_mean(last_group), best_val_loss=best_val,
+                      best_val_epoch=val_epochs[val.index(best_val)] + 1,
+                      best_window_first_epoch=max(best_first, 0) + 1, best_window_mean_val_loss=_mean(best_vals),
+                      val_slope_per_epoch=vslope, val_slope_z=_ratio(vslope, vslope_se),
+                      relative_val_rise=rise / scale, relative_above_best=above_abs / scale,
                       max_relative_val_rise=t["diverging_rel_rise"],
                       max_relative_above_best=t["diverging_rel_above_best"])
-            if (val_rising and not loss_rising) or risen_from_best:
+            val_diverging = (val_rising and not loss_rising) or risen_from_best
+            if val_diverging:
                 checks["diverging_validation"] = _check(
                     "fail", "validation loss rises over the last epochs while the training loss falls", **ev
                 )
@@ -416,9 +475,9 @@ def inspect_history(history: Any) -> dict[str, Any]:
             else:
                 checks["diverging_validation"] = _check("pass", "validation loss is not diverging", **ev)
 
-        # 6. under-training --------------------------------------------------------------
+        # 7. under-training ---------------------------------------------------------------
         ev = dict(common, max_relative_drop=t["under_training_rel_drop"])
-        if loss_falling and not val_rising:
+        if loss_falling and not val_diverging:
             checks["under_training"] = _check(
                 "fail", "the training loss is still decreasing at the end of training", **ev
             )

@@ -343,7 +343,7 @@ history = workflow.fit_offline(
 with open(os.path.join(RESULTS_DIR, "history.json"), "w") as f:
     json.dump(history.history, f)
 
-training_report = inspect_history(history.history)
+training_report = inspect_history(history.history, has_summary_network={has_summary})
 print(json.dumps(training_report["overall"], indent=2))
 if not training_report["overall"]["ok"]:
     print("TRAINING ISSUES - address before trusting the results:")
@@ -423,7 +423,7 @@ ppc_figure.tight_layout()
 # 10. Report
 # --------------------------------------------------
 
-next_steps = suggest_next_steps(training_report, diag_report)
+next_steps = suggest_next_steps(training_report, diag_report, has_summary_network={has_summary})
 report_path = write_report(
     RESULTS_DIR,
     title="{slug}: amortized Bayesian workflow report",
@@ -641,6 +641,7 @@ def render(slug: str, kind: str) -> str:
         adapter=m["adapter"],
         networks=m["networks"],
         summary_kwarg="\n    summary_network=summary_network," if has_summary else "",
+        has_summary=has_summary,
     )
     summary_label = "type(summary_network).__name__" if has_summary else '"none (vector via inference_conditions)"'
     rest = _DIAGNOSTICS.format() + _INFERENCE.format(
@@ -650,6 +651,7 @@ def render(slug: str, kind: str) -> str:
         description=m["description"],
         kind=kind,
         summary_label=summary_label,
+        has_summary=has_summary,
     )
     return header + textwrap.dedent(m["model"]) + body + rest
 
