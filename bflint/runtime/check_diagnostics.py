@@ -52,6 +52,8 @@ __all__ = [
     "check_diagnostics",
     "suggest_next_steps",
     "load_metrics",
+    "z_score_sd_row",
+    "Z_SD",
     "main",
 ]
 
@@ -74,7 +76,14 @@ THRESHOLDS: dict[str, dict[str, float]] = {
     "log_gamma": {"rejected_below": 0.0, "strongly_rejected_below": -5.0},
     "nrmse": {"excellent": 0.10, "good": 0.25, "fair": 0.50},
     "contraction": {"high": 0.80, "medium": 0.50},
+    # standard deviation of the posterior z-scores (posterior mean - truth) / posterior sd over the
+    # test sets: about 1 when calibrated, above when the posterior is too narrow, below when too wide
+    "z_score_sd": {"overconfident_above": 1.25, "underconfident_below": 0.80},
 }
+
+#: The extra row the templates add to BayesFlow's table (see :func:`z_score_sd_row`).
+Z_SD = "Posterior z-score SD"
+UNDERCONFIDENT = "underconfident"
 
 OVERCONFIDENT = "poor — overconfident"
 
@@ -85,6 +94,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "Log Gamma": ("log gamma", "log_gamma", "loggamma", "calibration log gamma"),
     "Calibration Error": ("calibration error", "calibration_error", "ece", "expected calibration error"),
     "Posterior Contraction": ("posterior contraction", "posterior_contraction", "contraction"),
+    Z_SD: ("posterior z-score sd", "posterior z score sd", "z-score sd", "z score sd", "posterior_z_score_sd",
+           "z_score_sd"),
 }
 _LOOKUP = {alias: canon for canon, aliases in _ALIASES.items() for alias in aliases}
 _EXPECTED = (
@@ -299,7 +310,7 @@ def _meaningful(metric: str, value: float | None) -> float | None:
     if value is None or math.isnan(value):
         return None
     if math.isinf(value):
-        bad_side = -math.inf if metric in ("Log Gamma", "Posterior Contraction") else math.inf
+        bad_side = -math.inf if metric in ("Log Gamma", "Posterior Contraction") else math.inf  # Z_SD: sd 0
         return value if value == bad_side else None
     return value
 
@@ -338,12 +349,26 @@ def _rate_recovery(nrmse: float | None) -> str | None:
     return "poor"
 
 
-def _rate_contraction(contraction: float | None, calibration: str | None) -> str | None:
+def _dispersion(z_sd: float | None) -> str | None:
+    """``overconfident`` (posterior too narrow), ``underconfident`` (too wide), ``about right`` or ``None``."""
+    if not _finite(z_sd):
+        return None
+    t = THRESHOLDS["z_score_sd"]
+    if z_sd > t["overconfident_above"]:  # type: ignore[operator]
+        return "overconfident"
+    if z_sd < t["underconfident_below"]:  # type: ignore[operator]
+        return UNDERCONFIDENT
+    return "about right"
+
+
+def _rate_contraction(contraction: float | None, calibration: str | None, dispersion: str | None = None) -> str | None:
     if not _finite(contraction):
         return None
     t = THRESHOLDS["contraction"]
     if contraction >= t["high"]:  # type: ignore[operator]
-        return OVERCONFIDENT if calibration == "poor" else "high"
+        # Overconfidence needs evidence of direction (the z-score spread), never contraction alone:
+        # a too-wide posterior is miscalibrated too, and the advice differs.
+        return OVERCONFIDENT if calibration == "poor" and dispersion == "overconfident" else "high"
     if contraction >= t["medium"]:  # type: ignore[operator]
         return "medium"
     return "low"
@@ -389,10 +414,16 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
         ece, lg = get("Calibration Error", p), get("Log Gamma", p)
         calibration = _rate_calibration(ece, lg)
         recovery = _rate_recovery(get("NRMSE", p))
-        contraction = _rate_contraction(get("Posterior Contraction", p), calibration)
-        parts = [
-            f"{calibration} calibration" if calibration else "calibration not available",
-        ]
+        dispersion = _dispersion(get(Z_SD, p))
+        contraction = _rate_contraction(get("Posterior Contraction", p), calibration, dispersion)
+        cal_text = f"{calibration} calibration" if calibration else "calibration not available"
+        if calibration in ("fair", "poor") and dispersion == "overconfident":
+            cal_text += " (posterior too narrow: overconfident)"
+        elif calibration in ("fair", "poor") and dispersion == UNDERCONFIDENT:
+            cal_text += " (posterior too wide: underconfident)"
+        elif calibration == "poor" and dispersion is None:
+            cal_text += " (direction unknown: no posterior z-scores)"
+        parts = [cal_text]
         if recovery:
             parts.append(f"{recovery} recovery")
         elif recovery_metric == "RMSE" and get("RMSE", p) is not None:
@@ -411,6 +442,7 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
         per_param[p] = {
             "missing_metrics": missing,
             "calibration": calibration,
+            "dispersion": dispersion,
             "recovery": recovery,
             "contraction": contraction,
             "summary": "; ".join(parts),
@@ -424,7 +456,10 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
     fair_cal = having("calibration", "fair")
     poor_rec = having("recovery", "poor")
     fair_rec = having("recovery", "fair")
-    overconf = having("contraction", OVERCONFIDENT)
+    miscal = set(poor_cal) | set(fair_cal)
+    overconf = [p for p in params if p in miscal and per_param[p]["dispersion"] == "overconfident"]
+    underconf_poor = [p for p in poor_cal if per_param[p]["dispersion"] == UNDERCONFIDENT]
+    underconf_fair = [p for p in fair_cal if per_param[p]["dispersion"] == UNDERCONFIDENT]
     low_con = having("contraction", "low")
 
     problems: list[str] = []
@@ -434,12 +469,16 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
     if poor_cal:
         problems.append(f"calibration is poor for {_join_names(poor_cal)}")
     if overconf:
-        problems.append(f"the posterior is overconfident for {_join_names(overconf)}")
+        problems.append(f"the posterior is overconfident (too narrow) for {_join_names(overconf)}")
+    if underconf_poor:
+        problems.append(f"the posterior is underconfident (too wide) for {_join_names(underconf_poor)}")
     if poor_rec:
         problems.append(f"recovery is poor for {_join_names(poor_rec)}")
     notes: list[str] = []
     if fair_cal:
         notes.append(f"calibration is only fair for {_join_names(fair_cal)}")
+    if underconf_fair:
+        notes.append(f"the posterior is somewhat too wide (underconfident) for {_join_names(underconf_fair)}")
     if fair_rec:
         notes.append(f"recovery is only fair for {_join_names(fair_rec)}")
     if low_con:
@@ -467,6 +506,26 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
         },
     }
     return json_safe(report)
+
+
+def z_score_sd_row(samples: Mapping[str, Any], targets: Mapping[str, Any], variable_keys: Sequence[str]) -> dict[str, float]:
+    """Standard deviation over the test sets of BayesFlow's posterior z-scores, per parameter.
+
+    ``bf.diagnostics.metrics.posterior_z_score(..., aggregation=None)`` gives the z-scores
+    ``(posterior mean - truth) / posterior sd`` per test set; their spread tells the direction of a
+    miscalibration (above 1: too narrow, below 1: too wide). Add the result to the metrics table as
+    the row :data:`Z_SD` (``metrics.loc[Z_SD] = pd.Series(row)``). Needs bayesflow and numpy.
+    """
+    from ._common import require
+
+    bf = require("bayesflow", "z_score_sd_row")
+    np = require("numpy", "z_score_sd_row")
+    z = bf.diagnostics.metrics.posterior_z_score(
+        estimates=samples, targets=targets, variable_keys=list(variable_keys), aggregation=None
+    )
+    values = np.asarray(z["values"], dtype=float)
+    sds = np.nanstd(values.reshape(values.shape[0], -1), axis=0, ddof=1)
+    return {str(n): float(v) for n, v in zip(z["variable_names"], sds)}
 
 
 # --------------------------------------------------------------------------------------
@@ -505,6 +564,11 @@ _STEP_CAL_BAD_REC_BAD = (
 _STEP_RECHECK_AFTER_TRAINING = (
     "Re-run the in-silico diagnostics once training is fixed: the current ratings ({what}) describe an "
     "unfinished network, so do not change the architecture because of them yet."
+)
+_STEP_UNDERCONFIDENT = (
+    "The posterior for {params} is wider than it should be (underconfident): its intervals are conservative, "
+    "not wrong, but the network is under-fit: train for twice the number of epochs (or simulate more data), and "
+    "if that does not help, increase the network capacity; do not add dropout or shrink the networks."
 )
 _STEP_OVERCONFIDENT = (
     "The posterior for {params} is narrow but miscalibrated (overconfident): do not trust these intervals; a "
@@ -586,21 +650,28 @@ def suggest_next_steps(
 
     cal_bad_rec_ok = names(lambda r: r.get("calibration") == "poor" and r.get("recovery") not in bad_rec)
     cal_bad_rec_bad = names(lambda r: r.get("calibration") == "poor" and r.get("recovery") in bad_rec)
-    overconf = names(lambda r: r.get("contraction") == OVERCONFIDENT)
+    overconf = names(
+        lambda r: r.get("calibration") in ("poor", "fair") and r.get("dispersion") == "overconfident"
+        or r.get("contraction") == OVERCONFIDENT
+    )
+    underconf = names(lambda r: r.get("calibration") in ("poor", "fair") and r.get("dispersion") == UNDERCONFIDENT)
     rec_bad_cal_ok = names(lambda r: r.get("calibration") != "poor" and r.get("recovery") in bad_rec)
     fair = names(lambda r: "fair" in (r.get("calibration"), r.get("recovery")))
 
     # Trust calibration first.
     if cal_bad_rec_bad:
         steps.append(_STEP_CAL_BAD_REC_BAD.format(params=_join_names(cal_bad_rec_bad)))
+    cal_bad_rec_ok = [p for p in cal_bad_rec_ok if p not in underconf]
     if cal_bad_rec_ok:
         steps.append(_STEP_CAL_BAD_REC_GOOD.format(params=_join_names(cal_bad_rec_ok)))
+    if underconf:
+        steps.append(_STEP_UNDERCONFIDENT.format(params=_join_names(underconf)))
     if overconf:
         steps.append(_STEP_OVERCONFIDENT.format(params=_join_names(overconf)))
     if rec_bad_cal_ok:
         steps.append(_STEP_REC_BAD_CAL_OK.format(params=_join_names(rec_bad_cal_ok)))
 
-    diag_ok = not (cal_bad_rec_bad or cal_bad_rec_ok or overconf or rec_bad_cal_ok)
+    diag_ok = not (cal_bad_rec_bad or cal_bad_rec_ok or overconf or rec_bad_cal_ok or underconf)
     training_ok = not training_report or bool(training_report.get("overall", {}).get("ok", True))
     if diag_ok and fair:
         steps.append(_STEP_FAIR.format(what=_join_names(fair)))

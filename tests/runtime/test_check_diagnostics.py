@@ -103,12 +103,14 @@ def test_overconfident_when_high_contraction_and_poor_calibration():
         "Posterior Contraction": {"p": 0.97, "q": 0.6},
         "Calibration Error": {"p": 0.3, "q": 0.3},
         "NRMSE": {"p": 0.1, "q": 0.1},
+        "Posterior z-score SD": {"p": 1.8},  # the direction: z-scores spread too wide = posterior too narrow
     }
     report = check_diagnostics(t)
     assert report["parameters"]["p"]["contraction"] == OVERCONFIDENT
     assert report["parameters"]["q"]["contraction"] == "medium"  # poor calibration alone is not overconfidence
     assert "overconfident" in report["summary"]["p"]
-    assert "overconfident for p" in report["overall"]["summary"]
+    assert "overconfident (too narrow) for p" in report["overall"]["summary"]
+    assert "direction unknown" in report["summary"]["q"]
 
 
 def test_missing_metric_rows_are_reported_not_invented():
@@ -289,6 +291,7 @@ def test_calibration_is_trusted_first():
         "Calibration Error": {"a": 0.01, "b": 0.3},
         "NRMSE": {"a": 0.9, "b": 0.05},
         "Posterior Contraction": {"a": 0.2, "b": 0.95},
+        "Posterior z-score SD": {"a": 1.0, "b": 1.7},
     }
     steps = suggest_next_steps(healthy_training(), check_diagnostics(t))
     cal = next(i for i, s in enumerate(steps) if "Calibration is poor for b" in s)
