@@ -8,6 +8,7 @@ Public API::
 
     from bflint.runtime import (
         inspect_history,          # training convergence report from history.history / History / history.json
+        check_simulations,        # sanity checks of workflow.simulate(N) before training (+ prior_predictive.png)
         check_diagnostics,        # qualitative ratings from compute_default_diagnostics(...) / metrics.csv
         suggest_next_steps,       # ordered next steps ("When things go wrong")
         save_diagnostic_figures,  # save plot_default_diagnostics(...) under the standard names
@@ -35,6 +36,7 @@ from .check_diagnostics import DiagnosticsTableError, suggest_next_steps  # noqa
 from .check_diagnostics import check_diagnostics  # noqa: E402  (the function shadows the submodule name)
 from .inspect_training import HistoryError, inspect_history  # noqa: E402
 from .report import FIGURE_NAMES, save_diagnostic_figures, write_report  # noqa: E402
+from .simulations import check_simulations  # noqa: E402  (numpy is imported inside the function)
 
 __all__ = [
     "FIGURE_NAMES",
@@ -43,6 +45,7 @@ __all__ = [
     "HistoryError",
     "MissingRuntimeDependency",
     "check_diagnostics",
+    "check_simulations",
     "inspect_history",
     "save_diagnostic_figures",
     "suggest_next_steps",
