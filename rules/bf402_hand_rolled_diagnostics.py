@@ -3,6 +3,7 @@ import libcst as cst
 from bflint.semantic.cst_util import walk
 from bflint.semantic.values import Obj, Origin
 from bflint.analyze.draws import random_draw
+from bflint.analyze.truth import true_parameters
 from bflint.rule import Rule, first_arg_name
 
 _ORDER = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
@@ -59,7 +60,9 @@ class HandRolledDiagnostics(Rule):
         if not model.bf_calls("sample"):
             return
         self.truth_calls = self._project_simulations(model)
-        if not model.bf_calls("simulate", "simulator_sample") and not self.truth_calls:
+        self.declared = model.analysis(true_parameters)
+        if not model.bf_calls("simulate", "simulator_sample") and not self.truth_calls \
+                and not self.declared:
             return
         self.model = model
         self.cache: dict[int, tuple] = {}
@@ -109,7 +112,10 @@ class HandRolledDiagnostics(Rule):
         shown = test
         if isinstance(truth.node, cst.Call) and shown == "...":  # a project simulation call
             shown = f"{first_arg_name(truth.node.func)}(...)"
-        return self.report(node, stat=stat, samples=first_arg_name(samples.node),
+        drawn = first_arg_name(samples.node)
+        if drawn == "..." and isinstance(samples.node, cst.Call):  # ``wf.sample(...)["theta"]``
+            drawn = f"{first_arg_name(samples.node.func)}(...)"
+        return self.report(node, stat=stat, samples=drawn,
                            truth=shown, workflow=workflow,
                            test=test if test != "..." else "test_data")
 
@@ -170,17 +176,22 @@ class HandRolledDiagnostics(Rule):
             return True
         return self.model.calls_simulator(ev) or random_draw(ev) is not None
 
+    def _declared(self, obj) -> bool:
+        return id(obj) in self.declared
+
     def _sides(self, expr):
         key = id(expr)
         if key not in self.cache:
             samples = truth = None
             self._reached = []
-            found = self.model.origins(expr, stop=self._stop, limit=250)
+            found = self.model.origins(expr, stop=self._stop, limit=250, mark=self._declared)
             if self._reached:
                 ev = self._reached[0]
                 truth = Origin(Obj("sims", ev.node), ev.node, None)
             for o in found:
-                if o.obj.kind == "samples":
+                if id(o.obj) in self.declared:
+                    truth = truth or Origin(Obj("sims", o.node), o.node, None)
+                elif o.obj.kind == "samples":
                     samples = samples or o
                 elif o.obj.kind == "sims" and (o.key is None or o.key not in self.observations):
                     truth = truth or o

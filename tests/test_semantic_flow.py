@@ -70,3 +70,61 @@ def test_history_in_a_returned_tuple_reaches_the_caller():
     (h,) = fit_histories(m)
     assert [u.callee for u in h.uses] == ["bayesflow.diagnostics.plots.loss"]
     assert not escapes(m, h)
+
+
+def test_branch_bindings_are_alternatives():
+    m = model("""
+        import bayesflow as bf
+        wf = bf.BasicWorkflow()
+        if flag:
+            samples = wf.sample(conditions=c, num_samples=10)
+        else:
+            samples = helper()
+        samples
+    """)
+    last = [n for n in m.nodes(cst.Name) if n.value == "samples"][-1]
+    alts = m.alternatives(m.value(last))
+    assert [a.kind for a in alts] == ["samples"]
+    assert any(o.obj.kind == "samples" for o in m.origins(last))
+
+
+def test_unconditional_rebinding_is_not_an_alternative():
+    m = model("""
+        a = one()
+        a = two()
+        a
+    """)
+    last = [n for n in m.nodes(cst.Name) if n.value == "a"][-1]
+    assert m.alternatives(m.value(last)) == []
+
+
+def test_loaded_keras_model_is_an_approximator_in_a_bayesflow_file():
+    src = """
+        import keras
+        {imp}
+        approx = keras.saving.load_model("m.keras")
+        approx.fit(dataset=ds)
+        approx.fit(x, y)
+        d = approx.sample(conditions=c, num_samples=5)
+    """
+    m = model(src.format(imp="import bayesflow as bf"))
+    assert [c.bf for c in m.calls if c.method in ("fit", "sample")] == [
+        "estimator_fit", None, "sample"]
+    m = model(src.format(imp="import numpy as np"))
+    assert [c.bf for c in m.calls if c.method in ("fit", "sample")] == [None, None, None]
+
+
+def test_true_parameters_declared_to_bayesflow():
+    from bflint.analyze.truth import true_parameters
+    m = model("""
+        import numpy as np
+        import bayesflow as bf
+        theta = np.load("v.npz")["theta"]
+        other = np.load("o.npz")["theta"]
+        bf.diagnostics.plots.recovery(draws, theta)
+        theta
+        other
+    """)
+    names = {n.value: m.value(n) for n in m.nodes(cst.Name) if n.value in ("theta", "other")}
+    found = m.analysis(true_parameters)
+    assert id(names["theta"]) in found and id(names["other"]) not in found

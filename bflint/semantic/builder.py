@@ -149,13 +149,16 @@ class Builder(CallClassifier, HistoryEffects):
             if (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
                     isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"):
                 self.type_checking = True
+            before = self.snapshot()
             self.suite(s.body)
             self.type_checking = outer_tc
+            after_body = self.snapshot()
             if s.orelse is not None:
                 if isinstance(s.orelse, cst.If):
                     self.stmt(s.orelse)
                 else:
                     self.suite(s.orelse.body)
+            self.record_alternatives(before, after_body)
         elif isinstance(s, cst.For):
             self.eval(s.iter)
             self.bind_from(s.target, s.iter)
@@ -216,6 +219,40 @@ class Builder(CallClassifier, HistoryEffects):
         if taint is not None:
             return Obj("history_dict", node, parent=history_root(taint))
         return None
+
+    # -- branches ------------------------------------------------------------
+    def snapshot(self) -> list[dict]:
+        """The bindings visible in the current scope (its own and, in a method, the
+        instance's ``self.*`` ones), copied."""
+        out = [dict(self.scope.vars)]
+        if self.scope.class_scope is not None:
+            out.append(dict(self.scope.class_scope.vars))
+        return out
+
+    def record_alternatives(self, before: list[dict], after_body: list[dict]) -> None:
+        """After an ``if`` (``elif`` / ``else``): a name bound in a branch may hold
+        what another branch bound, or what it held before the ``if`` when a branch
+        does not rebind it. The walk keeps the last binding (the model's answer);
+        the others are recorded as its alternatives (``SemanticModel.alternatives``)."""
+        now = self.snapshot()
+        alternatives = self.m._alternatives
+        for old, body, cur in zip(before, after_body, now):
+            for key, value in cur.items():
+                if value is None:
+                    continue
+                prior = old.get(key)
+                in_body = body.get(key)
+                if in_body is not value:  # another branch rebound it
+                    other = in_body
+                elif in_body is not prior:  # bound in the first branch only
+                    other = prior
+                else:
+                    continue
+                if other is None:
+                    continue
+                found = alternatives.setdefault(value, [])
+                if other not in found:
+                    found.append(other)
 
     # -- imports -------------------------------------------------------------
     def _record_import(self, stmt, alias, local, qualname):

@@ -12,6 +12,10 @@ import libcst as cst
 
 from bflint import bayesflow_api
 from bflint.bayesflow_api import BAYESFLOW, FIT_METHODS, UNIQUE_WORKFLOW_METHODS
+
+# loaders of saved keras models: in a file that uses BayesFlow, a saved approximator
+LOADERS = frozenset({"keras.saving.load_model", "keras.models.load_model",
+                     "tensorflow.keras.models.load_model"})
 from bflint.semantic.cst_util import ref_key
 from bflint.semantic.values import (
     AdapterObj,
@@ -61,6 +65,10 @@ class CallClassifier:
                 if name in bayesflow_api.estimator_names():
                     return Obj("estimator", e, qualname=qualname), "construct"
                 return Obj("bf", e, qualname=qualname + "()"), None
+            if qualname in LOADERS and m.uses_bayesflow:
+                # ``approximator = keras.saving.load_model("model.keras")`` in a BayesFlow
+                # file: a saved approximator (its class is not known)
+                return Obj("estimator", e, qualname=None), None
             if isinstance(e.func, cst.Attribute):
                 # ``from my_model import workflow``: BayesFlow's own method names still count
                 found = self.unknown_origin_method(e, e.func.attr.value, m.value(e.func.value))
@@ -89,6 +97,8 @@ class CallClassifier:
                 return Obj("sims", e, parent=receiver), "simulator_sample"
             return None, None
         if kind == "estimator":
+            if method == "fit" and receiver.qualname is None and self.keras_style_fit(e):
+                return None, None  # ``model.fit(x, y)``: a loaded plain keras model
             if method == "fit":
                 return self.new_history(e, receiver), "estimator_fit"
             if method == "sample":
@@ -106,6 +116,14 @@ class CallClassifier:
             return None, None
         # unknown origin: parameter, project import, opaque value, unbound name
         return self.unknown_origin_method(e, method, receiver)
+
+    @staticmethod
+    def keras_style_fit(e: cst.Call) -> bool:
+        """``model.fit(x, y, ...)`` / ``fit(x=..., y=...)``: data passed the way a plain
+        keras model takes it, not the way a BayesFlow approximator does
+        (``fit(dataset=...)`` / ``fit(simulator=...)``)."""
+        keywords = {a.keyword.value for a in e.args if a.keyword is not None}
+        return any(a.keyword is None for a in e.args) or bool(keywords & {"x", "y"})
 
     @staticmethod
     def bayesflow_signature(e: cst.Call, method: str) -> bool:

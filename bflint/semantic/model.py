@@ -77,6 +77,8 @@ class SemanticModel:
         self._sources: dict[Obj, cst.CSTNode] = {}
         # container Obj -> values stored into it by item assignment (``out[k] = v``)
         self._item_stores: dict[Obj, list[cst.CSTNode]] = {}
+        # value a name holds after an ``if`` -> what other branches bound to it
+        self._alternatives: dict[Obj, list[Obj]] = {}
         self._constant_cache: dict[int, bool] = {}
         self._sim_functions: set[int] | None = None
         self._analyses: dict[Callable, object] = {}
@@ -120,6 +122,12 @@ class SemanticModel:
         if q is None or not (q == BAYESFLOW or q.startswith("bayesflow.")):
             return False
         return not names or any(q == "bayesflow." + n for n in names)
+
+    def alternatives(self, obj: Obj | None) -> list[Obj]:
+        """What else the name holding ``obj`` may hold at that point: the values
+        other branches of an ``if`` bound to it (or what it held before, when a
+        branch leaves it alone). Empty when the binding is unambiguous."""
+        return self._alternatives.get(obj, []) if obj is not None else []
 
     def call_event(self, node: cst.Call) -> CallEvent | None:
         return self._call_events.get(node)
@@ -202,7 +210,8 @@ class SemanticModel:
                 out.append((c, pos[index - offset].value))
         return out
 
-    def origins(self, expr: cst.CSTNode | None, stop=None, limit: int = 600) -> "Origins":
+    def origins(self, expr: cst.CSTNode | None, stop=None, limit: int = 600,
+                mark=None) -> "Origins":
         """The BayesFlow data values (kinds in ``DATA_KINDS``: ``sims``,
         ``samples``, ``history`` ...) an expression is computed from. Walks the
         expression and follows names back to what they were computed from
@@ -210,23 +219,40 @@ class SemanticModel:
         iterable, parameters of local functions to the arguments of their call
         sites, containers to the values item-assigned into them: ``out[k] = v``).
         ``stop(call_event) -> bool`` cuts the walk at a call (e.g.
-        random draws, the simulator). Bounded by ``limit`` visited nodes."""
+        random draws, the simulator). ``mark(obj) -> bool`` makes other values
+        origins of their own (reported as found, not walked further: e.g. what the
+        script passes as true parameters). Bounded by ``limit`` visited nodes."""
         out = Origins()
         if expr is None:
             return out
         seen: set[int] = set()
-        stack: list[cst.CSTNode] = [expr]
+        stack: list = [expr]  # nodes, and Objs (branch alternatives)
         while stack and limit > 0:
             node = stack.pop()
             if id(node) in seen:
                 continue
             seen.add(id(node))
+            if isinstance(node, Obj):  # what another branch bound to a name
+                limit -= 1
+                if node.kind in DATA_KINDS or (mark is not None and mark(node)):
+                    out.append(Origin(node, node.node, None))
+                elif isinstance(node, ParamObj):
+                    for ev, arg in self.param_arguments(node):
+                        if stop is None or not stop(ev):
+                            stack.append(arg)
+                elif node.kind not in NO_DATA_KINDS:
+                    src = self._sources.get(node, node.node)
+                    if src is not None:
+                        stack.append(src)
+                continue
             if isinstance(node, _LITERAL_LEAVES) or (
                     isinstance(node, _LITERAL_CONTAINERS) and self._constant_literal(node)):
                 continue  # constants carry no data (and must not exhaust the limit)
             limit -= 1
             v = self._values.get(node)
-            if v is not None and v.kind in DATA_KINDS:
+            if v is not None and v in self._alternatives:
+                stack.extend(self._alternatives[v])
+            if v is not None and (v.kind in DATA_KINDS or (mark is not None and mark(v))):
                 out.append(Origin(v, node, None))
                 continue
             if stop is not None and isinstance(node, cst.Call):
