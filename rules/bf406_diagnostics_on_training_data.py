@@ -1,6 +1,7 @@
 import libcst as cst
 
 from bflint.analyze.constants import static_int
+from bflint.analyze.workflows import trained_before
 from bflint.rule import Rule, first_arg_name
 
 # keywords under which a fit call receives its training data
@@ -12,7 +13,10 @@ class DiagnosticsOnTrainingData(Rule):
     Flags `compute_default_diagnostics(test_data=...)` /
     `plot_default_diagnostics(test_data=...)` whose test data is the very
     object (or an alias of it) that a `fit_*` call received as training
-    `data=` or as `validation_data=`.
+    `data=` or as `validation_data=`, given to the same workflow before the
+    diagnostics call. A test set diagnosed with one workflow and only later
+    passed to another one (also rebound to the same name), or a workflow name
+    that branches bind to different workflows, is not reported.
 
     ## Why is this bad?
     Diagnostics on data the networks were trained or early-stopped on
@@ -56,14 +60,14 @@ class DiagnosticsOnTrainingData(Rule):
         fits = model.bf_calls("fit_offline", "fit_online", "fit_disk", "estimator_fit")
         if not fits:
             return
-        used: list[tuple[cst.BaseExpression, str, str]] = []  # (expr, role, fit name)
+        used: list[tuple[cst.BaseExpression, str, str, object]] = []  # (expr, role, fit name, fit)
         for fit in fits:
             name = "fit" if fit.bf == "estimator_fit" else fit.bf
             val = fit.kwarg("validation_data")
             # fit_online's validation_data is usually a count (``cfg.n_val``) from which
             # BayesFlow simulates: only data the model can see counts there
             if val is not None and (fit.bf != "fit_online" or _data_like(model, fit, val.value)):
-                used.append((val.value, "validation data", name))
+                used.append((val.value, "validation data", name, fit))
             if fit.bf == "fit_offline":
                 data = fit.argument(0, "data")
             elif fit.bf == "estimator_fit":
@@ -73,15 +77,19 @@ class DiagnosticsOnTrainingData(Rule):
             else:
                 data = None
             if data is not None:
-                used.append((data, "training data", name))
+                used.append((data, "training data", name, fit))
         for call in model.bf_calls("compute_default_diagnostics", "plot_default_diagnostics"):
             test = call.argument(0, "test_data")
             if test is None or isinstance(test, (cst.Integer, cst.Float)):
                 continue
             if static_int(model, test, call.function) is not None:
                 continue  # a count (`test_data=N_TEST`): BayesFlow simulates fresh data
-            for expr, role, fit_name in used:
+            if model.alternatives(model.value(test)):
+                continue  # branches bind different data to the name: cannot tell
+            for expr, role, fit_name, fit in used:
                 if isinstance(expr, (cst.Integer, cst.Float)):
+                    continue
+                if not trained_before(model, fit, call):
                     continue
                 if self._same(model, test, expr):
                     receiver = first_arg_name(call.node.func.value) if call.method else "workflow"

@@ -46,3 +46,41 @@ def mentions(model, attr: str) -> bool:
     if any(c.method == attr or c.callee_name == attr for c in model.calls):
         return True
     return any(a.attr.value == attr for a in model.nodes(cst.Attribute))
+
+
+def _trained_object(obj):
+    """The workflow behind a receiver (``workflow.approximator`` is its workflow's)."""
+    if obj is not None and obj.kind == "estimator" and obj.parent is not None \
+            and obj.parent.kind == "workflow":
+        return obj.parent
+    return obj
+
+
+def trained_before(model, fit, call) -> bool:
+    """The training call ``fit`` may have trained the object that ``call`` (a
+    diagnostics / sampling call) uses, before ``call`` runs: not when both receivers
+    are identified BayesFlow objects and differ (``workflow`` rebound to a new
+    workflow), nor when a branch may have bound the receiver to another object, nor
+    when ``fit`` comes after ``call`` in the same function body (outside a loop
+    enclosing both). Unknown receivers (a parameter, a project import) may be the
+    same object: True."""
+    a, b = model.value(_receiver(fit)), model.value(_receiver(call))
+    if a is None or a is not b:  # one binding (whichever branch made it) is one object
+        if model.alternatives(a) or model.alternatives(b):
+            return False
+        a, b = _trained_object(a), _trained_object(b)
+        if a is not None and b is not None and a.kind in _TRAINED and b.kind in _TRAINED \
+                and a is not b:
+            return False
+    if fit.function is call.function and fit.index > call.index and not (
+            set(map(id, fit.loops)) & set(map(id, call.loops))):
+        return False
+    return True
+
+
+_TRAINED = ("workflow", "estimator")
+
+
+def _receiver(ev):
+    func = ev.node.func
+    return func.value if isinstance(func, cst.Attribute) else None
