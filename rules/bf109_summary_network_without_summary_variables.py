@@ -46,10 +46,11 @@ class SummaryNetworkWithoutSummaryVariables(Rule):
         for wf in model.workflows:
             if not summary_network_given(wf):
                 continue
-            routes = wf.routes()
-            if not routes or routes["summary_variables"] or not routes["inference_variables"]:
+            slots = wf.routed_slots()
+            if slots is None or "summary_variables" in slots or "inference_variables" not in slots:
                 continue
-            conds = list(dict.fromkeys(k for k, _ in routes["inference_conditions"]))
+            routes = wf.routes()
+            conds = list(dict.fromkeys(k for k, _ in routes["inference_conditions"])) if routes else []
             if conds:
                 shown = ", ".join(f"`{k}`" for k in conds)
                 advice = (f"route the observations ({shown}, now in `inference_conditions`) to "

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from bflint import bayesflow_api
 from bflint.rule import Rule
-from bflint.analyze.networks import short, workflow_network
+from bflint.analyze.networks import custom_network, short, workflow_network
 
 SET_TRANSFORMER = "bayesflow.networks.SetTransformer"
 DEEP_SET = "bayesflow.networks.DeepSet"
 # summary networks that may hold a SetTransformer inside (one backbone per modality)
 CONTAINERS = frozenset({"bayesflow.networks.FusionNetwork"})
 STRING_NAMES = {"set_transformer": SET_TRANSFORMER, "deep_set": DEEP_SET}
+
+
+def _is_set_transformer(qualname: str) -> bool:
+    """BayesFlow's SetTransformer, or a project class named after it (``MySetTransformer``)."""
+    return qualname == SET_TRANSFORMER or "settransformer" in qualname.rsplit(".", 1)[-1].lower()
 
 
 class SetDataWithoutSetTransformer(Rule):
@@ -75,7 +80,15 @@ class SetDataWithoutSetTransformer(Rule):
                     continue
                 shown = f"`{short(qualname)}`"
             else:
-                continue  # missing / None (BF105), custom or unknown networks
+                arg = wf.arg("summary_network")
+                custom = custom_network(model, arg.value, _is_set_transformer) if arg else None
+                if custom is None:
+                    continue  # missing / None (BF105), a set transformer of its own, unknown
+                shown_keys = ", ".join(f"`{k}`" for k in keys)
+                yield self.report(custom[1], keys=shown_keys, verb="are" if len(keys) > 1 else "is",
+                                  network=f"the project's own `{custom[0]}`",
+                                  extra=" (or make sure the custom network is permutation-invariant)")
+                continue
             if qualname == SET_TRANSFORMER:
                 continue
             shown_keys = ", ".join(f"`{k}`" for k in keys)

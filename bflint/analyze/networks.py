@@ -108,3 +108,50 @@ def image_diffusion(model, wf) -> bool:
         return False
     sub = resolve_expr(model, subnet, subnet)
     return sub.kind in ("call", "class") and sub.qualname in IMAGE_SUBNETS
+
+
+# libraries whose classes are not "a project's own network"
+_LIBRARY_ROOTS = frozenset({"bayesflow", "keras", "tensorflow", "torch", "jax", "flax",
+                            "haiku", "equinox", "numpy", "sklearn", "scipy"})
+
+
+def custom_network(model, expr: cst.BaseExpression, is_base,
+                   depth: int = 4) -> tuple[str, cst.Call] | None:
+    """(class name, constructor call) when ``expr`` is an instance of a project's own network class
+    (``summary_networks.SummaryGNN(W, 32)`` imported from a project module, or a class
+    of this file) that is not ``is_base``: ``is_base(qualname)`` tells the BayesFlow
+    class it must not derive from (a local class whose bases reach it is that class;
+    an imported one whose name contains the base's name is taken for it). ``None``
+    for BayesFlow / library networks, factory functions and unknown values."""
+    call = expr if isinstance(expr, cst.Call) else None
+    if call is None:
+        obj = model.value(expr)
+        call = obj.node if obj is not None and isinstance(obj.node, cst.Call) else None
+    if call is None:
+        return None
+    callee = model.value(call.func)
+    if callee is not None and isinstance(callee.node, cst.ClassDef):
+        name = _local_custom(model, callee.node, is_base, depth)
+        return (name, call) if name is not None else None
+    q = model.qualname(call.func)
+    if q is None or q.split(".")[0] in _LIBRARY_ROOTS or is_base(q):
+        return None
+    name = q.rsplit(".", 1)[-1]
+    if not name[:1].isupper() or name.isupper():
+        return None  # a factory function or a constant, not a class
+    return name, call
+
+
+def _local_custom(model, cls: cst.ClassDef, is_base, depth: int) -> str | None:
+    if depth == 0:
+        return None
+    for base in cls.bases:
+        obj = model.value(base.value)
+        if obj is None:
+            continue
+        if obj.kind == "import" and obj.qualname and is_base(bayesflow_api.record_name(obj.qualname)):
+            return None
+        if isinstance(obj.node, cst.ClassDef) and obj.node is not cls and \
+                _local_custom(model, obj.node, is_base, depth - 1) is None:
+            return None
+    return cls.name.value

@@ -134,6 +134,31 @@ class AdapterObj(Obj):
                 return None
         return out
 
+    def routed_slots(self) -> set[str] | None:
+        """The slots (``inference_variables``, ``summary_variables`` ...) that receive
+        something, also when the keys moved there are not static
+        (``.concatenate(param_names, into="inference_variables")`` with
+        ``param_names`` a parameter): only the destinations must be known. ``None``
+        when the adapter is not fully known or a destination is not literal."""
+        if not self.complete:
+            return None
+        found: set[str] = set()
+        for t in self.transforms:
+            if t.method in ("concatenate", "rename"):
+                src = t.argument(0, "keys" if t.method == "concatenate" else "from_key")
+                dst = self._keys(t.argument(1, "into" if t.method == "concatenate" else "to_key"))
+                if dst is None or len(dst) != 1:
+                    return None
+                srcs = self._keys(src)
+                if srcs is not None and (not srcs or any(k in SLOTS for k in srcs)):
+                    return None  # nothing moved, or a slot moved away: not judged
+                if dst[0] in SLOTS:
+                    found.add(dst[0])
+            elif t.method in ("apply", "apply_serializable", "add_transform", "append",
+                              "insert", "extend", "group", "ungroup", "split", "to_dict"):
+                return None
+        return found
+
     def keys_of(self, *methods: str) -> set[str] | None:
         """Original keys passed to the given transforms (``as_set`` ...),
         renames followed backwards; ``None`` when not statically known."""
@@ -287,6 +312,18 @@ class WorkflowObj(Obj):
     @property
     def explicit_adapter(self) -> AdapterObj | None:
         return self.adapter if isinstance(self.adapter, AdapterObj) else None
+
+    def routed_slots(self) -> set[str] | None:
+        """The slots that receive something, whatever the spelling (an explicit
+        adapter: :meth:`AdapterObj.routed_slots`; the shorthand: the slots named with
+        something other than ``None``). ``None`` when unknown."""
+        if self.adapter_given:
+            adapter = self.explicit_adapter
+            return adapter.routed_slots() if adapter is not None else None
+        if any(a.star for a in self.node.args):
+            return None
+        return {s for s, arg in self.shorthand().items()
+                if not (isinstance(arg.value, cst.Name) and arg.value.value == "None")}
 
     def routes(self) -> dict[str, list[tuple[str, cst.CSTNode]]] | None:
         """Slot -> [(simulator key, node routing it)] whatever the spelling
