@@ -697,7 +697,9 @@ def build_cli_report(metrics_path: str, history_path: str | None) -> tuple[dict[
     steps = suggest_next_steps(training_report, diag_report)
     out: dict[str, Any] = {
         "parameters": {
-            p: {k: v for k, v in r.items() if k in ("calibration", "recovery", "contraction", "summary")}
+            p: {k: v for k, v in r.items()
+                if k in ("calibration", "recovery", "contraction", "dispersion", "summary", "metrics",
+                         "missing_metrics")}
             for p, r in diag_report["parameters"].items()
         },
         "summary": diag_report["summary"],

@@ -35,7 +35,9 @@ def _fail(message: str) -> None:
     "a JSON report. Exit status: 0 healthy, 1 issues found, 2 unreadable input.",
 )
 @click.argument("history", type=click.Path(dir_okay=False, allow_dash=False))
-def inspect_training_command(history: str) -> None:
+@click.option("--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="also write the JSON report to this file (for agents and CI).")
+def inspect_training_command(history: str, output: str | None) -> None:
     from .inspect_training import HistoryError, inspect_history
 
     try:
@@ -43,8 +45,20 @@ def inspect_training_command(history: str) -> None:
     except HistoryError as exc:
         _fail(str(exc))
         return
+    _write_output(output, report)
     click.echo(json.dumps(report, indent=2))
     sys.exit(0 if report["overall"]["ok"] else 1)
+
+
+def _write_output(output: str | None, obj: object) -> None:
+    if not output:
+        return
+    from .workflow_io import write_json
+
+    try:
+        write_json(output, obj)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
 @click.command(
@@ -61,7 +75,9 @@ def inspect_training_command(history: str) -> None:
     default=None,
     help="history.json of the same run, so training problems are part of the next steps.",
 )
-def check_diagnostics_command(metrics: str, history: str | None) -> None:
+@click.option("--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="also write the JSON result to this file (for agents and CI).")
+def check_diagnostics_command(metrics: str, history: str | None, output: str | None) -> None:
     from .check_diagnostics import build_cli_report
 
     try:
@@ -69,6 +85,7 @@ def check_diagnostics_command(metrics: str, history: str | None) -> None:
     except ValueError as exc:  # DiagnosticsTableError, HistoryError
         _fail(str(exc))
         return
+    _write_output(output, out)
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     sys.exit(code)
 

@@ -29,6 +29,7 @@ FIGURE_NAMES: dict[str, str] = {
     "losses": "loss.png",
     "recovery": "recovery.png",
     "calibration_ecdf": "calibration_ecdf.png",
+    "calibration_histogram": "calibration_histogram.png",
     "coverage": "coverage.png",
     "z_score_contraction": "z_score_contraction.png",
 }
@@ -60,6 +61,7 @@ _CHECK_TITLES = {
     "finite_loss": "Finite loss",
     "validation_loss": "Validation loss recorded",
     "enough_epochs": "Enough epochs",
+    "stable_training": "Training loss stable",
     "overfitting": "No overfitting",
     "diverging_validation": "Validation loss not diverging",
     "under_training": "Loss has levelled off",
@@ -184,6 +186,104 @@ def _save_figures(figures: Any, results_dir: str, prefix: str) -> list[tuple[str
     return out
 
 
+def _num(value: Any) -> str:
+    return _fmt(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"
+
+
+def _loss_caption(training_report: Mapping[str, Any] | None) -> str:
+    if not training_report:
+        return "Training (and validation) loss per epoch."
+    checks = training_report.get("checks", {})
+    n = training_report.get("n_epochs")
+    failed = [_CHECK_TITLES.get(k, k).lower() for k, c in checks.items() if c.get("status") == "fail"]
+    ev = checks.get("under_training", {}).get("evidence", {})
+    trend = ""
+    if "loss_slope_z" in ev and ev.get("loss_slope_z") is not None:
+        trend = (f" Over the last {ev.get('trend_epochs')} epochs the training loss changed by "
+                 f"{_num(-(ev.get('relative_loss_drop') or 0.0) * 100)} % of the improvement made in training "
+                 f"(slope {_num(ev.get('loss_slope_z'))} standard errors).")
+    verdict = ("In this run: " + "; ".join(failed) + " failed." if failed
+               else "In this run the losses levelled off with no sign of overfitting.")
+    return f"Training and validation loss over {n} epoch(s). {verdict}{trend}"
+
+
+def _metric(r: Mapping[str, Any], name: str) -> str:
+    return _num((r.get("metrics") or {}).get(name))
+
+
+def _aspect_sections(params: Mapping[str, Any], rdir: str, recovery_metric: str) -> list[str]:
+    """Recovery, Calibration, Contraction and Numerical summary, each with this run's values."""
+    from .check_diagnostics import Z_SD
+
+    def fig(name: str, heading: str, caption: str) -> list[str]:
+        if not os.path.exists(os.path.join(rdir, name)):
+            return []
+        return [f"![{heading}]({name})", "", f"_{caption}_", ""]
+
+    def by_rating(key: str) -> str:
+        groups: dict[str, list[str]] = {}
+        for p, r in params.items():
+            groups.setdefault(str(r.get(key) or "not available"), []).append(str(p))
+        return "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+
+    out: list[str] = ["### Recovery", ""]
+    out += [f"| Parameter | {recovery_metric} | Recovery |", "|---|---|---|"]
+    out += [f"| {_md_escape(p)} | {_metric(r, recovery_metric)} | {r.get('recovery') or 'n/a'} |"
+            for p, r in params.items()]
+    out.append("")
+    out += fig("recovery.png", "Parameter recovery",
+               f"Posterior estimates against the true parameters of held-out simulations. This run: {by_rating('recovery')}.")
+
+    out += ["### Calibration", ""]
+    out += ["| Parameter | Calibration Error | Log Gamma | z-score SD | Calibration | Direction |", "|---|---|---|---|---|---|"]
+    out += [f"| {_md_escape(p)} | {_metric(r, 'Calibration Error')} | {_metric(r, 'Log Gamma')} | {_metric(r, Z_SD)} "
+            f"| {r.get('calibration') or 'n/a'} | {r.get('dispersion') or 'n/a'} |" for p, r in params.items()]
+    out.append("")
+    cal = by_rating("calibration")
+    direction = by_rating("dispersion")
+    out += fig("calibration_ecdf.png", "Calibration (SBC ECDF)",
+               f"Simulation-based calibration ECDF of the ranks of the true values. This run: {cal}.")
+    out += fig("calibration_histogram.png", "SBC rank histogram",
+               f"Ranks of the true values among the posterior draws; a U shape means too narrow, a hump too wide. "
+               f"This run's z-score spread: {direction}.")
+    out += fig("coverage.png", "Coverage",
+               f"Empirical coverage of central credible intervals against their nominal level. This run: {cal}.")
+
+    out += ["### Contraction", ""]
+    out += ["| Parameter | Posterior Contraction | Contraction |", "|---|---|---|"]
+    out += [f"| {_md_escape(p)} | {_metric(r, 'Posterior Contraction')} | {r.get('contraction') or 'n/a'} |"
+            for p, r in params.items()]
+    out.append("")
+    out += fig("z_score_contraction.png", "Posterior z-score vs. contraction",
+               f"Each point is a held-out simulation. This run: {by_rating('contraction')}.")
+
+    names: list[str] = []
+    for r in params.values():
+        for m in (r.get("metrics") or {}):
+            if m not in names:
+                names.append(m)
+    out += ["### Numerical summary", ""]
+    if names:
+        out += ["| Metric | " + " | ".join(_md_escape(p) for p in params) + " |", "|---" * (len(params) + 1) + "|"]
+        out += [f"| {_md_escape(m)} | " + " | ".join(_metric(r, m) for r in params.values()) + " |" for m in names]
+        out.append("")
+    if os.path.exists(os.path.join(rdir, "metrics.csv")):
+        out += ["_The same values are in `metrics.csv`._", ""]
+    return out
+
+
+def _ppc_caption(ppc_results: Mapping[str, Mapping[str, Any]] | None) -> str | None:
+    if not ppc_results:
+        return None
+    parts = []
+    for q, r in ppc_results.items():
+        share = r.get("share of replications below observed")
+        if isinstance(share, (int, float)):
+            where = "in the tails of" if share < 0.05 or share > 0.95 else "inside"
+            parts.append(f"{q}: observed value {where} the replicated distribution")
+    return "Posterior predictive check. This run: " + "; ".join(parts) + "." if parts else None
+
+
 def _verdict(training_report: Mapping[str, Any] | None, diag_report: Mapping[str, Any] | None) -> str:
     t_ok = None if training_report is None else bool(training_report.get("overall", {}).get("ok"))
     d_ok = None if diag_report is None else bool(diag_report.get("overall", {}).get("ok"))
@@ -217,6 +317,10 @@ def write_report(
     extra_figures: Any = None,
     notes: str | None = None,
     filename: str = "report.md",
+    simulation_report: Mapping[str, Any] | None = None,
+    real_data: bool = False,
+    data_note: str | None = None,
+    ppc_results: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """Write ``<results_dir>/report.md`` and return its path.
 
@@ -230,6 +334,10 @@ def write_report(
     ``extra_figures``: optional ``{caption: Figure or path}`` or list of paths shown in their own
     section after the diagnostics (e.g. visual sample grids for image-valued targets; Figures are
     saved as ``<caption>.png``).
+    ``simulation_report``: from :func:`check_simulations` (section "Simulation checks", with
+    ``prior_predictive.png``). ``real_data`` / ``data_note``: whether the inference section is about
+    the user's data or a simulated stand-in. ``ppc_results``: ``{test quantity: {"observed",
+    "replicated 5%", "replicated 95%", "share of replications below observed"}}``.
     """
     from .check_diagnostics import suggest_next_steps
 
@@ -253,6 +361,25 @@ def write_report(
     else:
         lines.append("_No setup information was provided._")
     lines.append("")
+
+    # Simulation checks ---------------------------------------------------------------------
+    if simulation_report:
+        lines += ["## Simulation checks", ""]
+        sim_ok = simulation_report.get("overall", {}).get("ok")
+        lines.append(f"{simulation_report.get('n_simulations')} simulations were checked before training: "
+                     + ("no problems found." if sim_ok else "problems found."))
+        lines += ["", "| Check | Result | Detail |", "|---|---|---|"]
+        for name, check in simulation_report.get("checks", {}).items():
+            lines.append(f"| {_md_escape(name)} | {_STATUS_WORDS.get(check.get('status'), check.get('status'))} "
+                         f"| {_md_escape(check.get('message', ''))} |")
+        lines.append("")
+        for issue in simulation_report.get("overall", {}).get("issues") or []:
+            lines.append(f"- {issue}")
+        if os.path.exists(os.path.join(rdir, "prior_predictive.png")):
+            lines += ["", "![Prior predictive distribution](prior_predictive.png)", "",
+                      "_Prior predictive distribution of the simulated data"
+                      + (" with the observed data set (black)" if real_data else "") + "._"]
+        lines.append("")
 
     # Convergence --------------------------------------------------------------------------
     lines += ["## Convergence assessment", ""]
@@ -288,33 +415,30 @@ def write_report(
     else:
         lines += ["_No training report was provided (see `history.json` if it exists)._", ""]
     if os.path.exists(os.path.join(rdir, "loss.png")):
-        lines += ["![Training and validation loss](loss.png)", "",
-                  "_Training (and validation) loss per epoch: both should level off and stay close together._", ""]
+        lines += ["![Training and validation loss](loss.png)", "", f"_{_loss_caption(training_report)}_", ""]
 
-    # Diagnostics --------------------------------------------------------------------------
-    lines += ["## In-silico diagnostics", ""]
+    # Diagnostics: recovery, calibration, contraction, numerical summary ---------------------
+    params: Mapping[str, Any] = (diag_report or {}).get("parameters", {})
     if diag_report:
         overall = diag_report.get("overall", {})
+        lines += ["## In-silico diagnostics", ""]
         if overall.get("summary"):
             lines += [overall["summary"], ""]
         lines += ["| Parameter | Calibration | Recovery | Contraction | Summary |", "|---|---|---|---|---|"]
-        for p, r in diag_report.get("parameters", {}).items():
+        for p, r in params.items():
             lines.append(
                 f"| {_md_escape(p)} | {r.get('calibration') or 'n/a'} | {r.get('recovery') or 'n/a'} "
                 f"| {r.get('contraction') or 'n/a'} | {_md_escape(r.get('summary', ''))} |"
             )
         lines += ["", "_Ratings are qualitative; if they disagree, trust calibration first: a narrow but "
-                  "miscalibrated posterior is worse than a wider calibrated one. The numbers are in "
-                  "`metrics.csv`._" if os.path.exists(os.path.join(rdir, "metrics.csv")) else
-                  "_Ratings are qualitative; if they disagree, trust calibration first: a narrow but "
                   "miscalibrated posterior is worse than a wider calibrated one._", ""]
+        lines += _aspect_sections(params, rdir, diag_report.get("recovery_metric") or "NRMSE")
     elif extra_figures:
-        lines += ["_No per-parameter diagnostics report was provided; see the additional figures below._", ""]
+        lines += ["## In-silico diagnostics", "",
+                  "_No per-parameter diagnostics report was provided; see the additional figures below._", ""]
     else:
-        lines += ["_No diagnostics report was provided._", ""]
-    present = [(name, cap) for name, cap in _FIGURE_CAPTIONS.items() if os.path.exists(os.path.join(rdir, name))]
-    if present:
-        lines += ["### Diagnostic figures", ""]
+        lines += ["## In-silico diagnostics", "", "_No diagnostics report was provided._", ""]
+        present = [(name, cap) for name, cap in _FIGURE_CAPTIONS.items() if os.path.exists(os.path.join(rdir, name))]
         for name, (heading, caption) in present:
             lines += [f"#### {heading}", "", f"![{heading}]({name})", "", f"_{caption}_", ""]
 
@@ -327,6 +451,9 @@ def write_report(
     # Real data (optional) -----------------------------------------------------------------
     if posterior_summary is not None or ppc_figures:
         lines += ["## Inference on observed data", ""]
+        if data_note:
+            lines += [f"Data: {_md_escape(data_note)}." + ("" if real_data else
+                      " Every number below describes that stand-in, not your data."), ""]
         if posterior_summary is not None:
             cols, rows = _posterior_rows(posterior_summary)
             lines += ["### Posterior summaries", ""]
@@ -341,8 +468,16 @@ def write_report(
             lines += ["### Posterior predictive checks", ""]
             if ppc_notes:
                 lines += [ppc_notes, ""]
+            if ppc_results:
+                lines += ["| Test quantity | Observed | Replicated 5 % | Replicated 95 % | Share of replications below |",
+                          "|---|---|---|---|---|"]
+                for q, r in ppc_results.items():
+                    lines.append(f"| {_md_escape(q)} | {_fmt(r.get('observed'))} | {_fmt(r.get('replicated 5%'))} "
+                                 f"| {_fmt(r.get('replicated 95%'))} "
+                                 f"| {_fmt(r.get('share of replications below observed'))} |")
+                lines.append("")
             for caption, rel in ppc:
-                lines += [f"![{caption}]({rel})", "", f"_{caption}_", ""]
+                lines += [f"![{caption}]({rel})", "", f"_{_ppc_caption(ppc_results) or caption}_", ""]
             lines += ["_If replicated data systematically miss the observed data, improve the simulator before "
                       "trusting the inference._", ""]
 

@@ -85,3 +85,29 @@ def test_without_direction_evidence_overconfidence_is_not_claimed():
          "Posterior Contraction": {"p": 0.95}}
     r = check_diagnostics(t)["parameters"]["p"]
     assert r["contraction"] == "high" and "direction unknown" in r["summary"]
+
+
+def test_cli_output_files_an_agent_can_read(tmp_path):
+    """issue 15 §4: --output FILE writes the same JSON the CLI prints."""
+    import json
+    import math as _m
+
+    from click.testing import CliRunner
+
+    from bflint.runtime.cli import check_diagnostics_command, inspect_training_command
+
+    hist = tmp_path / "history.json"
+    loss = [0.5 + _m.exp(-i / 5) for i in range(40)]
+    hist.write_text(json.dumps({"loss": loss, "val_loss": [v + 0.01 for v in loss]}))
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(",a\nNRMSE,0.05\nLog Gamma,1\nCalibration Error,0.3\nPosterior Contraction,0.9\n"
+                       "Posterior z-score SD,0.5\n")
+    out1, out2 = tmp_path / "t.json", tmp_path / "sub" / "d.json"
+    r1 = CliRunner().invoke(inspect_training_command, [str(hist), "--output", str(out1)])
+    assert r1.exit_code == 0 and json.loads(out1.read_text()) == json.loads(r1.stdout)
+    r2 = CliRunner().invoke(check_diagnostics_command, [str(metrics), "--history", str(hist), "--output", str(out2)])
+    assert r2.exit_code == 1
+    doc = json.loads(out2.read_text())
+    assert doc == json.loads(r2.stdout)
+    assert doc["parameters"]["a"]["dispersion"] == "underconfident"
+    assert doc["parameters"]["a"]["metrics"]["Calibration Error"] == 0.3

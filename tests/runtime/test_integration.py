@@ -23,7 +23,8 @@ from bflint.runtime.template import write_script
 
 pytestmark = pytest.mark.runtime_smoke
 
-FIGURES = ["loss.png", "recovery.png", "calibration_ecdf.png", "coverage.png", "z_score_contraction.png"]
+FIGURES = ["loss.png", "recovery.png", "calibration_ecdf.png", "calibration_histogram.png", "coverage.png",
+           "z_score_contraction.png", "prior_predictive.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RATINGS = {
     "calibration": {"excellent", "fair", "poor", None},
@@ -48,15 +49,24 @@ def _env(root):
     return env
 
 
+# The set run also exercises the options and the real-data hook (issue 15 §3); the others use the
+# simulated stand-in.
+EXTRA_ARGS = {"set": ["--observed", "observed.npy", "--seed", "7", "--draws", "40"]}
+
+
 def _run(root, kind, slug):
     workdir = root / kind
     workdir.mkdir()
     script = write_script(slug, kind, workdir)
+    if kind == "set":
+        import numpy as np
+
+        np.save(workdir / "observed.npy", np.random.default_rng(3).normal(0.5, 1.2, size=80))  # 80 != 50 obs
     start = time.perf_counter()
     try:
         proc = subprocess.run(
-            [sys.executable, script, "--smoke"], cwd=workdir, env=_env(root), capture_output=True, text=True,
-            timeout=SMOKE_TIMEOUT,
+            [sys.executable, script, "--smoke", *EXTRA_ARGS.get(kind, [])], cwd=workdir, env=_env(root),
+            capture_output=True, text=True, timeout=SMOKE_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         return workdir / slug, None, time.perf_counter() - start
@@ -82,7 +92,7 @@ def smoke_runs(request, tmp_path_factory):
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def check_standard_artefacts(results, params):
+def check_standard_artefacts(results, params, real=False):
     history = json.loads((results / "history.json").read_text())
     assert set(history) >= {"loss", "val_loss"} and len(history["loss"]) == 2
     training = inspect_history(results / "history.json")
@@ -91,7 +101,20 @@ def check_standard_artefacts(results, params):
         assert (results / name).read_bytes()[:8] == PNG_MAGIC, name
     header = (results / "metrics.csv").read_text().splitlines()[0]
     assert header.startswith(",") and header.split(",")[1:] == params
+    assert "Posterior z-score SD," in (results / "metrics.csv").read_text()
     diag = check_diagnostics(results / "metrics.csv")
+    assert all(r["dispersion"] is not None for r in diag["parameters"].values())
+    # files an agent can read (issue 15 §4)
+    training_json = json.loads((results / "training_report.json").read_text())
+    diag_json = json.loads((results / "diagnostics.json").read_text())
+    for doc in (training_json, diag_json):
+        run = doc["run"]
+        assert run["versions"]["bayesflow"] == "2.1.0" and run["seed"] == (7 if real else 2025)
+        assert run["budget"]["epochs"] == 2 and run["timings_s"]["training"] > 0 and run["peak_memory_mb"] > 0
+    assert training_json["training"]["checks"]["enough_epochs"]["status"] == "fail"
+    assert training_json["simulations"]["checks"]["finite"]["status"] == "pass"
+    assert diag_json["diagnostics"]["summary"] == diag["summary"]
+    assert diag_json["next_steps"] and set(diag_json["posterior_predictive"])
     assert list(diag["parameters"]) == params
     assert diag["recovery_metric"] == "NRMSE"
     for p, r in diag["parameters"].items():
@@ -104,9 +127,16 @@ def check_standard_artefacts(results, params):
         assert f"]({name})" in report
     for p in params:
         assert f"| {p} | {diag['parameters'][p]['calibration']} | {diag['parameters'][p]['recovery']} |" in report
-    for heading in ("## Setup", "## Convergence assessment", "## In-silico diagnostics",
+    for heading in ("## Setup", "## Simulation checks", "## Convergence assessment", "## In-silico diagnostics",
+                    "### Recovery", "### Calibration", "### Contraction", "### Numerical summary",
                     "## Inference on observed data", "### Posterior predictive checks", "## Suggested next steps"):
         assert heading in report
+    if real:
+        assert "real data from observed.npy" in report and "simulated truth" not in report
+        assert diag_json["run"]["budget"]["draws"] == 40
+        assert training_json["simulations"]["checks"]["observed"]["status"] == "pass"
+    else:
+        assert "simulated stand-in" in report and "simulated truth" in report
     assert "](ppc_test_quantities.png)" in report
     assert (results / "ppc_test_quantities.png").read_bytes()[:8] == PNG_MAGIC
     return diag, report
@@ -114,7 +144,7 @@ def check_standard_artefacts(results, params):
 
 def test_set_template_smoke_run_end_to_end(smoke_runs):
     results = smoke_runs("set")
-    diag, report = check_standard_artefacts(results, ["mu", "sigma"])
+    diag, report = check_standard_artefacts(results, ["mu", "sigma"], real=True)
     assert "only 2 epoch(s)" in report
     # the CLI reads the real metrics.csv too
     from click.testing import CliRunner
@@ -147,6 +177,14 @@ def test_image_target_smoke_run(smoke_runs):
     assert "## Additional figures" in report and "](sample_grid.png)" in report
     assert "Inspect sample_grid.png" in report
     assert not (results / "metrics.csv").exists()
+    # issue 15 §3: the image-target script writes what its docstring says (loss figure included)
+    from bflint.runtime.template import ARTEFACTS
+
+    written = {p.name for p in results.iterdir()}
+    promised = {a for a in ARTEFACTS["image-target"] if " " not in a}
+    assert promised <= written, promised - written
+    assert "](loss.png)" in report
+    assert json.loads((results / "diagnostics.json").read_text())["figures"] == ["sample_grid.png"]
 
 
 DIAGNOSTIC_FORMS = '''
@@ -224,3 +262,15 @@ def test_real_diagnostics_output_forms(tmp_path, runtime_env, requires_runtime):
 
     renamed = check_diagnostics(forms["renamed"])
     assert list(renamed["parameters"]) == ["location", "scale"]
+
+
+def test_script_help_lists_the_budget_options(tmp_path, runtime_env):
+    script = write_script("helpme", "set", tmp_path)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, script, "--help"], env=runtime_env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for option in ("--smoke", "--simulations", "--validation", "--epochs", "--batch-size", "--test-sets", "--draws",
+                   "--sample-batch-size", "--seed", "--observed"):
+        assert option in proc.stdout
+    assert time.perf_counter() - start < 30  # argparse runs before bayesflow is imported

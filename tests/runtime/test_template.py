@@ -107,11 +107,17 @@ def test_modality_specific_architecture(kind, summary, router):
     bounded = set(re.findall(r"(\w+) = np\.random\.(?:gamma|uniform|lognormal)\(", src))
     assert bounded and bounded <= constrained
     # PPC reuses the observation model inside the loop over posterior draws
-    loop = next(n for n in ast.walk(tree) if isinstance(n, ast.For) and "N_PPC" in ast.unparse(n.iter))
+    loop = next(n for n in ast.walk(tree) if isinstance(n, ast.For) and "ppc_draws" in ast.unparse(n.iter))
     assert calls(loop, "observation_model")
     assert "np.random" not in ast.unparse(loop) and "rng." not in ast.unparse(loop)
-    (sample,) = calls(tree, "sample")
-    assert kwarg(sample, "conditions") is not None and kwarg(sample, "num_samples") is not None
+    assert "size=N_PPC, replace=False" in src
+    # the posterior is sampled once for the diagnostics (in batches) and once for the observed data
+    diag, real = calls(tree, "sample")
+    assert ast.unparse(kwarg(diag, "batch_size")) == "SAMPLE_BATCH_SIZE"
+    for s in (diag, real):
+        assert kwarg(s, "conditions") is not None and kwarg(s, "num_samples") is not None
+    for c in calls(tree, "compute_default_diagnostics") + calls(tree, "plot_default_diagnostics"):
+        assert ast.unparse(kwarg(c, "samples")) == "diag_samples"
     assert calls(tree, "save_diagnostic_figures") and calls(tree, "check_diagnostics")
 
 
