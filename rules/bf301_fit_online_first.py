@@ -19,7 +19,7 @@ def _paths(model, event, depth: int = 4, seen: frozenset = frozenset()) -> list[
     f = event.function
     if f is None or depth == 0 or id(f) in seen:
         return [(event.index,)]
-    sites = [c for c in model.calls if c.local is f]
+    sites = model.call_sites(f)
     if not sites:
         return [(event.index,)]
     out = []

@@ -3,6 +3,7 @@ import libcst as cst
 from bflint.analyze.constants import static_int
 from bflint.analyze.workflows import trained_before
 from bflint.rule import Rule, first_arg_name
+from bflint.semantic.cst_util import ref_key
 
 # keywords under which a fit call receives its training data
 _DATA_KEYWORDS = ("data", "dataset", "x")
@@ -78,6 +79,7 @@ class DiagnosticsOnTrainingData(Rule):
                 data = None
             if data is not None:
                 used.append((data, "training data", name, fit))
+        by_identity: dict | None = None
         for call in model.bf_calls("compute_default_diagnostics", "plot_default_diagnostics"):
             test = call.argument(0, "test_data")
             if test is None or isinstance(test, (cst.Integer, cst.Float)):
@@ -86,17 +88,34 @@ class DiagnosticsOnTrainingData(Rule):
                 continue  # a count (`test_data=N_TEST`): BayesFlow simulates fresh data
             if model.alternatives(model.value(test)):
                 continue  # branches bind different data to the name: cannot tell
-            for expr, role, fit_name, fit in used:
-                if isinstance(expr, (cst.Integer, cst.Float)):
-                    continue
+            if by_identity is None:  # the used data by identity, once per file (linear, issue 18)
+                by_identity = {}
+                for entry in used:
+                    if not isinstance(entry[0], (cst.Integer, cst.Float)):
+                        by_identity.setdefault(_identity(model, entry[0]), []).append(entry)
+                by_identity.pop(None, None)
+            for expr, role, fit_name, fit in by_identity.get(_identity(model, test), ()):
                 if not trained_before(model, fit, call):
                     continue
-                if self._same(model, test, expr):
-                    receiver = first_arg_name(call.node.func.value) if call.method else "workflow"
-                    yield self.report(call.node, method=call.bf, name=first_arg_name(test),
-                                      role=role, fit=fit_name,
-                                      receiver=receiver if receiver != "..." else "workflow")
-                    break
+                receiver = first_arg_name(call.node.func.value) if call.method else "workflow"
+                yield self.report(call.node, method=call.bf, name=first_arg_name(test),
+                                  role=role, fit=fit_name,
+                                  receiver=receiver if receiver != "..." else "workflow")
+                break
+
+
+def _identity(model, expr):
+    """Two expressions are :meth:`DiagnosticsOnTrainingData._same` exactly when their
+    identities are equal (and not None): the same tracked object (not an
+    import or a literal), the same imported qualname, or the same reference
+    key of untracked values."""
+    value = model.value(expr)
+    if value is not None:
+        if value.kind == "import":
+            return ("import", value.qualname)
+        return None if value.kind == "literal" else ("obj", id(value))
+    key = ref_key(expr)
+    return None if key is None else ("key", key)
 
 
 def _data_like(model, fit, expr) -> bool:

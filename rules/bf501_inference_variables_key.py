@@ -57,6 +57,13 @@ class InferenceVariablesKey(Rule):
         return False
 
     def _describe(self, model, obj):
+        # the same for every report of one kind: computed once per file (linear, issue 18)
+        cache = self.__dict__.setdefault("_described", {})
+        if (id(model), obj.kind) not in cache:
+            cache[(id(model), obj.kind)] = self._description(model, obj)
+        return cache[(id(model), obj.kind)]
+
+    def _description(self, model, obj):
         if obj.kind == "samples":
             what = "the result of `sample(...)`"
         else:

@@ -71,9 +71,22 @@ class KerasBackendAfterImport(Rule):
             value for node, index, function, value, _ in settings
             if function is None and first_import is not None and index < first_import
         }
+        # the first import of each scope, once (linear in the file, issue 18): the
+        # imports come in source order, so a setting's first earlier import is one of them
+        ordered = all(a.index <= b.index for a, b in zip(imports, imports[1:]))
+        first_of: dict[int, object] = {}
+        for r in imports:
+            first_of.setdefault(id(r.function), r)
+        lines = None
         for node, index, function, value, text in settings:
-            before = [r for r in imports if r.index < index and (
-                r.function is None or r.function is function)]
+            if ordered:
+                before = [r for r in (first_of.get(id(None)), first_of.get(id(function)))
+                          if r is not None and r.index < index and (
+                              r.function is None or r.function is function)]
+                before.sort(key=lambda r: r.index)
+            else:
+                before = [r for r in imports if r.index < index and (
+                    r.function is None or r.function is function)]
             if not before:
                 continue
             if value is not None and value in early_values:
@@ -81,7 +94,9 @@ class KerasBackendAfterImport(Rule):
             imported = model.module.code_for_node(before[0].node).strip().splitlines()[0]
             fix = None
             if function is None and value is not None and first_import is not None:
-                fix = _move_up(model, node, value, imports, first_import)
+                if lines is None:
+                    lines = _Lines(model, imports)
+                fix = _move_up(model, node, value, lines, first_import)
             yield self.report(node, setting=text, imported=imported, fix=fix)
 
     @staticmethod
@@ -126,26 +141,44 @@ class KerasBackendAfterImport(Rule):
             yield call.node, call.index, call.function, value, text
 
 
-def _move_up(model, target, value: str, imports, first_import: int) -> Fix | None:
+class _Lines:
+    """The module-level lines :func:`_move_up` needs, found once per file."""
+
+    def __init__(self, model, imports) -> None:
+        self.assign_line = {}  # id(target) -> its one-target assignment line
+        for line in model.module.body:
+            if (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+                    and isinstance(line.body[0], cst.Assign) and len(line.body[0].targets) == 1):
+                self.assign_line.setdefault(id(line.body[0].targets[0].target), line)
+        first = min((r for r in imports if r.function is None), key=lambda r: r.index, default=None)
+        self.first_line = None
+        if first is not None:
+            self.first_line = next((line for line in model.module.body
+                                    if isinstance(line, cst.SimpleStatementLine)
+                                    and any(small is first.node for small in line.body)), None)
+        self.os_first = min((r.index for r in model.imports if r.function is None
+                             and r.local == "os" and r.qualname == "os"), default=None)
+        self._later = False
+
+    def later_import_os(self, model):
+        if self._later is False:
+            self._later = next((line for line in model.module.body
+                                if isinstance(line, cst.SimpleStatementLine)
+                                and len(line.body) == 1 and isinstance(line.body[0], cst.Import)
+                                and model.module.code_for_node(line.body[0]).strip() == "import os"),
+                               None)
+        return self._later
+
+
+def _move_up(model, target, value: str, lines: _Lines, first_import: int) -> Fix | None:
     """Unsafe fix: move a module-level ``os.environ["KERAS_BACKEND"] = "..."``
     line above the first keras/bayesflow import (adding ``import os`` there
     when ``os`` is imported only later)."""
-    stmt = None
-    for line in model.module.body:
-        if (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
-                and isinstance(line.body[0], cst.Assign) and len(line.body[0].targets) == 1
-                and line.body[0].targets[0].target is target):
-            stmt = line
-            break
-    first = min((r for r in imports if r.function is None), key=lambda r: r.index, default=None)
-    first_line = None
-    if first is not None:
-        first_line = next((line for line in model.module.body if isinstance(line, cst.SimpleStatementLine)
-                           and any(small is first.node for small in line.body)), None)
+    stmt = lines.assign_line.get(id(target))
+    first_line = lines.first_line
     if stmt is None or first_line is None:
         return None
-    os_first = min((r.index for r in model.imports if r.function is None and r.local == "os"
-                    and r.qualname == "os"), default=None)
+    os_first = lines.os_first
     # the line's own comment is dropped: it described the line where it was (often "too late")
     text = model.module.code_for_node(stmt.with_changes(
         leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())).strip()
@@ -156,9 +189,7 @@ def _move_up(model, target, value: str, imports, first_import: int) -> Fix | Non
     if os_first is None or os_first > first_import:
         head = "import os\n"
         # a later `import os` line moves up with it: never a second `import os`
-        later = next((line for line in model.module.body if isinstance(line, cst.SimpleStatementLine)
-                      and len(line.body) == 1 and isinstance(line.body[0], cst.Import)
-                      and model.module.code_for_node(line.body[0]).strip() == "import os"), None)
+        later = lines.later_import_os(model)
         if later is not None:
             edits.append(Edit(("lines", later), ""))
     return Fix.unsafe(

@@ -91,11 +91,9 @@ def escapes(model, h: HistoryObj) -> bool:
             return True
     # returned from a function whose call sites the model did not connect,
     # or in a tuple / list that the caller unpacks (``return workflow, history``)
-    for f in model.functions:
-        returned = [expr for expr, obj in f.returns if obj is not None and _root(model, obj) is h]
-        if not returned:
-            continue
-        sites = [c for c in model.calls if c.local is f]
+    index = model.analysis(_flow_index)
+    for f, returned in index.returns.get(id(h), ()):
+        sites = model.call_sites(f)
         if not sites:
             return True
         if any(isinstance(expr, (cst.Tuple, cst.List)) for expr in returned):
@@ -106,9 +104,7 @@ def escapes(model, h: HistoryObj) -> bool:
         if any(_root(model, model.value(s.node)) is not h for s in sites):
             return True
     # stored into a container item, or an attribute the model lost track of
-    for rec in model.assignments:
-        if _root(model, model.value(rec.value)) is not h:
-            continue
+    for rec in index.assigned.get(id(h), ()):
         for t in rec.targets:
             if isinstance(t, (cst.Tuple, cst.List)):
                 obj = model.value(rec.value)
@@ -118,9 +114,8 @@ def escapes(model, h: HistoryObj) -> bool:
                 return True
             if isinstance(t, (cst.Attribute, cst.Subscript)):
                 key = ref_key(t)
-                for node in model.nodes(type(t)):
-                    if node is not t and ref_key(node) == key and \
-                            _root(model, model.value(node)) is not h:
+                for node in index.by_key(model, type(t)).get(key, ()):
+                    if node is not t and _root(model, model.value(node)) is not h:
                         return True
     return False
 
@@ -131,9 +126,9 @@ def _unpacked_at(model, returned: cst.BaseExpression, h: HistoryObj, call: cst.C
     position bound to it (the model followed it; see ``Builder.unpacked``)."""
     if not isinstance(returned, (cst.Tuple, cst.List)):
         return False
-    for rec in model.assignments:
-        if rec.value is call:
-            return len(rec.targets) == 1 and _unpacked_into(model, returned, h, rec.targets[0])
+    rec = model.analysis(_flow_index).first_assignment.get(id(call))
+    if rec is not None:
+        return len(rec.targets) == 1 and _unpacked_into(model, returned, h, rec.targets[0])
     return False
 
 
@@ -148,6 +143,44 @@ def _unpacked_into(model, packed, h: HistoryObj, target) -> bool:
     if len(positions) != 1 or len(target.elements) != len(packed.elements):
         return False
     return isinstance(target.elements[positions[0]].value, cst.Name)
+
+
+class _FlowIndex:
+    """What :func:`escapes` looks up, indexed once per file (linear in the
+    file, whatever the number of histories): the assignments and the
+    returns of each root object, the first assignment of each value,
+    attribute / subscript nodes by reference key."""
+
+    def __init__(self, model) -> None:
+        self.assigned: dict[int, list] = {}
+        self.first_assignment: dict[int, object] = {}  # id(value) -> its first assignment
+        for rec in model.assignments:
+            self.first_assignment.setdefault(id(rec.value), rec)
+            root = _root(model, model.value(rec.value))
+            if root is not None:
+                self.assigned.setdefault(id(root), []).append(rec)
+        self.returns: dict[int, list] = {}
+        for f in model.functions:
+            per_root: dict[int, list] = {}
+            for expr, obj in f.returns:
+                root = _root(model, obj) if obj is not None else None
+                if root is not None:
+                    per_root.setdefault(id(root), []).append(expr)
+            for key, exprs in per_root.items():
+                self.returns.setdefault(key, []).append((f, exprs))
+        self._keys: dict[type, dict] = {}
+
+    def by_key(self, model, node_type: type) -> dict:
+        found = self._keys.get(node_type)
+        if found is None:
+            found = self._keys[node_type] = {}
+            for node in model.nodes(node_type):
+                found.setdefault(ref_key(node), []).append(node)
+        return found
+
+
+def _flow_index(model) -> _FlowIndex:
+    return _FlowIndex(model)
 
 
 # non-JSON writers, by callee (resolved name or method): what the message names
@@ -188,11 +221,16 @@ def json_saved(model, h: HistoryObj) -> bool | str:
 
 def _only_printed(model, dumps: cst.Call) -> bool:
     """``print(json.dumps(h.history))``: shown, not saved."""
+    return id(dumps) in model.analysis(_printed_args)
+
+
+def _printed_args(model) -> frozenset[int]:
+    """The arguments of ``print(...)`` calls that print to stdout."""
+    out = set()
     for ev in model.calls:
         if ev.callee_name == "print" and ev.qualname is None and ev.kwarg("file") is None:
-            if any(a.value is dumps for a in ev.node.args):
-                return True
-    return False
+            out.update(id(a.value) for a in ev.node.args)
+    return frozenset(out)
 
 
 def non_json_writers(model, h: HistoryObj) -> list[str]:
@@ -232,9 +270,15 @@ def _has_csv_logger(model, expr: cst.BaseExpression) -> bool:
 
 def history_name(model, h: HistoryObj) -> str:
     """How the script names the History (``history``, ``self.history``)."""
+    return model.analysis(_assigned_names).get(id(h.node), "history")
+
+
+def _assigned_names(model) -> dict[int, str]:
+    """id(value) -> the first single target it is assigned to, by reference key."""
+    out: dict[int, str] = {}
     for rec in model.assignments:
-        if rec.value is h.node and len(rec.targets) == 1:
+        if len(rec.targets) == 1 and id(rec.value) not in out:
             key = ref_key(rec.targets[0])
             if key is not None:
-                return key
-    return "history"
+                out[id(rec.value)] = key
+    return out

@@ -12,6 +12,11 @@ import libcst as cst
 
 def string_value(expr: cst.CSTNode | None) -> str | None:
     if isinstance(expr, cst.SimpleString):
+        raw = expr.value
+        quote = raw[:1]
+        if (quote in ("'", '"') and len(raw) >= 2 and raw[-1] == quote and "\\" not in raw
+                and raw[:3] != quote * 3):
+            return raw[1:-1]  # a plain one-line literal: no ast.literal_eval (a compile) needed
         try:
             value = expr.evaluated_value
         except Exception:  # pragma: no cover - odd prefixes

@@ -187,6 +187,11 @@ class SemanticModel:
         return self.lines[row - 1] if 0 < row <= len(self.lines) else ""
 
     # -- data flow ---------------------------------------------------------
+    def call_sites(self, f) -> list[CallEvent]:
+        """The calls of a function of this file, in source order (indexed
+        once per file: asking for every function stays linear)."""
+        return self.analysis(_call_sites).get(id(f), [])
+
     def param_arguments(self, param: "ParamObj") -> list[tuple[CallEvent, cst.BaseExpression]]:
         """(call, argument expression) passed for a parameter of a function of
         this file at each of its call sites (by keyword or position)."""
@@ -195,9 +200,7 @@ class SemanticModel:
             return []
         index = f.params.index(param.name)
         out = []
-        for c in self.calls:
-            if c.local is not f:
-                continue
+        for c in self.call_sites(f):
             kw = c.kwarg(param.name)
             if kw is not None:
                 out.append((c, kw.value))
@@ -332,3 +335,11 @@ class SemanticModel:
             return True
         v = self._values.get(call.node.func)
         return v is not None and v.kind == "simulator"
+
+
+def _call_sites(model: "SemanticModel") -> dict[int, list[CallEvent]]:
+    out: dict[int, list[CallEvent]] = {}
+    for c in model.calls:
+        if c.local is not None:
+            out.setdefault(id(c.local), []).append(c)
+    return out
