@@ -508,7 +508,9 @@ def check_diagnostics(metrics: Any) -> dict[str, Any]:
     return json_safe(report)
 
 
-def z_score_sd_row(samples: Mapping[str, Any], targets: Mapping[str, Any], variable_keys: Sequence[str]) -> dict[str, float]:
+def z_score_sd_row(
+    samples: Mapping[str, Any], targets: Mapping[str, Any], variable_keys: Sequence[str]
+) -> dict[str, float]:
     """Standard deviation over the test sets of BayesFlow's posterior z-scores, per parameter.
 
     ``bf.diagnostics.metrics.posterior_z_score(..., aggregation=None)`` gives the z-scores

@@ -232,10 +232,12 @@ def _aspect_sections(params: Mapping[str, Any], rdir: str, recovery_metric: str)
             for p, r in params.items()]
     out.append("")
     out += fig("recovery.png", "Parameter recovery",
-               f"Posterior estimates against the true parameters of held-out simulations. This run: {by_rating('recovery')}.")
+               "Posterior estimates against the true parameters of held-out simulations. "
+               f"This run: {by_rating('recovery')}.")
 
     out += ["### Calibration", ""]
-    out += ["| Parameter | Calibration Error | Log Gamma | z-score SD | Calibration | Direction |", "|---|---|---|---|---|---|"]
+    out += ["| Parameter | Calibration Error | Log Gamma | z-score SD | Calibration | Direction |",
+            "|---|---|---|---|---|---|"]
     out += [f"| {_md_escape(p)} | {_metric(r, 'Calibration Error')} | {_metric(r, 'Log Gamma')} | {_metric(r, Z_SD)} "
             f"| {r.get('calibration') or 'n/a'} | {r.get('dispersion') or 'n/a'} |" for p, r in params.items()]
     out.append("")
@@ -469,7 +471,8 @@ def write_report(
             if ppc_notes:
                 lines += [ppc_notes, ""]
             if ppc_results:
-                lines += ["| Test quantity | Observed | Replicated 5 % | Replicated 95 % | Share of replications below |",
+                lines += ["| Test quantity | Observed | Replicated 5 % | Replicated 95 % "
+                          "| Share of replications below |",
                           "|---|---|---|---|---|"]
                 for q, r in ppc_results.items():
                     lines.append(f"| {_md_escape(q)} | {_fmt(r.get('observed'))} | {_fmt(r.get('replicated 5%'))} "

@@ -162,7 +162,8 @@ def check_simulations(
         if any(k not in params for k in which):
             issues.append(
                 f"{', '.join(k for k in which if k not in params)}: the simulated data do not vary across simulations "
-                "(the observation model ignores the parameters, or a seed is reset inside it), so nothing can be learned."
+                "(the observation model ignores the parameters, or a seed is reset inside it), so nothing can be "
+                "learned."
             )
     else:
         checks["degenerate"] = _check("pass", "every key varies across simulations")

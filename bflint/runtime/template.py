@@ -509,8 +509,8 @@ report_path = write_report(
         "posterior draws for diagnostics": NUM_SAMPLES,
         "seed": SEED,
         "smoke run": args.smoke,
-        "time (simulation / training / diagnostics)": f"{{timings['simulation']:.0f}} s / {{timings['training']:.0f}} s "
-        f"/ {{timings['diagnostics']:.0f}} s",
+        "time (simulation / training / diagnostics)": f"{{timings['simulation']:.0f}} s / "
+        f"{{timings['training']:.0f}} s / {{timings['diagnostics']:.0f}} s",
         "peak memory": f"{{info['peak_memory_mb']}} MB",
         "versions": ", ".join(f"{{k}} {{v}}" for k, v in info["versions"].items() if v),
     }},
@@ -670,8 +670,10 @@ for i in range(n_show):
 grid.tight_layout()
 grid.savefig(os.path.join(RESULTS_DIR, "sample_grid.png"), dpi=120)
 plt.close(grid)
-figures_shown = {{"Posterior sample grid on held-out simulations (noisy condition, truth, posterior mean, posterior sd)":
-                 "sample_grid.png"}}
+figures_shown = {{
+    "Posterior sample grid on held-out simulations (noisy condition, truth, posterior mean, posterior sd)":
+    "sample_grid.png"
+}}
 
 if observed is not None:
     obs_samples = workflow.sample(conditions=observed, num_samples=NUM_GRID_SAMPLES)
@@ -765,7 +767,8 @@ ARTEFACTS = {
                  "calibration_histogram.png", "coverage.png", "z_score_contraction.png", "metrics.csv",
                  "ppc_test_quantities.png", "model.keras", "training_report.json", "diagnostics.json", "report.md"],
     "image-target": ["history.json", "prior_predictive.png", "loss.png", "sample_grid.png",
-                     "observed_grid.png (with --observed)", "model.keras", "training_report.json", "diagnostics.json", "report.md"],
+                     "observed_grid.png (with --observed)", "model.keras", "training_report.json", "diagnostics.json",
+                     "report.md"],
 }
 
 #: Data kinds whose observed data set may have another size than the simulated ones.

@@ -34,7 +34,9 @@ def _load_csv(path: str, np: Any) -> Any:
     return arr
 
 
-def load_observed(path: str | os.PathLike[str], key: str, simulated: Any, *, variable_size: bool = False) -> dict[str, Any]:
+def load_observed(
+    path: str | os.PathLike[str], key: str, simulated: Any, *, variable_size: bool = False
+) -> dict[str, Any]:
     """Read the observed data set for ``key`` and return ``{key: array}`` with a batch axis of one.
 
     ``simulated``: the simulated array of ``key`` (simulations on the first axis), used for the

@@ -169,7 +169,8 @@ def _write(tmp_path: Path, text: str) -> str:
 
 
 DUP_COLUMNS = ",a,a\nNRMSE,0.05,0.9\nLog Gamma,1,1\nCalibration Error,0.01,0.01\nPosterior Contraction,0.9,0.9\n"
-DUP_ROWS = ",a,b\nNRMSE,0.05,0.05\nNRMSE,0.9,0.9\nLog Gamma,1,1\nCalibration Error,0.01,0.01\nPosterior Contraction,0.9,0.9\n"
+DUP_ROWS = (",a,b\nNRMSE,0.05,0.05\nNRMSE,0.9,0.9\nLog Gamma,1,1\nCalibration Error,0.01,0.01\n"
+            "Posterior Contraction,0.9,0.9\n")
 DUP_ALIAS = ",a\nCalibration Error,0.01\nECE,0.3\nNRMSE,0.05\nLog Gamma,1\nPosterior Contraction,0.9\n"
 
 

@@ -128,7 +128,8 @@ def test_report_never_shows_thresholds(tmp_path):
         # dates, epoch counts, final losses and this run's metric values (issue 15 §5) are fine;
         # threshold values are not
         values = {f"{float(v):.4g}" for row in table.values() for v in row.values()}
-        epochs = {str(tr["n_epochs"]), str(tr["checks"].get("under_training", {}).get("evidence", {}).get("trend_epochs"))}
+        trend = tr["checks"].get("under_training", {}).get("evidence", {}).get("trend_epochs")
+        epochs = {str(tr["n_epochs"]), str(trend)}
         assert not (tokens & numbers - {"2", "1", "0"} - values - epochs), tokens & numbers
 
 
