@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.analyze.simulations import USE_KINDS, SimulationFlow, aug_statement, code_text
+from bflint.analyze.simulations import (
+    SAVERS,
+    USE_KINDS,
+    SimulationFlow,
+    aug_statement,
+    code_text,
+)
 from bflint.rule import Rule
 from bflint.semantic.cst_util import string_value, walk
 
@@ -11,8 +17,15 @@ class ManualPreprocessing(Rule):
     """## What it does
     Flags simulated data or parameters that are standardised or transformed
     by hand (`(x - x.mean()) / x.std()`, `np.log(theta)`, division by a
-    computed standard deviation) between simulation (`workflow.simulate`,
-    `simulator.sample`) and the workflow's training or diagnostics calls.
+    computed standard deviation, a scikit-learn scaler) between simulation
+    (`workflow.simulate`, `simulator.sample`) and the workflow's training or
+    diagnostics calls; also statistics computed in one statement and applied in
+    another, statistics loaded from a file, a helper that standardises, data
+    loaded from a bank that then reaches `fit_*` / the diagnostics, and
+    simulations transformed as they are saved as a training bank
+    (`np.savez(..., theta=np.log(sims["theta"]))`). The same arithmetic on real
+    observations (plots, `sample(conditions=...)`) or inside the simulator is
+    not reported.
 
     ## Why is this bad?
     A transformation applied by hand to the training data is not applied by
@@ -49,9 +62,15 @@ class ManualPreprocessing(Rule):
 
     def check(self, model):
         flow = model.analysis(SimulationFlow)
-        if not flow.uses:
-            return
         reported: set[int] = set()
+        if flow.uses:
+            yield from self._simulated(model, flow, reported)
+        yield from self._banks(model, flow, reported)
+        yield from self._reaching(model, flow, reported)
+
+    def _simulated(self, model, flow, reported):
+        """Simulations (``workflow.simulate`` / ``simulator.sample`` results and dicts
+        derived from them) transformed by hand before they reach a BayesFlow call."""
 
         def advise(how: str) -> str:
             if "standardisation" in how or "centering" in how or "division" in how:
@@ -132,3 +151,48 @@ class ManualPreprocessing(Rule):
                     where = f"the dict passed to `{call.bf}(...)`"
                     what = f'`"{key}"` in {where}' if key else f"A value in {where}"
                     yield self.report(value, what=what, how=how, advice=advise(how))
+
+    def _banks(self, model, flow, reported):
+        """``np.savez("bank.npz", theta=np.log(sims["theta"]))``: simulations transformed
+        by hand as they are saved as a training bank."""
+        for call in model.calls:
+            if call.qualname not in SAVERS or model.in_simulator_function(call):
+                continue
+            for arg in call.node.args:
+                values = [arg.value]
+                if isinstance(arg.value, cst.Dict):
+                    values = [el.value for el in arg.value.elements
+                              if isinstance(el, cst.DictElement)]
+                for value in values:
+                    how = flow.transform(value)
+                    if how is None or id(value) in reported:
+                        continue
+                    reported.add(id(value))
+                    name = call.qualname.rsplit(".", 1)[-1]
+                    yield self.report(value, what=f"The data saved with `{name}(...)`", how=how,
+                                      advice=_advise(how))
+
+    def _reaching(self, model, flow, reported):
+        """Standardisation (computed or loaded statistics, a scikit-learn scaler, in a
+        helper or not) of whatever data then reaches a training or diagnostics call,
+        also data loaded from a bank rather than simulated here."""
+        reaching = flow.reaching_training()
+        if not reaching:
+            return
+        inside = flow.simulator_nodes()
+        for node in model.nodes(cst.BinaryOperation) + model.nodes(cst.Call):
+            if id(node) not in reaching or id(node) in inside or id(node) in reported:
+                continue
+            how = flow.standardisation(node)
+            if how is None:
+                continue
+            if any(id(n) in reported for n in walk(node)):
+                continue
+            reported.add(id(node))
+            yield self.report(node, what="This expression", how=how, advice=_advise(how))
+
+
+def _advise(how: str) -> str:
+    if "standardisation" in how or "centering" in how or "division" in how or "scikit" in how:
+        return '`standardize="all"` in `BasicWorkflow(...)`'
+    return "`.log(key)` / `.constrain(key, lower=...)` in the adapter"

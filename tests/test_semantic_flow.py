@@ -128,3 +128,35 @@ def test_true_parameters_declared_to_bayesflow():
     names = {n.value: m.value(n) for n in m.nodes(cst.Name) if n.value in ("theta", "other")}
     found = m.analysis(true_parameters)
     assert id(names["theta"]) in found and id(names["other"]) not in found
+
+
+def test_origins_follow_a_helpers_return_and_tuple_positions():
+    m = model("""
+        import bayesflow as bf
+        wf = bf.BasicWorkflow()
+        def helper(x):
+            return x / 2
+        def pair(x):
+            return wf.simulate(10), x
+        a = helper(wf.simulate(5))
+        b, c = pair(3)
+        a
+        b
+        c
+    """)
+    names = {n.value: n for n in m.nodes(cst.Name) if n.value in ("a", "b", "c")}
+    assert [o.obj.kind for o in m.origins(names["a"])] == ["sims"]
+    assert [o.obj.kind for o in m.origins(names["b"])] == ["sims"]
+    assert [o.obj.kind for o in m.origins(names["c"])] == []
+
+
+def test_item_stores_after_a_call_are_known():
+    m = model("""
+        d = {}
+        d["a"] = f(1)
+        g(d)
+        d["b"] = f(2)
+    """)
+    (call,) = [c for c in m.calls if c.callee_name == "g"]
+    stores = [a.value for a in m.assignments if isinstance(a.targets[0], cst.Subscript)]
+    assert [m.stored_after(s, call.index) for s in stores] == [False, True]

@@ -10,11 +10,23 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint.analyze import numeric_data as nd
-from bflint.semantic.cst_util import walk
+from bflint.semantic.cst_util import string_value, walk
 
 USE_KINDS = ("fit_offline", "fit_online", "fit_disk", "estimator_fit",
              "compute_default_diagnostics", "plot_default_diagnostics", "sample", "log_prob",
              "estimate")
+# BayesFlow calls whose data arguments are simulated training / test data (not
+# ``sample`` / ``log_prob``, whose conditions may be real observations)
+TRAINING_KINDS = ("fit_offline", "fit_online", "fit_disk", "estimator_fit",
+                  "compute_default_diagnostics", "plot_default_diagnostics")
+# writers of a training bank (``np.savez("bank.npz", theta=...)``)
+SAVERS = frozenset({"numpy.save", "numpy.savez", "numpy.savez_compressed", "pickle.dump",
+                    "joblib.dump", "torch.save"})
+# scikit-learn preprocessing that standardises / rescales
+SKLEARN_SCALERS = frozenset({"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler",
+                             "Normalizer", "QuantileTransformer", "PowerTransformer"})
+# names of statistics loaded from a file (``s["mean"]``, ``wave_std``)
+_STAT_WORDS = ("mean", "std", "mu", "sigma", "scale", "loc", "var")
 COPY_METHODS = frozenset({"copy"})
 ITER_METHODS = frozenset({"items", "keys", "values"})
 
@@ -95,6 +107,119 @@ class SimulationFlow:
                 chain = self.parent.get(chain)
         return False
 
+    # -- what reaches training ---------------------------------------------
+    def reaching_training(self) -> frozenset[int]:
+        """``id`` of every node whose value flows into the data of a training or
+        diagnostics call (``fit_offline(data=...)``, ``validation_data=``,
+        ``test_data=``), whatever the data came from (simulated here, loaded from a
+        bank, returned by a helper). Cached."""
+        cached = getattr(self, "_reaching", None)
+        if cached is None:
+            reaching: set[int] = set()
+            for call in self.m.bf_calls(*TRAINING_KINDS):
+                visited: set[int] = set()
+                for arg in call.node.args:
+                    if arg.keyword is not None and arg.keyword.value not in (
+                            "data", "dataset", "validation_data", "test_data", "x"):
+                        continue
+                    self.m.origins(arg.value, limit=400, visited=visited)
+                # the walk follows containers to every value stored into them: the
+                # ones stored after the call did not reach it
+                later = [n for n in self.m.nodes(cst.BinaryOperation) + self.m.nodes(cst.Call)
+                         if id(n) in visited and self.m.stored_after(n, call.index)]
+                for n in later:
+                    visited.difference_update(id(x) for x in walk(n))
+                reaching |= visited
+            cached = self._reaching = frozenset(reaching)
+        return cached
+
+    def simulator_nodes(self) -> frozenset[int]:
+        """``id`` of every node inside a simulator function (prior / likelihood given
+        to ``make_simulator``): what happens there is the model, not preprocessing."""
+        cached = getattr(self, "_sim_nodes", None)
+        if cached is None:
+            ids: set[int] = set()
+            for f in self.m.functions:
+                if id(f) in self.m.simulator_functions():
+                    ids.update(id(n) for n in walk(f.node))
+            cached = self._sim_nodes = frozenset(ids)
+        return cached
+
+    def standardisation(self, expr) -> str | None:
+        """``(x - m) / s`` with ``m`` and ``s`` statistics (computed: ``x.mean(0)``,
+        ``np.std(x)``, in this statement or another; or loaded: ``scaler["mean"]``,
+        ``wave_std``), ``x / s`` with ``s`` a computed statistic, or a scikit-learn
+        scaler's ``fit_transform`` / ``transform``: what it does, whatever ``x`` is."""
+        if isinstance(expr, cst.Call):
+            return self.sklearn_scaling(expr, None)
+        if not isinstance(expr, cst.BinaryOperation) or not isinstance(expr.operator, cst.Divide):
+            return None
+        left = expr.left
+        if isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Subtract):
+            if self.any_stat(left.right) and self.any_stat(expr.right):
+                return "standardisation `(x - mean) / std`"
+            return None
+        if self.is_stat(expr.right) and not self.is_stat(left) and not _constant(left):
+            return "division by a computed statistic"
+        return None
+
+    def any_stat(self, expr) -> bool:
+        return self.is_stat(expr) or self.loaded_stat(expr)
+
+    def loaded_stat(self, expr, depth: int = 5) -> bool:
+        """A statistic read from somewhere rather than computed: ``s["mean"]``,
+        ``np.array(s["std"], dtype=...)``, ``wave_std[None, None, :]``, a name
+        spelling one (``wave_mean``, ``x_std``)."""
+        if depth <= 0 or expr is None:
+            return False
+        if isinstance(expr, cst.Subscript):
+            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+                key = string_value(expr.slice[0].slice.value)
+                if key is not None:
+                    return _stat_word(key)
+            return self.loaded_stat(expr.value, depth - 1)
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("astype", "squeeze",
+                                                                        "reshape"):
+                return self.loaded_stat(func.value, depth - 1)
+            q = self.m.qualname(expr)
+            if q in ("numpy.array", "numpy.asarray", "numpy.float32", "numpy.float64", "float") \
+                    or (q is None and isinstance(func, cst.Name) and func.value == "float"):
+                return bool(expr.args) and self.loaded_stat(expr.args[0].value, depth - 1)
+            return False
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self.loaded_stat(expr.left, depth - 1)  # ``std + 1e-8``
+        if isinstance(expr, cst.Name):
+            # a name spelling a statistic (``wave_mean``, ``x_std``), or bound to one
+            if _stat_word(expr.value):
+                return True
+            obj = self.m.value(expr)
+            return obj is not None and isinstance(obj.node, cst.BaseExpression) and \
+                obj.node is not expr and obj.kind in ("opaque", "foreign") and \
+                self.loaded_stat(obj.node, depth - 1)
+        return False
+
+    def sklearn_scaling(self, call: cst.Call, loopvars) -> str | None:
+        """``StandardScaler().fit_transform(x)`` / ``scaler.transform(x)`` with
+        ``scaler`` a scikit-learn scaler (``loopvars`` None: whatever ``x`` is)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in (
+                "fit_transform", "transform") or not call.args:
+            return None
+        base = func.value
+        if isinstance(base, cst.Name):
+            obj = self.m.value(base)
+            base = obj.node if obj is not None and isinstance(obj.node, cst.Call) else base
+        if not isinstance(base, cst.Call):
+            return None
+        q = self.m.qualname(base)
+        if q is None or not q.startswith("sklearn.") or q.rsplit(".", 1)[-1] not in SKLEARN_SCALERS:
+            return None
+        if loopvars is not None and not self.contains_data(call.args[0].value, loopvars):
+            return None
+        return f"scikit-learn `{q.rsplit('.', 1)[-1]}`"
+
     # -- data and transformations -----------------------------------------
     def is_data(self, expr, loopvars: frozenset[str], depth: int = 4) -> bool:
         if depth <= 0:
@@ -155,7 +280,7 @@ class SimulationFlow:
                 return None
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("astype",):
                 return self.transform(expr.func.value, loopvars, depth - 1)
-            return None
+            return self.sklearn_scaling(expr, loopvars)
         if isinstance(expr, cst.BinaryOperation):
             op = type(expr.operator)
             if op is cst.Divide and self.is_stat(expr.right) and self.contains_data(expr.left,
@@ -169,6 +294,15 @@ class SimulationFlow:
                                                                                       loopvars):
                 return "centering `x - mean`"
         return None
+
+
+def _stat_word(name: str) -> bool:
+    parts = name.lower().replace("-", "_").split("_")
+    return any(p in _STAT_WORDS for p in parts)
+
+
+def _constant(expr) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float))
 
 
 def aug_statement(model, target) -> cst.AugAssign | None:

@@ -367,10 +367,11 @@ class Builder(CallClassifier, HistoryEffects):
                 inner = el.value
                 if isinstance(inner, cst.StarredElement):
                     inner = inner.value
-                if parts is not None and parts[i] is not None:
+                if parts is not None and parts[i][0] is not None:
                     self.bind(inner, parts[i][0], parts[i][1])
                     continue
-                self.bind_from(inner, value_node)
+                # an unidentified element comes from the expression at its position
+                self.bind_from(inner, parts[i][1] if parts is not None else value_node)
             return
         if isinstance(target, cst.StarredElement):
             self.bind(target.value, None, None)
@@ -381,6 +382,7 @@ class Builder(CallClassifier, HistoryEffects):
                 container = self.m._values.get(target.value)
                 if container is not None:
                     self.m._item_stores.setdefault(container, []).append(value_node)
+                    self.m._store_index[id(value_node)] = self.counter
         key = ref_key(target)
         if key is None:
             return
@@ -392,9 +394,9 @@ class Builder(CallClassifier, HistoryEffects):
 
     def unpacked(self, target: cst.Tuple | cst.List, value: Obj | None):
         """``a, b = x, y`` / ``approx, adapter = build()`` (the helper returns a
-        tuple literal): per target element, the identified BayesFlow value at
-        that position and its expression (``None`` where unknown); ``None``
-        when the shapes do not match or a starred element hides positions."""
+        tuple literal): per target element, (the identified BayesFlow value at that
+        position or ``None``, the expression at that position); ``None`` when the
+        shapes do not match or a starred element hides positions."""
         if value is None or value.kind not in ("literal", "history_dict"):
             return None
         node = value.node
@@ -408,7 +410,7 @@ class Builder(CallClassifier, HistoryEffects):
         out = []
         for el in elements:
             v = self.m._values.get(el.value)
-            out.append((v, el.value) if v is not None and v.kind in _UNPACKED_KINDS else None)
+            out.append((v if v is not None and v.kind in _UNPACKED_KINDS else None, el.value))
         return out
 
     def bind_elements(self, target: cst.CSTNode, it: cst.BaseExpression) -> None:

@@ -77,6 +77,7 @@ class SemanticModel:
         self._sources: dict[Obj, cst.CSTNode] = {}
         # container Obj -> values stored into it by item assignment (``out[k] = v``)
         self._item_stores: dict[Obj, list[cst.CSTNode]] = {}
+        self._store_index: dict[int, int] = {}  # id(stored value) -> statement counter
         # value a name holds after an ``if`` -> what other branches bound to it
         self._alternatives: dict[Obj, list[Obj]] = {}
         self._constant_cache: dict[int, bool] = {}
@@ -122,6 +123,12 @@ class SemanticModel:
         if q is None or not (q == BAYESFLOW or q.startswith("bayesflow.")):
             return False
         return not names or any(q == "bayesflow." + n for n in names)
+
+    def stored_after(self, node: cst.CSTNode, index: int) -> bool:
+        """``node`` is a value item-assigned into a container (``d[k] = node``) by a
+        statement after ``index`` (a call's :attr:`CallEvent.index`)."""
+        found = self._store_index.get(id(node))
+        return found is not None and found > index
 
     def alternatives(self, obj: Obj | None) -> list[Obj]:
         """What else the name holding ``obj`` may hold at that point: the values
@@ -214,7 +221,7 @@ class SemanticModel:
         return out
 
     def origins(self, expr: cst.CSTNode | None, stop=None, limit: int = 600,
-                mark=None) -> "Origins":
+                mark=None, visited: set[int] | None = None) -> "Origins":
         """The BayesFlow data values (kinds in ``DATA_KINDS``: ``sims``,
         ``samples``, ``history`` ...) an expression is computed from. Walks the
         expression and follows names back to what they were computed from
@@ -224,11 +231,13 @@ class SemanticModel:
         ``stop(call_event) -> bool`` cuts the walk at a call (e.g.
         random draws, the simulator). ``mark(obj) -> bool`` makes other values
         origins of their own (reported as found, not walked further: e.g. what the
-        script passes as true parameters). Bounded by ``limit`` visited nodes."""
+        script passes as true parameters). ``visited``: a set that receives the
+        ``id`` of every node the walk reached (what flows into ``expr``). Bounded by
+        ``limit`` visited nodes."""
         out = Origins()
         if expr is None:
             return out
-        seen: set[int] = set()
+        seen: set[int] = visited if visited is not None else set()
         stack: list = [expr]  # nodes, and Objs (branch alternatives)
         while stack and limit > 0:
             node = stack.pop()
@@ -258,10 +267,13 @@ class SemanticModel:
             if v is not None and (v.kind in DATA_KINDS or (mark is not None and mark(v))):
                 out.append(Origin(v, node, None))
                 continue
-            if stop is not None and isinstance(node, cst.Call):
+            if isinstance(node, cst.Call):
                 ev = self._call_events.get(node)
-                if ev is not None and stop(ev):
+                if ev is not None and stop is not None and stop(ev):
                     continue
+                if ev is not None and ev.local is not None and v is None:
+                    # a helper of this file: what it returns
+                    stack.extend(e for e, _ in ev.local.returns if e is not None)
             if v is not None:
                 if v.kind in NO_DATA_KINDS:
                     continue
