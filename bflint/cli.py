@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bflint import __version__, engine, notebook, output, selection
+from bflint import add_noqa as add_noqa_mod
 from bflint import config as config_mod
 from bflint import fix as fixes
 from bflint.discovery import _excluded as excluded
@@ -83,6 +84,8 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (files are rewritten).")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--add-noqa", is_flag=True,
+              help="Add `# noqa: CODE` to every line with a finding (keeps existing codes).")
 @click.option("--show-traceback", is_flag=True, help="Add tracebacks to internal-error findings.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores; 1 file is always checked in-process).")
@@ -92,7 +95,7 @@ def main() -> None:
 @click.option("--no-prefilter", is_flag=True, hidden=True)
 def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_path, isolated,
           respect_gitignore, force_exclude, fmt, no_color, stdin_filename, exit_zero, statistics,
-          output_file, fix, unsafe_fixes, diff, show_traceback, jobs, no_cache, cache_dir,
+          output_file, fix, unsafe_fixes, diff, add_noqa, show_traceback, jobs, no_cache, cache_dir,
           no_prefilter) -> None:
     """Check files, directories or `-` (stdin)."""
     import os
@@ -167,6 +170,9 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     findings.sort(key=lambda f: f.sort_key())
     if n_files == 0:  # ruff's words; and never "All checks passed" (issue 13 §1)
         click.echo("warning: No Python files found under the given path(s)", err=True)
+
+    if add_noqa:  # issue 13 §3: bflint/add_noqa.py
+        sys.exit(add_noqa_mod.report(findings, stdin=stdin_data is not None, fix=fix or diff))
 
     n_fixed = not_fixed = 0
     if fix or diff:
