@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import io
 import json
@@ -25,7 +26,12 @@ import re
 import tokenize
 from pathlib import Path
 
-from bflint import suppression
+import click
+
+from bflint import notebook, suppression
+from bflint.atomic import write_atomic
+from bflint.fix import read_source
+from bflint.output import safe
 from bflint.source import line_starts, physical_lines
 
 NOT_LINE_SUPPRESSIBLE = frozenset({"BF000", "BF001", "BF999"})
@@ -161,8 +167,6 @@ def _rows_codes(findings) -> dict[int, set[str]]:
 
 
 def add_to_python_file(path: Path, findings) -> tuple[int, int]:
-    from bflint.atomic import write_atomic
-    from bflint.fix import read_source
 
     rows_codes = _rows_codes(findings)
     if not rows_codes:
@@ -262,8 +266,6 @@ def _dumps_like(raw_piece: str, value: str) -> str:
 
 
 def add_to_notebook_file(path: Path, findings) -> tuple[int, int]:
-    from bflint import notebook
-    from bflint.atomic import write_atomic
 
     by_cell: dict[int, list] = {}
     for f in findings:
@@ -353,7 +355,6 @@ def add_to_notebook_file(path: Path, findings) -> tuple[int, int]:
 
 
 def _row_of(starts: list[int], offset: int) -> int:
-    import bisect
 
     return bisect.bisect_right(starts, offset)
 
@@ -388,10 +389,6 @@ def run(findings) -> Result:
 
 def report(findings, *, stdin: bool = False, fix: bool = False) -> int:
     """The CLI's ``--add-noqa``: add the directives, say how many; the exit status."""
-    import click
-
-    from bflint.output import safe
-
     if stdin:
         click.echo("bflint: error: --add-noqa rewrites files; it cannot be used with stdin (`-`)", err=True)
         return 2

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 
 _LINE = re.compile(r"#\s*noqa(?P<sep>:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?",
                    re.IGNORECASE)
@@ -57,9 +59,6 @@ def line_suppresses(line: str, code: str) -> bool:
 def comment_rows(text: str) -> set[int] | None:
     """The 1-based rows whose end can take a ``# comment`` (the tokenizer ends
     the line there: NEWLINE, NL or a COMMENT token); None if it cannot tokenize."""
-    import io
-    import tokenize
-
     rows: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
