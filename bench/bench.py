@@ -23,6 +23,10 @@ What is measured (medians of ``--runs`` runs, each in a fresh process):
               is opened, then edited one line at a time; the time from sending each
               ``didChange`` to receiving its diagnostics, debounce included (median
               <= 150 ms). ``--lsp-only`` runs this row alone.
+10. size sweep one script (the examples, or ``--sweep-seed FILE``) repeated with every
+              module-level name renamed per copy, 2k to 32k lines, each size in a fresh
+              process: parse, model, rules, positions and the whole check; every doubling
+              of the file costs at most 2.2x the check (``--sweep-only``).
 
 The BayesFlow corpus is built reproducibly: every non-test ``.py`` file of the
 standard library (found with ``sysconfig``; ``--files N`` takes N of them
@@ -368,6 +372,145 @@ def lsp_row(tmp: Path) -> tuple:
             "<= 150 ms", r["median"] <= 0.150)
 
 
+# -- the size sweep (issue 18 section 1) -----------------------------------------
+
+SWEEP_LINES = (2_000, 4_000, 8_000, 16_000, 32_000)
+
+
+def _bound_names(text: str) -> set[str]:
+    """Names bound at module level (assignments, loops, ``with``, functions, classes)."""
+    import ast
+    import builtins
+    import keyword
+
+    out: set[str] = set()
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            out |= {n.id for n in ast.walk(node)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+    return out - set(dir(builtins)) - set(keyword.kwlist)
+
+
+def _renamed(text: str, names: set[str], k: int) -> str:
+    """``text`` with every name of ``names`` renamed ``name_k`` (not attributes,
+    not keyword arguments): copy k is one more independent script."""
+    import io
+    import tokenize
+
+    toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    out, depth, prev = [], 0, None
+    for i, t in enumerate(toks):
+        if t.type == tokenize.OP and t.string in "([{":
+            depth += 1
+        elif t.type == tokenize.OP and t.string in ")]}":
+            depth -= 1
+        if t.type == tokenize.NAME and t.string in names and not (prev and prev.string == "."):
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if not (depth > 0 and nxt is not None and nxt.string == "="):
+                t = t._replace(string=f"{t.string}_{k}")
+        out.append(t)
+        if t.type not in (tokenize.NL, tokenize.COMMENT):
+            prev = t
+    return tokenize.untokenize(out)
+
+
+def sweep_seed(seed: Path | None = None) -> str:
+    """The script repeated: ``--sweep-seed FILE`` (e.g. a real script of the
+    corpus), else the project's examples joined (~235 lines of BayesFlow code
+    with its fit calls, diagnostics and mistakes)."""
+    if seed is not None:
+        return seed.read_text()
+    return "\n".join(p.read_text() for p in sorted((ROOT / "examples").glob("*.py")))
+
+
+def sweep_text(lines: int, seed: str) -> str:
+    names = _bound_names(seed)
+    per = max(1, len(seed.splitlines()))
+    return "\n".join(_renamed(seed, names, k) for k in range(max(1, round(lines / per))))
+
+
+def measure_sweep(lines: int, seed_path: str | None) -> dict:
+    """One size, in a fresh process: the best of a few runs of each stage (CPU seconds)."""
+    import gc
+
+    import libcst
+
+    from bflint import engine
+    from bflint.model import SemanticModel
+    from bflint.registry import all_rules
+
+    text = sweep_text(lines, sweep_seed(Path(seed_path) if seed_path else None))
+    enabled = engine._enabled()
+    engine.check_text(sweep_text(200, sweep_seed(Path(seed_path) if seed_path else None)),
+                      "warm.py", enabled)  # imports, lazy tables
+    clock = time.process_time  # CPU time: other processes on the machine count less
+    runs = 3 if lines <= 8_000 else 2 if lines <= 16_000 else 1
+    best: dict[str, float] = {}
+    for _ in range(runs):
+        gc.collect()
+        t0 = clock()
+        module = engine.parse_without_gc(libcst.parse_module, text)
+        t1 = clock()
+        model = SemanticModel(module, text, "sweep.py")
+        t2 = clock()
+        nodes = []
+        for rule_cls in all_rules():
+            if rule_cls.CODE in enabled:
+                nodes += [r.node for r in rule_cls().check(model) if r.node is not None]
+        t3 = clock()
+        engine._positions(module, nodes, text)
+        t4 = clock()
+        del model, module
+        gc.collect()
+        t5 = clock()
+        found = engine.check_text(text, "sweep.py", enabled)
+        t6 = clock()
+        for key, value in (("parse", t1 - t0), ("model", t2 - t1), ("rules", t3 - t2),
+                           ("positions", t4 - t3), ("check", t6 - t5)):
+            best[key] = min(best.get(key, value), value)
+    return {"lines": len(text.splitlines()), "bytes": len(text.encode()), "findings": len(found),
+            **best}
+
+
+def size_sweep(seed: Path | None = None) -> list[dict]:
+    out = []
+    for n in SWEEP_LINES:
+        cmd = [sys.executable, __file__, "--_sweep", str(n)]
+        if seed is not None:
+            cmd += ["--sweep-seed", str(seed)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=ENV)
+        out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def sweep_rows(results: list[dict]) -> tuple[list[str], tuple]:
+    """The table of the sweep and its row: the worst doubling of the whole check."""
+    lines = [f"  {'lines':>6} {'MB':>5} {'findings':>8} {'parse':>7} {'model':>7} {'rules':>7} "
+             f"{'positions':>9} {'check':>7}  x check / x analysis (model+rules+positions)"]
+    worst = worst_analysis = 0.0
+    prev = None
+    for r in results:
+        analysis = r["model"] + r["rules"] + r["positions"]
+        grow = ""
+        if prev is not None:
+            g = r["check"] / prev["check"]
+            ga = analysis / (prev["model"] + prev["rules"] + prev["positions"])
+            worst, worst_analysis = max(worst, g), max(worst_analysis, ga)
+            grow = f"  x{g:.2f} / x{ga:.2f}"
+        lines.append(f"  {r['lines']:>6} {r['bytes'] / 1e6:>5.2f} {r['findings']:>8} "
+                     f"{r['parse']:>7.3f} {r['model']:>7.3f} {r['rules']:>7.3f} "
+                     f"{r['positions']:>9.3f} {r['check']:>7.3f}{grow}")
+        prev = r
+    first, last = results[0], results[-1]
+    row = (f"10 size sweep {first['lines'] // 1000}k-{last['lines'] // 1000}k lines, worst doubling",
+           f"x{worst:.2f} check", f"x{worst_analysis:.2f} analysis; "
+           f"{1e6 * last['check'] / last['lines']:.0f} us/line at {last['lines'] // 1000}k",
+           "<= 2.2x", worst <= 2.2)
+    return lines, row
+
+
 # -- the report ------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,11 +524,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", action="store_true", help="also print the time of each rule")
     ap.add_argument("--keep", action="store_true", help="keep the corpus directory")
     ap.add_argument("--lsp-only", action="store_true", help="measure only 9 (the language server)")
+    ap.add_argument("--sweep-only", action="store_true", help="measure only 10 (the size sweep)")
+    ap.add_argument("--sweep-seed", type=Path, default=None,
+                    help="the script the size sweep repeats (default: the examples)")
+    ap.add_argument("--_sweep", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--_measure", help=argparse.SUPPRESS)
     ap.add_argument("--_corpus", help=argparse.SUPPRESS)
     ap.add_argument("--_cache-dir", dest="cache_dir", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
+    if args._sweep:
+        print(json.dumps(measure_sweep(args._sweep, str(args.sweep_seed) if args.sweep_seed else None)))
+        return 0
     if args._measure:
         print(json.dumps(measure(args._measure, args._corpus, args.jobs, args.cache_dir)))
         return 0
@@ -398,6 +548,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.lsp_only:
         try:
             name, value, ratio, target, ok = lsp_row(tmp)
+            print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'} "
+                  f"(load average {os.getloadavg()[0]:.1f})")
+            return 0 if ok else 1
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.sweep_only:
+        try:
+            table, (name, value, ratio, target, ok) = sweep_rows(size_sweep(args.sweep_seed))
+            print("\n".join(table))
             print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'} "
                   f"(load average {os.getloadavg()[0]:.1f})")
             return 0 if ok else 1
@@ -480,6 +639,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("9 editor: bflint server", "not measured", 'pip install "bflint[server]"',
                          "<= 150 ms", "FAIL"))
 
+        sweep_table, sweep_row = sweep_rows(size_sweep(args.sweep_seed))
+        row(*sweep_row)
+
         widths = [max(len(str(r[i])) for r in rows + [("measure", "value", "ratio", "target", "")])
                   for i in range(5)]
         header = ("measure", "value", "ratio", "target", "")
@@ -498,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
         if serial[0]["findings"] != par[0]["findings"] or serial[0]["findings"] != warm[0]["findings"]:
             print("WARNING: serial, parallel and warm runs gave different numbers of findings")
 
+        print("size sweep (CPU seconds, best of runs, each size in a fresh process):")
+        print("\n".join(sweep_table))
         if args.rules:
             print("\nper-rule time over the corpus (one process):")
             for code, secs, count in profile_rules(corpus):

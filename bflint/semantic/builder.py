@@ -16,7 +16,7 @@ from bflint.bayesflow_api import BAYESFLOW, canonical
 from bflint.semantic.classify import CallClassifier
 from bflint.semantic.cst_util import dotted, iter_children, p_node, ref_key
 from bflint.semantic.histories import HistoryEffects, history_root
-from bflint.semantic.scope import MISSING, Scope
+from bflint.semantic.scope import MISSING, Scope, Vars
 from bflint.semantic.values import (
     AssignRecord,
     CallEvent,
@@ -221,27 +221,39 @@ class Builder(CallClassifier, HistoryEffects):
         return None
 
     # -- branches ------------------------------------------------------------
-    def snapshot(self) -> list[dict]:
-        """The bindings visible in the current scope (its own and, in a method, the
-        instance's ``self.*`` ones), copied."""
-        out = [dict(self.scope.vars)]
+    def snapshot(self) -> list[tuple[Vars, int]]:
+        """Where the bindings visible in the current scope (its own and, in a
+        method, the instance's ``self.*`` ones) stand now: their write logs' lengths."""
+        out = [(self.scope.vars, len(self.scope.vars.log))]
         if self.scope.class_scope is not None:
-            out.append(dict(self.scope.class_scope.vars))
+            out.append((self.scope.class_scope.vars, len(self.scope.class_scope.vars.log)))
         return out
 
-    def record_alternatives(self, before: list[dict], after_body: list[dict]) -> None:
+    def record_alternatives(self, before: list[tuple[Vars, int]],
+                            after_body: list[tuple[Vars, int]]) -> None:
         """After an ``if`` (``elif`` / ``else``): a name bound in a branch may hold
         what another branch bound, or what it held before the ``if`` when a branch
         does not rebind it. The walk keeps the last binding (the model's answer);
-        the others are recorded as its alternatives (``SemanticModel.alternatives``)."""
-        now = self.snapshot()
+        the others are recorded as its alternatives (``SemanticModel.alternatives``).
+        Only the keys written since the ``if`` began are looked at (from the log)."""
         alternatives = self.m._alternatives
-        for old, body, cur in zip(before, after_body, now):
-            for key, value in cur.items():
+        for (vars_, start), (_, middle) in zip(before, after_body):
+            log = vars_.log
+            prior_of: dict[str, object] = {}   # key -> its value before the ``if``
+            body_of: dict[str, object] = {}    # key -> its value after the first branch
+            for i in range(start, len(log)):
+                key, old = log[i]
+                prior_of.setdefault(key, old)
+                if i >= middle:
+                    body_of.setdefault(key, old)
+            for key in prior_of:
+                value = vars_.get(key)
                 if value is None:
                     continue
-                prior = old.get(key)
-                in_body = body.get(key)
+                prior = prior_of[key]
+                prior = None if prior is MISSING else prior
+                in_body = body_of.get(key, value)
+                in_body = None if in_body is MISSING else in_body
                 if in_body is not value:  # another branch rebound it
                     other = in_body
                 elif in_body is not prior:  # bound in the first branch only
@@ -555,7 +567,7 @@ class Builder(CallClassifier, HistoryEffects):
         saved_scope, saved_loops = self.scope, self.loops
         self.scope = Scope(saved_scope, function=saved_scope.function,
                             class_scope=saved_scope.class_scope, self_name=saved_scope.self_name)
-        self.scope.vars = {}
+        self.scope.vars = Vars()
         self.loops = saved_loops + (e,)
         node = comp
         while node is not None:
