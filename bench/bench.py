@@ -27,6 +27,11 @@ What is measured (medians of ``--runs`` runs, each in a fresh process):
               module-level name renamed per copy, 2k to 32k lines, each size in a fresh
               process: parse, model, rules, positions and the whole check; every doubling
               of the file costs at most 2.2x the check (``--sweep-only``).
+11. real code the public BayesFlow projects of ``bench/corpus.toml``, rebuilt by
+              ``bench/fetch_corpus.py`` in the bench's temporary folder (skipped with one
+              line when no mirror has them): rows 1-4 again, the whole CLI with the
+              notebooks, and ``ruff check --select ALL`` as an anchor when ruff is
+              installed (``--real-only``).
 
 The BayesFlow corpus is built reproducibly: every non-test ``.py`` file of the
 standard library (found with ``sysconfig``; ``--files N`` takes N of them
@@ -511,6 +516,65 @@ def sweep_rows(results: list[dict]) -> tuple[list[str], tuple]:
     return lines, row
 
 
+# -- real BayesFlow code (issue 18 section 4) -------------------------------------
+
+def build_real_corpus(tmp: Path) -> tuple[Path | None, str]:
+    """``bench/fetch_corpus.py`` into ``tmp/real`` (outside the repository,
+    from the bare mirrors it knows; never the network). None and the reason
+    when nothing could be had."""
+    dest = tmp / "real"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "fetch_corpus.py"), "--dest", str(dest)],
+                          capture_output=True, text=True, env=ENV)
+    last = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+    if proc.returncode != 0 or not dest.is_dir() or not any(dest.rglob("*.py")):
+        return None, f"not measured: {last} {proc.stderr.strip()[-200:]}"
+    return dest, last
+
+
+def real_rows(tmp: Path, runs: int, cores: int) -> list[tuple]:
+    corpus, why = build_real_corpus(tmp)
+    if corpus is None:
+        return [("11 real BayesFlow code (bench/corpus.toml)", "skipped", why, "-", True)]
+    n = len(_files(str(corpus)))
+    notebooks = len(list(corpus.rglob("*.ipynb")))
+    floor, serial, par, warm, ceiling = [], [], [], [], []
+    for r in range(runs):
+        ceiling.append(parallel_ceiling(cores) if cores > 1 else 1.0)
+        floor.append(run_measure("floor", corpus))
+        serial.append(run_measure("serial", corpus, jobs=1))
+        par.append(run_measure("parallel", corpus, jobs=cores))
+        warm.append(run_measure("warm", corpus, cache_dir=tmp / f"real-cache{r}"))
+    f, s_, p, w = (med(x, "wall") for x in (floor, serial, par, warm))
+    ceil = statistics.median(ceiling)
+    cli_cold, _ = time_cli(["--no-cache", str(corpus)], max(3, runs), tmp)
+    rows = [
+        (f"11a real code: floor, {n} .py files (+{notebooks} notebooks)",
+         f"{f:.2f} s", "1.00x", "-", True),
+        ("11b real code: bflint full analysis, 1 process", f"{s_:.2f} s",
+         f"{s_ / f:.2f}x floor", "<= 2x floor", s_ / f <= 2.0),
+        (f"11c real code: bflint, {cores} processes", f"{p:.2f} s",
+         f"{s_ / p:.2f}x speed-up, ceiling now {ceil:.2f}x", ">= 0.9x ceiling",
+         cores > 1 and s_ / p >= 0.9 * ceil),
+        ("11d real code: warm run (result cache)", f"{w * 1000:.0f} ms",
+         f"{100 * w / s_:.1f}% of 11b", "<= 10%", w / s_ <= 0.10),
+        ("11e real code: whole CLI, .py and .ipynb, cold", f"{cli_cold:.2f} s",
+         f"{serial[0]['findings']} findings in the .py files", "-", True),
+    ]
+    ruff = shutil.which("ruff") or (str(Path(sys.executable).with_name("ruff"))
+                                    if Path(sys.executable).with_name("ruff").exists() else None)
+    if ruff:
+        times = []
+        for _ in range(max(3, runs)):
+            t0 = time.perf_counter()
+            subprocess.run([ruff, "check", "--no-cache", "--select", "ALL", "--exit-zero", "-q",
+                            "--isolated", str(corpus)], capture_output=True, env=ENV)
+            times.append(time.perf_counter() - t0)
+        rt = statistics.median(times)
+        rows.append(("11f real code: ruff check --select ALL (anchor)", f"{rt:.2f} s",
+                     f"bflint CLI {cli_cold / rt:.1f}x ruff", "-", True))
+    return rows
+
+
 # -- the report ------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -525,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the corpus directory")
     ap.add_argument("--lsp-only", action="store_true", help="measure only 9 (the language server)")
     ap.add_argument("--sweep-only", action="store_true", help="measure only 10 (the size sweep)")
+    ap.add_argument("--real-only", action="store_true",
+                    help="measure only 11 (real BayesFlow code of bench/corpus.toml)")
     ap.add_argument("--sweep-seed", type=Path, default=None,
                     help="the script the size sweep repeats (default: the examples)")
     ap.add_argument("--_sweep", type=int, help=argparse.SUPPRESS)
@@ -551,6 +617,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'} "
                   f"(load average {os.getloadavg()[0]:.1f})")
             return 0 if ok else 1
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.real_only:
+        try:
+            rows = real_rows(tmp, args.runs, cores)
+            for name, value, ratio, target, ok in rows:
+                print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'}")
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            return 0 if all(r[4] for r in rows) else 1
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.sweep_only:
@@ -641,6 +716,8 @@ def main(argv: list[str] | None = None) -> int:
 
         sweep_table, sweep_row = sweep_rows(size_sweep(args.sweep_seed))
         row(*sweep_row)
+        for r in real_rows(tmp, args.runs, cores):
+            row(*r)
 
         widths = [max(len(str(r[i])) for r in rows + [("measure", "value", "ratio", "target", "")])
                   for i in range(5)]
