@@ -204,7 +204,11 @@ def test_new_warns_when_bayesflow_is_not_importable(tmp_path):
     lib = tmp_path / "lib"
     lib.mkdir()
     (lib / "click").symlink_to(Path(click.__file__).parent)
-    (lib / "bflint").symlink_to(ROOT / "bflint")
+    # the installed layout: bflint/ with the rules package inside (package-dir maps rules/ there)
+    (lib / "bflint").mkdir()
+    for child in (ROOT / "bflint").iterdir():
+        (lib / "bflint" / child.name).symlink_to(child)
+    (lib / "bflint" / "rules").symlink_to(ROOT / "rules")
     out = tmp_path / "out"
     out.mkdir()
     code = (f"import sys; sys.path[:0] = [{str(lib)!r}]; sys.argv[0] = 'bflint'; "
