@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import errno
 import io
-import itertools
 import os
 import re
 import stat
@@ -41,23 +40,41 @@ _DEEP_RECURSION = 60_000
 # 7 GB, a 2 MB one 57 s and 1.8 GB per worker). CPython's 820 kB
 # pydoc_data/topics.py still fits; real scripts are far smaller.
 MAX_SOURCE_BYTES = 1024 * 1024
-# Nesting beyond these is refused before LibCST sees it: LibCST's native parser
-# overflows the C stack (a segfault, not an exception) at ~3,000 levels on the
-# main thread and its time grows super-linearly with bracket depth (1,000
-# nested dicts: 11 s); CPython itself stops at 200 brackets and at ~1,000-5,000
-# levels of expressions.
-MAX_BRACKETS = 500
-MAX_NESTING = 1500
-_SUSPECT_DEPTH = 100     # bracket depth / line length from which the
-_SUSPECT_LINE = 1000     # nesting is measured and the deep stack is used
-# Nesting that neither brackets nor long lines show (issue 16 item 10): chains
-# joined by backslash continuations (``x = a \`` + 6,000 ``.b \`` lines
-# segfaulted LibCST), long ``elif`` ladders, ``not``/unary/``lambda`` chains.
-_SUSPECT_CHAIN = re.compile(
-    r"(?:\\\r?\n[^\n]*){100}"              # 100 backslash-continued lines in a row
-    r"|(?:(?:\bnot\b|\blambda\b[^:\n]*:|[-+~])[ \t]*){50}(?=[\w(\[{.'\"])"  # 50 unary operators
-)                                                       # before an operand (not a "# ----" rule)
-_SUSPECT_ELIF = 500
+# Nesting beyond these is refused before LibCST sees it (issue 16 item 10;
+# measured with tests/robustness/measure_nesting.py, CPU seconds of LibCST's
+# parse on the deep stack, LibCST 1.9): LibCST's native parser overflows the
+# main thread's C stack (a segfault, not an exception) at 8,000-16,000 levels
+# (``and`` chains, ``elif`` ladders, dotted imports) and hits RecursionError at
+# 1,000 (dotted imports); its time grows with the cube of a chain's length
+# (``a.b.b...``, ``+ 1 + 1...``: 1,000 links 0.7 s, 2,000 links 5.4 s) and its
+# memory with the square (``not not ...``: 4,000 = 0.9 GB; ``lambda: lambda:
+# ...``: 2,000 = 0.8 GB; one line of 499 nested lists 0.23 GB, kept for the
+# whole file: 40 such lines took 9.4 GB). So every file is measured with
+# CPython's own parser first (it fails fast and safely), the way LibCST nests.
+MAX_NESTING = 1000        # nested expressions, an ``a and b and c`` counting its length
+# an implicitly concatenated string of n pieces: LibCST nests them, in linear
+# time (3,000 pieces: 1.3 s, 50 MB on the deep stack; CPython's 820 kB
+# pydoc_data/topics.py has strings of ~1,500), and from ~4,000 pieces it
+# reports a wrong syntax error ("expected one of STRING")
+MAX_CONCATENATION = 3000
+# nested statements, an ``elif`` nested in its ``if``: CPython 3.12 itself
+# stops at ~2,990 elifs (RecursionError in its compiler); ours is the same on
+# every Python version (LibCST: 2,900 elifs 0.7 s, 55 MB)
+MAX_STATEMENTS = 2500
+# sum over the inner expression nodes (not names, constants) of their depth
+# beyond _FREE_DEPTH (a chain of n costs ~(n - 64)^2 / 2): one chain of
+# MAX_NESTING, or several shorter ones (3 lambda chains of 600: 1.5 s, 0.24 GB)
+_FREE_DEPTH = 64
+EXPR_BUDGET = (MAX_NESTING - _FREE_DEPTH) ** 2 // 2
+# brackets: Python itself stops at 200 levels (so does the guard, also when
+# CPython cannot parse the file for another reason), and at most
+# BRACKET_BUDGET summed over the bracket groups of the file as (depth - 32)^2:
+# LibCST keeps ~40 MB per line of 200 nested lists (10 such lines: 3.4 s, 0.4 GB)
+MAX_BRACKETS = 200        # what CPython allows (its tokenizer stops at 200)
+_FREE_BRACKETS = 32
+BRACKET_BUDGET = 300_000  # 40 lines of 200 nested lists: 12 s, 1.5 GB; 10 lines pass
+_DEEP_FROM = 100         # nesting from which the analysis runs on the deep stack
+TOO_COMPLEX = "the file is too complex to analyse"
 
 
 def may_need_analysis(data: bytes | str) -> bool:
@@ -177,62 +194,164 @@ _STRINGS_COMMENTS = re.compile(
     r'''[rRbBuU]{0,2}(?:"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*''')
 
 
-def _bracket_depth(text: str, strip: bool = False) -> int:
-    """Maximum bracket depth, an over-estimate (brackets in strings count
-    unless ``strip``; stray closers are clamped at 0 so they never hide real
-    nesting)."""
+def _bracket_cost(text: str, strip: bool = False) -> tuple[int, int]:
+    """(maximum bracket depth, sum over top-level bracket groups of
+    (depth - _FREE_BRACKETS)^2); an over-estimate: brackets in strings count
+    unless ``strip``, stray closers are clamped at 0 so they never hide real
+    nesting."""
     if strip:
         text = _STRINGS_COMMENTS.sub("", text)
-    steps = [1 if c in "([{" else -1 for c in re.findall(r"[()\[\]{}]", text)]
-    return max(itertools.accumulate(steps, lambda a, b: max(0, a + b), initial=0))
+    depth = best = group = cost = 0
+    for c in _BRACKET.findall(text):
+        if c in "([{":
+            depth += 1
+            if depth > group:
+                group = depth
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                best = max(best, group)
+                cost += max(0, group - _FREE_BRACKETS) ** 2
+                group = 0
+    best = max(best, group)
+    cost += max(0, group - _FREE_BRACKETS) ** 2
+    return best, cost
 
 
-def _ast_depth(tree, limit: int) -> int:
-    """Depth of a CPython AST, counting a chain ``a and b and c`` (flat in
-    CPython, nested in LibCST) as its length; stops above ``limit``."""
-    best = 0
-    stack = [(tree, 1)]
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def _bracket_depth(text: str, strip: bool = False) -> int:
+    return _bracket_cost(text, strip)[0]
+
+
+def _pieces(node, lines: list[str] | None) -> int:
+    """How many literals an implicitly concatenated string is made of
+    (CPython joins them into one node, LibCST nests one level per piece)."""
+    lineno, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    if lines is None or lineno is None or end is None or end - lineno < _FREE_DEPTH:
+        return 1
+    segment = "\n".join(lines[lineno - 1:end])
+    try:
+        toks = tokenize.generate_tokens(io.StringIO(segment).readline)
+        return max(1, sum(1 for t in toks if t.type in (tokenize.STRING, _FSTRING_START)))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return end - lineno + 1
+
+
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
+
+
+def measure_ast(tree, lines: list[str] | None = None) -> tuple[int, int, int, int]:
+    """(expression depth, statement depth, expression cost, concatenation
+    depth) of a CPython AST, as LibCST nests it: ``a and b and c`` (flat in
+    CPython) counts its length, a dotted import name its dots; the cost sums
+    each inner expression node's depth beyond _FREE_DEPTH; an implicitly
+    concatenated string nests one level per piece in LibCST, but cheaply
+    (linear time), so it is measured on its own. Stops early once a limit
+    is passed."""
+    expr_best = stmt_best = cost = concat_best = 0
+    stack = [(tree, 0, 0)]
+    stmt, expr = ast.stmt, ast.expr
     while stack:
-        node, d = stack.pop()
-        best = max(best, d)
-        if best > limit:
+        node, sd, ed = stack.pop()
+        if isinstance(node, expr):
+            if isinstance(node, ast.BoolOp):
+                ed += len(node.values) - 1
+            else:
+                ed += 1
+                if isinstance(node, (ast.Constant, ast.JoinedStr)) and isinstance(
+                        getattr(node, "value", ""), (str, bytes)):
+                    concat_best = max(concat_best, ed + _pieces(node, lines) - 1)
+            if ed > _FREE_DEPTH and not isinstance(node, _LEAVES):
+                cost += ed - _FREE_DEPTH
+            if ed > expr_best:
+                expr_best = ed
+        elif isinstance(node, stmt):
+            sd += 1
+            ed = 0
+            if sd > stmt_best:
+                stmt_best = sd
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                dots = max([a.name.count(".") for a in node.names]
+                           + [(getattr(node, "module", None) or "").count(".")])
+                expr_best = max(expr_best, dots + 1)
+                cost += max(0, dots + 1 - _FREE_DEPTH) ** 2 // 2
+        elif isinstance(node, ast.alias):
+            continue
+        if (expr_best > MAX_NESTING or stmt_best > MAX_STATEMENTS or cost > EXPR_BUDGET
+                or concat_best > MAX_CONCATENATION):
             break
-        w = len(node.values) - 1 if isinstance(node, ast.BoolOp) else 1
-        stack.extend((child, d + max(w, 1)) for child in ast.iter_child_nodes(node))
-    return best
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, sd, ed))
+    return expr_best, stmt_best, cost, concat_best
+
+
+_LEAVES = (ast.Name, ast.Constant)  # the cost counts a chain's links, not its operands
+_OPERATORS = re.compile(r"\b(?:and|or|not|lambda|if|elif|await)\b|\*\*|//|<<|>>|[-+*/%@&|^~<>]|(?<![0-9])\.(?![0-9])|\\\n")
+
+
+def _text_estimate(text: str) -> int:
+    """For source CPython does not parse (newer syntax, or broken): an
+    over-estimate of a chain's length, the operators of the longest run of
+    lines joined by brackets or backslashes."""
+    stripped = _STRINGS_COMMENTS.sub("", text)
+    best = run = depth = 0
+    for line in stripped.split("\n"):
+        run += len(_OPERATORS.findall(line + "\n"))
+        for c in _BRACKET.findall(line):
+            depth = depth + 1 if c in "([{" else max(0, depth - 1)
+        if depth == 0 and not line.endswith("\\"):
+            best, run = max(best, run), 0
+    return max(best, run)
 
 
 def nesting_guard(text: str) -> tuple[bool, str | None]:
     """(whether to analyse on the deep stack, why to refuse the file or None).
 
-    Cheap for ordinary files (a bracket count and the longest line); a file
-    with deep brackets or very long lines is measured with CPython's own
-    parser, which fails fast and safely on pathological nesting where
-    LibCST's native parser would crash the process."""
-    brackets = _bracket_depth(text)
-    longest = max(map(len, text.splitlines()), default=0)
-    if (brackets <= _SUSPECT_DEPTH and longest <= _SUSPECT_LINE
-            and text.count("elif") <= _SUSPECT_ELIF and not _SUSPECT_CHAIN.search(text)):
-        return False, None
-    depth = 0
+    Every file is measured with CPython's own parser, which fails fast and
+    safely on pathological nesting where LibCST's native parser would crash
+    the process or take minutes and gigabytes, and its tree is measured the
+    way LibCST nests (issue 16 item 10). Source CPython rejects (newer
+    syntax or a real error) is measured from its text."""
+    brackets, bracket_cost = _bracket_cost(text)
+    if bracket_cost > BRACKET_BUDGET or brackets > MAX_BRACKETS:  # brackets in strings?
+        brackets, bracket_cost = _bracket_cost(text, strip=True)
+    depth = statements = cost = concat = 0
     try:
         with warnings.catch_warnings():  # no "SyntaxWarning: invalid escape sequence" on stderr
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
-        depth = _ast_depth(tree, MAX_NESTING)
-        brackets = 0  # CPython accepted it: at most 200 levels of brackets
     except (RecursionError, MemoryError) as exc:
-        return True, (f"the file is nested too deeply: Python itself cannot compile it ({exc}); "
-                      "bflint does not analyse it")
+        return True, (f"{TOO_COMPLEX}: it is nested too deeply for Python itself to compile it "
+                      f"({exc}); bflint does not analyse it")
     except SyntaxError as exc:
-        if "too many nested" not in str(exc.msg):  # newer syntax or a real error: LibCST decides
-            brackets = _bracket_depth(text, strip=True)
-    except (ValueError, TypeError):
+        if "too many nested" in str(exc.msg):  # more than 200 levels of brackets
+            return True, (f"{TOO_COMPLEX}: it is nested too deeply for Python itself to compile it "
+                          f"(SyntaxError: {exc.msg}, line {exc.lineno}; Python allows 200 levels of "
+                          "brackets); bflint does not analyse it")
+        depth = _text_estimate(text)  # newer syntax or a real error: LibCST decides
         brackets = _bracket_depth(text, strip=True)
-    if brackets > MAX_BRACKETS:
-        return True, (f"the file is nested too deeply to analyse (more than {MAX_BRACKETS} levels of "
-                      "brackets; Python itself allows 200)")
+    except (ValueError, TypeError):
+        depth = _text_estimate(text)
+        brackets = _bracket_depth(text, strip=True)
+    else:
+        brackets = min(brackets, 200)  # CPython accepted it: at most 200 levels
+        depth, statements, cost, concat = measure_ast(tree, physical_lines(text) if "\n" in text else [text])
+    if brackets > MAX_BRACKETS or bracket_cost > BRACKET_BUDGET:
+        return True, (f"{TOO_COMPLEX}: it is nested too deeply (more than {MAX_BRACKETS} levels of "
+                      "brackets, or too many deeply nested bracket groups; Python itself allows 200 "
+                      "levels)")
     if depth > MAX_NESTING:
-        return True, (f"the file is nested too deeply to analyse (more than {MAX_NESTING} levels of "
-                      "nested expressions)")
-    return True, None
+        return True, (f"{TOO_COMPLEX}: it is nested too deeply (more than {MAX_NESTING} levels of "
+                      "nested expressions, e.g. a chain of operators, attributes, calls or `not`)")
+    if concat > MAX_CONCATENATION:
+        return True, (f"{TOO_COMPLEX}: it is nested too deeply (a string made of more than "
+                      f"{MAX_CONCATENATION} implicitly concatenated pieces)")
+    if statements > MAX_STATEMENTS:
+        return True, (f"{TOO_COMPLEX}: it is nested too deeply (more than {MAX_STATEMENTS} levels of "
+                      "nested statements, e.g. an `elif` ladder)")
+    if cost > EXPR_BUDGET:
+        return True, (f"{TOO_COMPLEX}: it has too many long chains of nested expressions "
+                      f"(together more than one chain of {MAX_NESTING} operators, attributes or calls)")
+    return max(depth, statements, brackets, concat) > _DEEP_FROM, None

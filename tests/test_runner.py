@@ -267,36 +267,7 @@ def test_jobs_capped_at_cpu_count_with_a_note(tmp_path: Path) -> None:
     assert f"using {cores}" in result.stderr and "99999" in result.stderr
 
 
-# -- the nesting guard measures what the parser sees (issue 16 item 10) --------
-
-_H = "import bayesflow as bf\n"
-_SHAPES = {
-    "attribute chain": lambda n: _H + "x = a \\\n" + "    .b \\\n" * n + "    .c\n",
-    "plus chain": lambda n: _H + "x = 1 \\\n" + "  + 1 \\\n" * n + "  + 1\n",
-    "elif ladder": lambda n: _H + "if x:\n    pass\n" + "elif x:\n    pass\n" * n,
-    "not chain": lambda n: _H + "x = " + "not " * n + "y\n",
-    "unary chain": lambda n: _H + "x = " + "-" * n + "y\n",
-    "lambda chain": lambda n: _H + "x = " + "lambda: " * n + "y\n",
-}
-_ERRORS = frozenset({"BF000", "BF001", "BF999"})
-
-
-@pytest.mark.parametrize("shape", sorted(_SHAPES))
-def test_nesting_shapes_under_and_over_the_cap(shape: str) -> None:
-    import time
-
-    from bflint.source import MAX_NESTING
-
-    for n, refused in ((MAX_NESTING - 200, False), (MAX_NESTING + 100, True), (6000, True)):
-        t0 = time.perf_counter()
-        found = engine.check_source(_SHAPES[shape](n), "x.py", _ERRORS, prefilter=False)
-        took = time.perf_counter() - t0
-        assert [f.code for f in found] == (["BF000"] if refused else []), (shape, n, found)
-        if refused:
-            assert "too deeply" in found[0].message
-            assert took < 2.0, (shape, n, took)  # refused before LibCST sees it
-        else:
-            assert took < 30.0, (shape, n, took)
+# the nesting guard (issue 16 item 10): tests/robustness/test_nesting.py
 
 
 def test_warm_cached_run_imports_no_libcst_model_or_rules(tmp_path: Path) -> None:

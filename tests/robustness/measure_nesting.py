@@ -59,6 +59,10 @@ def shape(name: str, n: int) -> str:
         return HEADER + ("x = " + "(" * n + "1" + ")" * n + "\n") * 40
     if name == "brackets1":
         return HEADER + "x = " + "(" * n + "1" + ")" * n + "\n"
+    if name == "lists1":               # x = [[[...]]] (CPython stops at 200)
+        return HEADER + "x = " + "[" * n + "]" * n + "\n"
+    if name == "lists40":
+        return HEADER + ("x = " + "[" * n + "]" * n + "\n") * 40
     if name == "indent":               # nested if blocks
         return HEADER + "".join("    " * i + "if a:\n" for i in range(n)) + "    " * n + "pass\n"
     raise KeyError(name)
@@ -66,7 +70,7 @@ def shape(name: str, n: int) -> str:
 
 SHAPES = ("attr_backslash", "plus_backslash", "plus_paren", "and_paren", "concat_paren",
           "elif_ladder", "not_chain", "unary_chain", "lambda_chain", "attr_line", "dotted_import",
-          "call_chain", "subscript_chain", "power_chain", "ternary_chain", "brackets40", "brackets1",
+          "call_chain", "subscript_chain", "power_chain", "ternary_chain", "brackets40", "brackets1", "lists1", "lists40",
           "indent")
 
 _CHILD = {

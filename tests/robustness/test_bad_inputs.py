@@ -74,7 +74,9 @@ CASES = {
     "pydoc-topics-like": ("topics.py", _topics_like(True) + _sentinel_lines(), _topics_like(False),
                           ("BF302", _topics_like(True).count(b"\n") + SENTINEL_ROW), 20),
     "nested-1000": ("nested.py", _nested(1000, True), _nested(1000, False), ("BF000", 1), 15),
-    "nested-300": ("nested300.py", _nested(300, True) + _sentinel_lines(), _nested(300, False), ("BF302", SENTINEL_ROW + 2), 15),
+    # Python allows 200 levels of brackets, so does the guard (issue 16 item 10)
+    "nested-200": ("nested200.py", _nested(200, True) + _sentinel_lines(), _nested(200, False), ("BF302", SENTINEL_ROW + 2), 15),
+    "nested-201": ("nested201.py", _nested(201, True) + _sentinel_lines(), _nested(201, False), ("BF000", 1), 15),
     "long-lines": ("long.py", _sentinel_lines() + b"s = '" + b"x" * 200_000 + b"'\n"
                    + b"v = [" + b"1.5, -2, " * 5_000 + b"]\n",
                    b"s = '" + b"x" * 200_000 + b"'\n", ("BF302", SENTINEL_ROW), 20),
