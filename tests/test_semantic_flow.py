@@ -160,3 +160,22 @@ def test_item_stores_after_a_call_are_known():
     (call,) = [c for c in m.calls if c.callee_name == "g"]
     stores = [a.value for a in m.assignments if isinstance(a.targets[0], cst.Subscript)]
     assert [m.stored_after(s, call.index) for s in stores] == [False, True]
+
+
+def test_instance_attribute_is_what_the_methods_bound_to_self():
+    m = model("""
+        import bayesflow as bf
+        class Trainer:
+            def __init__(self, wf, cfg):
+                self.wf = wf
+                self.cfg = cfg
+            def train(self):
+                self.history = self.wf.fit_offline(data=d, validation_data=v)
+        t = Trainer(bf.BasicWorkflow(), {})
+        t.history
+        t.cfg
+    """)
+    attrs = {a.attr.value: m.value(a) for a in m.nodes(cst.Attribute)
+             if isinstance(a.value, cst.Name) and a.value.value == "t"}
+    assert attrs["history"].kind == "history"
+    assert attrs["cfg"] is None  # a parameter of __init__: not known outside

@@ -20,9 +20,11 @@ from bflint.semantic.scope import MISSING, Scope, Vars
 from bflint.semantic.values import (
     AssignRecord,
     CallEvent,
+    ClassObj,
     FunctionInfo,
     FunctionObj,
     ImportRecord,
+    InstanceObj,
     Obj,
     ParamObj,
 )
@@ -369,7 +371,7 @@ class Builder(CallClassifier, HistoryEffects):
         self.scope = body_scope
         self.suite(s.body)
         self.scope = saved
-        self.scope.bind(s.name.value, Obj("opaque", s))
+        self.scope.bind(s.name.value, ClassObj("opaque", s, instance_vars=body_scope.class_scope.vars))
 
     # -- binding -------------------------------------------------------------
     def bind(self, target: cst.CSTNode, value: Obj | None, value_node) -> None:
@@ -532,6 +534,12 @@ class Builder(CallClassifier, HistoryEffects):
                 return last
         if base is None:
             return None
+        if isinstance(base, InstanceObj) and base.cls is not None and base.cls.instance_vars:
+            # ``trainer.history``: what the class's methods bound to ``self.history``
+            found = base.cls.instance_vars.get("self." + attr)
+            if found is not None and found.kind in _UNPACKED_KINDS:
+                return found
+            return None
         if base.kind == "import":
             return Obj("import", e, qualname=canonical(f"{base.qualname}.{attr}"))
         if base.kind == "history" and attr == "history":
@@ -660,6 +668,8 @@ class Builder(CallClassifier, HistoryEffects):
                     return Obj("history_dict", e, parent=history_root(v))
             if receiver is not None and receiver.kind == "history_dict":
                 return Obj("history_dict", e, parent=history_root(receiver))
+            if isinstance(fobj, ClassObj):
+                return InstanceObj("opaque", e, cls=fobj)
         return result
 
     def attribute_of(self, func: cst.Attribute, receiver: Obj | None) -> Obj | None:

@@ -239,6 +239,22 @@ class FunctionObj(Obj):
 
 
 @dataclasses.dataclass(eq=False)
+class ClassObj(Obj):
+    """A class defined in this file (kind ``opaque``, ``node`` its ClassDef);
+    ``instance_vars``: what its methods bind to ``self.<name>``."""
+
+    instance_vars: dict | None = None
+
+
+@dataclasses.dataclass(eq=False)
+class InstanceObj(Obj):
+    """An instance of a class of this file (``trainer = Trainer(wf)``; kind
+    ``opaque``): ``trainer.history`` is what the methods bound to ``self.history``."""
+
+    cls: ClassObj | None = None
+
+
+@dataclasses.dataclass(eq=False)
 class ParamObj(Obj):
     function: FunctionInfo | None = None
     name: str = ""
