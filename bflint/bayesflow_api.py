@@ -13,6 +13,7 @@ same object (``"bayesflow.workflows.BasicWorkflow"``) are resolved through the `
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
@@ -21,6 +22,9 @@ from typing import Any
 
 __all__ = [
     "NOT_LITERAL",
+    "set_target",
+    "target",
+    "use_target",
     "accepts_var_kwargs",
     "adapter_methods",
     "api_data",
@@ -110,13 +114,62 @@ def _load(name: str) -> dict:
     return json.loads(text)
 
 
+# The API data of each supported BayesFlow series (issue 13 §5); which one the lookups below use
+# is the current target (``set_target`` / ``use_target``; bflint.target decides it per file).
+DATA_FILES = {"2.0": "bayesflow_api_2.0.json", "2.1": "bayesflow_api.json"}
+LATEST = "2.1"
+_target = LATEST
+
+
+def target() -> str:
+    """The BayesFlow series the lookups judge against (``"2.0"`` or ``"2.1"``)."""
+    return _target
+
+
+def set_target(series: str | None) -> str:
+    """Judge against ``series`` (None: the latest) from now on; returns the previous one."""
+    global _target
+    previous = _target
+    if series is None:
+        series = LATEST
+    if series not in DATA_FILES:
+        raise ValueError(f"unknown BayesFlow series {series!r} (known: {', '.join(DATA_FILES)})")
+    _target = series
+    return previous
+
+
+@contextlib.contextmanager
+def use_target(series: str | None):
+    previous = set_target(series)
+    try:
+        yield
+    finally:
+        set_target(previous)
+
+
+def _per_target(fn):
+    """``functools.cache`` keyed by the current target as well as the arguments."""
+    cached = functools.cache(lambda _series, *args: fn(*args))
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return cached(_target, *args)
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
 @functools.cache
+def _api_data(series: str) -> dict:
+    return _load(DATA_FILES[series])
+
+
 def api_data() -> dict:
-    """The generated API data (do not mutate)."""
-    return _load("bayesflow_api.json")
+    """The generated API data of the current target (do not mutate)."""
+    return _api_data(_target)
 
 
-@functools.cache
+@functools.cache  # not per target
 def legacy_data() -> dict:
     """The hand-kept legacy table (do not mutate)."""
     return _load("bayesflow_legacy.json")
@@ -137,7 +190,7 @@ def _normalize(dotted: str) -> str:
 # --------------------------------------------------------------------------- modules and names
 
 
-@functools.cache
+@_per_target
 def public_names(module: str) -> frozenset[str] | None:
     """Public names of a recorded bayesflow (sub)package, or None when its contents are unknown.
 
@@ -158,14 +211,14 @@ def name_kind(module: str, name: str) -> str | None:
     return info["names"].get(name)
 
 
-@functools.cache
+@_per_target
 def top_level_names() -> frozenset[str]:
     """Classes and functions ``bayesflow`` re-exports at top level (not its submodules)."""
     info = api_data()["modules"].get(_ROOT, {"names": {}})
     return frozenset(n for n, kind in info["names"].items() if kind != "module")
 
 
-@functools.cache
+@_per_target
 def canonical(qualname: str) -> str:
     """The one spelling rules compare for a resolved dotted name: a deep path of a name
     BayesFlow re-exports at top level is ``bayesflow.<Name>``
@@ -184,7 +237,7 @@ def canonical(qualname: str) -> str:
     return qualname
 
 
-@functools.cache
+@_per_target
 def estimator_names() -> frozenset[str]:
     """Class names of BayesFlow's estimators (2.1), approximators (their 2.0 names) and the
     removed 2.0 ones of the legacy table (``PointApproximator``)."""
@@ -198,7 +251,7 @@ def estimator_names() -> frozenset[str]:
     return frozenset(out)
 
 
-@functools.cache
+@_per_target
 def is_known_module(dotted: str) -> bool:
     """True for a recorded bayesflow package or a submodule name listed in its parent package."""
     dotted = _normalize(dotted)
@@ -219,7 +272,7 @@ def is_attribute_of_parent(dotted: str) -> bool:
 # --------------------------------------------------------------------------- signatures
 
 
-@functools.cache
+@_per_target
 def record_name(qualname: str) -> str:
     """The qualname under which a signature is recorded (resolves aliases and methods of aliases:
     ``bayesflow.make_simulator`` -> ``bayesflow.simulators.make_simulator``). Not a spelling for
@@ -243,7 +296,7 @@ def signature(qualname: str) -> dict | None:
     return api_data()["signatures"].get(record_name(qualname))
 
 
-@functools.cache
+@_per_target
 def signature_keywords(qualname: str) -> frozenset[str] | None:
     """Every keyword that is known to be meaningful for the call, or None if the callable is unknown.
 
@@ -259,7 +312,7 @@ def signature_keywords(qualname: str) -> frozenset[str] | None:
     )
 
 
-@functools.cache
+@_per_target
 def positional_names(qualname: str) -> tuple[str, ...]:
     """The parameters that can be passed by position, in order (empty when unknown). An
     estimator's ``fit`` without a record is ``keras.Model.fit``."""
@@ -360,7 +413,7 @@ def subnet_defaults(qualname: str, subnet: str | None = None) -> dict | None:
     return None if found is None else found["config"]
 
 
-@functools.cache
+@_per_target
 def string_network_names(kind: str) -> frozenset[str]:
     """Strings accepted for ``inference_network=`` (kind ``"inference"``), ``summary_network=``
     (``"summary"``) and ``subnet=`` (``"subnet"``). Matching is case-insensitive in 2.1."""
@@ -376,13 +429,13 @@ def is_string_network_name(kind: str, value: str) -> bool:
 # --------------------------------------------------------------------------- misc tables
 
 
-@functools.cache
+@_per_target
 def keras_fit_keywords() -> frozenset[str]:
     """Keywords of ``keras.Model.fit`` (what ``fit_*``'s ``**kwargs`` reach)."""
     return frozenset(api_data()["keras_fit_keywords"])
 
 
-@functools.cache
+@_per_target
 def rejected_workflow_keywords() -> frozenset[str]:
     """Documented ``BasicWorkflow`` keywords that crash in 2.1.0 (measured)."""
     return frozenset(api_data()["workflow"]["rejected"])
@@ -392,13 +445,13 @@ def rejected_workflow_message(keyword: str) -> str | None:
     return api_data()["workflow"]["rejected"].get(keyword)
 
 
-@functools.cache
+@_per_target
 def adapter_methods() -> frozenset[str]:
     """Public method names of ``bf.Adapter`` (keywords: ``signature_keywords("bayesflow.Adapter.<m>")``)."""
     return frozenset(api_data()["adapter_methods"])
 
 
-@functools.cache
+@_per_target
 def adapter_chain_methods() -> frozenset[str]:
     """``Adapter`` methods that return the adapter itself (chainable, mutate in place)."""
     return adapter_methods() - _ADAPTER_NOT_CHAINING
@@ -431,7 +484,7 @@ def missing_parameters(sig: dict, positional: int, keywords: set[str]) -> list[s
     return missing
 
 
-@functools.cache
+@_per_target
 def network_class_named(text: str) -> str | None:
     """``bf.networks`` class whose name matches ``text`` ignoring case and underscores."""
     key = text.replace("_", "").lower()
@@ -441,7 +494,7 @@ def network_class_named(text: str) -> str | None:
     return None
 
 
-@functools.cache
+@_per_target
 def workflow_members() -> frozenset[str]:
     """Methods and properties of ``BasicWorkflow`` (recorded signatures and properties)."""
     prefix = "bayesflow.BasicWorkflow."
@@ -473,6 +526,8 @@ def legacy_entry(name: str, section: str | None = None) -> dict | None:
     for sec in (section,) if section else _LEGACY_SECTIONS:
         entry = data.get(sec, {}).get(name)
         if entry is not None:
+            if sec == "removed_2x" and entry.get("removed_in", "2.0") > _target:
+                return None  # the target series still has it (2.0.14: `workflow.approximator`)
             return entry
     return None
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from bflint import __version__, engine, notebook, output, selection
+from bflint import __version__, bayesflow_api, engine, notebook, output, selection
 from bflint import add_noqa as add_noqa_mod
 from bflint import config as config_mod
 from bflint import fix as fixes
+from bflint import target as target_mod
 from bflint.discovery import _excluded as excluded
 from bflint.discovery import discover
 from bflint.groups import groups_of
@@ -84,6 +85,9 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (files are rewritten).")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--target-bayesflow", "target_bayesflow", default=None, metavar="2.0|2.1",
+              help="Judge against this BayesFlow series (default: target-bayesflow in the "
+                   "configuration, else the project's pin of bayesflow, else the latest).")
 @click.option("--add-noqa", is_flag=True,
               help="Add `# noqa: CODE` to every line with a finding (keeps existing codes).")
 @click.option("--show-traceback", is_flag=True, help="Add tracebacks to internal-error findings.")
@@ -95,7 +99,7 @@ def main() -> None:
 @click.option("--no-prefilter", is_flag=True, hidden=True)
 def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_path, isolated,
           respect_gitignore, force_exclude, fmt, no_color, stdin_filename, exit_zero, statistics,
-          output_file, fix, unsafe_fixes, diff, add_noqa, show_traceback, jobs, no_cache, cache_dir,
+          output_file, fix, unsafe_fixes, diff, target_bayesflow, add_noqa, show_traceback, jobs, no_cache, cache_dir,
           no_prefilter) -> None:
     """Check files, directories or `-` (stdin)."""
     import os
@@ -113,7 +117,9 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             cfg, selection.split_option(select, "--select") if select else None,
             selection.split_option(ignore, "--ignore"),
             selection.split_option(extend_select, "--extend-select"))
-    except config_mod.ConfigError as exc:
+        explicit_target = target_mod.normalize(target_bayesflow) if target_bayesflow \
+            else cfg.target_bayesflow
+    except (config_mod.ConfigError, target_mod.TargetError) as exc:
         click.echo(f"bflint: error: {output.safe(str(exc))}", err=True)
         sys.exit(2)
     except selection.SelectionError as exc:
@@ -142,14 +148,17 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         stdin_data = sys.stdin.buffer.read()
         given[stdin_name] = stdin_data
         en = enabled - config_mod.ignored_codes_for(stdin_name, per_file, root) if per_file else enabled
+        stdin_target = target_mod.for_file(stdin_filename or ".", explicit_target)
         if force_exclude and stdin_filename and _excluded(stdin_filename, excludes):
             pass
         elif stdin_name.endswith(".ipynb"):
-            findings.extend(notebook.check_notebook(stdin_data, stdin_name, en, prefilter=prefilter,
-                                                    show_traceback=show_traceback))
+            with bayesflow_api.use_target(stdin_target):
+                findings.extend(notebook.check_notebook(stdin_data, stdin_name, en, prefilter=prefilter,
+                                                        show_traceback=show_traceback))
         else:
-            findings.extend(engine.check_source(stdin_data, stdin_name, en, prefilter=prefilter,
-                                                show_traceback=show_traceback))
+            with bayesflow_api.use_target(stdin_target):
+                findings.extend(engine.check_source(stdin_data, stdin_name, en, prefilter=prefilter,
+                                                    show_traceback=show_traceback))
         n_files += 1
         paths = [p for p in paths if p != "-"]
     files: list[Path] = []
@@ -163,7 +172,7 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
                 click.echo(note, err=True)
             options = RunOptions(enabled=enabled, exclude=[], prefilter=prefilter,
                                  show_traceback=show_traceback, jobs=jobs, cache=not no_cache,
-                                 cache_dir=cache_dir)
+                                 cache_dir=cache_dir, target=explicit_target)
             more, checked = run([str(f) for f in files] + [str(m) for m in missing], options)
             findings.extend(config_mod.filter_per_file(more, per_file, root))
             n_files += checked
@@ -178,7 +187,7 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     if fix or diff:
         findings, n_fixed, changed, not_fixed = _apply_fixes(findings, files, enabled, per_file,
                                                              root, unsafe_fixes, diff, prefilter,
-                                                             stdin_name, stdin_data)
+                                                             stdin_name, stdin_data, explicit_target)
         if diff:
             if changed:
                 click.echo(changed, nl=False)
@@ -229,7 +238,7 @@ def _excluded(path: str, patterns: list[str]) -> bool:
 
 
 def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilter, stdin_name,
-                 stdin_data):
+                 stdin_data, explicit_target=None):
     """Fix the files with applicable fixes; returns (findings after fixing,
     number fixed, the diff text, number of files that could not be written)."""
     import os
@@ -261,7 +270,9 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
             except engine.DecodeError:
                 out.extend(fs)
                 continue
-            res = fixes.fix_text(text, name, en, unsafe=unsafe, prefilter=prefilter)
+            with bayesflow_api.use_target(target_mod.for_file(stdin_name if stdin_name != "-" else ".",
+                                                              explicit_target)):
+                res = fixes.fix_text(text, name, en, unsafe=unsafe, prefilter=prefilter)
             stdin_done = True
             n_fixed += len(res.fixed)
             out.extend(res.remaining)
@@ -271,7 +282,9 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
                 sys.stdout.write(res.text)
             continue
         path = paths.get(name) or Path(name)
-        ff = fixes.fix_file(path, en, display=name, unsafe=unsafe, write=not diff, prefilter=prefilter)
+        with bayesflow_api.use_target(target_mod.for_file(path, explicit_target)):
+            ff = fixes.fix_file(path, en, display=name, unsafe=unsafe, write=not diff,
+                                prefilter=prefilter)
         if ff is None:
             out.extend(fs)
             continue

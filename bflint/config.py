@@ -18,6 +18,8 @@ Keys::
     respect-gitignore = true      # skip what .gitignore files ignore (below the named paths;
                                   #   read by bflint.gitignore, git is never run)
     force-exclude = false         # apply excludes to files named explicitly too
+    target-bayesflow = "2.0"      # judge against BayesFlow 2.0 or 2.1 (default: the project's pin,
+                                  #   else the latest; bflint.target)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bflint import selection
+from bflint import selection, target
 from bflint.gitignore import Matcher
 from bflint.registry import rule_codes
 
@@ -59,6 +61,7 @@ class Config:
     per_file_ignores: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     respect_gitignore: bool = True
     force_exclude: bool = False
+    target_bayesflow: str | None = None  # "2.0" / "2.1"; None: detected (bflint.target)
 
     @property
     def root(self) -> Path:
@@ -67,7 +70,7 @@ class Config:
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOL_KEYS = ("respect-gitignore", "force-exclude")
-KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOL_KEYS
+KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOL_KEYS + ("target-bayesflow",)
 
 
 def _codes() -> list[str]:
@@ -96,6 +99,11 @@ def parse(table: dict[str, Any], path: Path | None = None, prefix: str = "") -> 
             if not isinstance(value, bool):
                 raise ConfigError(f"`{where}` must be true or false, got {value!r}")
             setattr(cfg, key.replace("-", "_"), value)
+        elif key == "target-bayesflow":
+            try:
+                cfg.target_bayesflow = target.normalize(value, where)
+            except target.TargetError as exc:
+                raise ConfigError(str(exc)) from None
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"`{where}` must be a table of glob = [codes], got {type(value).__name__}")

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bflint import cache as cache_mod
-from bflint import engine, registry
+from bflint import bayesflow_api, engine, registry
+from bflint import target as target_mod
 from bflint import notebook as nb
 from bflint.cache import content_hash
 from bflint.discovery import discover
@@ -29,6 +30,7 @@ class RunOptions:
     jobs: int | None = None          # None: all cores
     cache: bool = True
     cache_dir: str | None = None
+    target: str | None = None        # BayesFlow series for every file; None: each file's pin
 
 
 def run(paths: Sequence[str], options: RunOptions) -> tuple[list[Finding], int]:
@@ -84,7 +86,8 @@ class _Task:
     prefilter: bool
     show_traceback: bool
     size: int = 0
-    selection: str = ""  # the cache's key of ``enabled``
+    selection: str = ""  # the cache's key of ``enabled`` (and of the target)
+    target: str | None = None  # the BayesFlow series the file is judged against
 
 
 def check_data(data: bytes, name: str, enabled: frozenset[str], *, notebook: bool = False,
@@ -127,8 +130,9 @@ def _check_task(task: _Task, data: bytes | None = None) -> tuple[int, str | None
         except OSError as exc:
             return task.index, None, _io_error(exc, task.name, task.enabled)
     try:
-        found = check_data(data, task.name, task.enabled, notebook=task.path.endswith(".ipynb"),
-                           prefilter=task.prefilter, show_traceback=task.show_traceback)
+        with bayesflow_api.use_target(task.target):
+            found = check_data(data, task.name, task.enabled, notebook=task.path.endswith(".ipynb"),
+                               prefilter=task.prefilter, show_traceback=task.show_traceback)
     except Exception as exc:  # check_source never raises; be safe anyway
         return task.index, None, [_internal(task, f"{type(exc).__name__}: {exc}")]
     return task.index, content_hash(data), found
@@ -169,16 +173,18 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
             continue
         if options.prefilter and not engine.may_need_analysis(data):
             continue
+        series = target_mod.for_file(path, options.target)  # issue 13 §5
         sel = ""
         if cache is not None:
             sel = selections.get(enabled) or selections.setdefault(
                 enabled, cache_mod.selection_key(enabled))
+            sel = f"{sel}@{series}"
             hit = cache.get(path, name, cache_mod.content_hash(data), sel)
             if hit is not None:
                 results[i] = hit
                 continue
         todo.append(_Task(i, name, name, enabled, options.prefilter, options.show_traceback,
-                          len(data), sel))
+                          len(data), sel, series))
         if kept + len(data) <= _KEEP_BYTES:
             contents[i] = data
             kept += len(data)

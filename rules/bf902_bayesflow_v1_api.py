@@ -53,7 +53,7 @@ class BayesflowV1Api(Rule):
     CODE = "BF902"
     NAME = "bayesflow-v1-api"
     SEVERITY = "E"
-    MESSAGE = "{what} is BayesFlow 1.x API that BayesFlow 2.x no longer has"
+    MESSAGE = "{what} is BayesFlow 1.x API that BayesFlow {target} no longer has"
     FIX_TITLE = "Use {replacement}"
 
     def check(self, model):
@@ -68,13 +68,14 @@ class BayesflowV1Api(Rule):
             what = f"`{unknown.text}`"
             if unknown.last != unknown.component and unknown.last[:1].isupper():
                 what = f"`{unknown.text}` (`{unknown.last}`)"
-            yield self.report(unknown.node, what=what, replacement=replacement)
+            yield self.report(unknown.node, what=what, replacement=replacement,
+                              target=bayesflow_api.target())
         for call in model.calls:
             replacement = legacy_method(model, call)
             if replacement is not None:
                 shown = display_name(call.node.func.value) or "..."
                 yield self.report(call.node, what=f"`{shown}.{call.method}(...)`",
-                                  replacement=replacement)
+                                  replacement=replacement, target=bayesflow_api.target())
                 continue
             qualname = bayesflow_callable(model, call)
             if qualname is None or bayesflow_api.signature(qualname) is None:
@@ -84,4 +85,5 @@ class BayesflowV1Api(Rule):
                     continue
                 replacement = legacy_keyword(qualname, arg.keyword.value)
                 if replacement is not None:
-                    yield self.report(arg, what=f"`{arg.keyword.value}=`", replacement=replacement)
+                    yield self.report(arg, what=f"`{arg.keyword.value}=`", replacement=replacement,
+                                      target=bayesflow_api.target())

@@ -31,6 +31,11 @@ STANDARDIZE_ADVICE = (
 # are a pure rename): offered as a fix on the user's own variable.
 ATTRIBUTE_RENAMES_2_1 = {"approximator": "estimator"}
 
+def _bf() -> str:
+    """The BayesFlow the findings judge against (issue 13 §5): `BayesFlow 2.1`, `BayesFlow 2.0`."""
+    return f"BayesFlow {bayesflow_api.target()}"
+
+
 DIAGNOSTICS_METHODS = frozenset({"compute_default_diagnostics", "plot_default_diagnostics"})
 
 
@@ -116,7 +121,7 @@ class UnknownBayesflowApi(Rule):
             if unknown.not_attribute:
                 replacement = bayesflow_api.legacy("wrappers", "modules") or "import it explicitly"
                 yield self.report(unknown.node, what=f"`{unknown.text}`",
-                                  problem="is not available after `import bayesflow` in 2.1",
+                                  problem=f"is not available after `import bayesflow` in {_bf()}",
                                   advice=f"use {replacement}")
                 continue
             if legacy_name(unknown) is not None:
@@ -125,7 +130,7 @@ class UnknownBayesflowApi(Rule):
             shown = f"`{unknown.text}`"
             if removed is not None:
                 yield self.report(unknown.node, what=shown,
-                                  problem="was removed during BayesFlow 2.0.x and is not in 2.1",
+                                  problem=f"was removed during BayesFlow 2.0.x and is not in {_bf()}",
                                   advice=f"use {removed['replacement']}")
                 continue
             names = bayesflow_api.public_names(unknown.module) or frozenset()
@@ -148,7 +153,7 @@ class UnknownBayesflowApi(Rule):
                     and unique_match(unknown.component, names) == suggestion):
                 fix = Fix.safe(f"Rename `{unknown.component}` to `{suggestion}`", Edit(node.attr, suggestion))
             yield self.report(unknown.node, what=shown,
-                              problem=f"does not exist in BayesFlow 2.1 ({where} has no "
+                              problem=f"does not exist in {_bf()} ({where} has no "
                                       f"`{unknown.component}`)",
                               advice=advice, fix=fix)
 
@@ -171,7 +176,7 @@ class UnknownBayesflowApi(Rule):
                     advice = f"use `{owner}.{new}` (the attribute was renamed in 2.1)"
                 fix = Fix.safe(f"Rename `.{node.attr.value}` to `.{new}`", Edit(node.attr, new))
             yield self.report(node, what=f"`{shown}`",
-                              problem="does not exist in BayesFlow 2.1",
+                              problem=f"does not exist in {_bf()}",
                               advice=advice, fix=fix)
 
     def method_typo(self, call, recv, members):
@@ -190,7 +195,7 @@ class UnknownBayesflowApi(Rule):
         if unique_match(method, known) == suggestion:
             fix = Fix.safe(f"Rename `{method}` to `{suggestion}`", Edit(call.node.func.attr, suggestion))
         return self.report(call.node, what=f"`{shown}.{method}(...)`",
-                           problem=f"calls a method `{owner}` does not have in BayesFlow 2.1",
+                           problem=f"calls a method `{owner}` does not have in {_bf()}",
                            advice=f"did you mean `{suggestion}`?", fix=fix)
 
     # -- keywords --------------------------------------------------------------------------
@@ -211,7 +216,7 @@ class UnknownBayesflowApi(Rule):
                 entry = bayesflow_api.legacy_entry(kw, "removed_2x")
                 advice = entry["replacement"] if entry else "remove it"
                 yield self.report(arg, what=what,
-                                  problem=f"is rejected by `{name}(...)` in BayesFlow 2.1 "
+                                  problem=f"is rejected by `{name}(...)` in {_bf()} "
                                           f"(`{bayesflow_api.rejected_workflow_message(kw)}`)",
                                   advice=advice)
                 continue
@@ -228,7 +233,7 @@ class UnknownBayesflowApi(Rule):
                 else:
                     problem = f"is not a keyword of `{name}(...)`: BayesFlow silently drops it"
             else:
-                problem = f"is not a keyword of `{name}(...)` in BayesFlow 2.1 (the call fails)"
+                problem = f"is not a keyword of `{name}(...)` in {_bf()} (the call fails)"
             advice = f"did you mean `{suggestion}=`?" if suggestion else "remove it or fix the name"
             fix = None
             if suggestion and unique_match(kw, bayesflow_api.signature_keywords(qualname) or ()) == suggestion \
@@ -253,7 +258,7 @@ class UnknownBayesflowApi(Rule):
             else f"pass {listed}"
         where = call.node.func.attr if isinstance(call.node.func, cst.Attribute) and call.method else call.node
         yield self.report(where, what=f"`{name}(...)`",
-                          problem=f"misses the required argument{plural} {listed} in BayesFlow 2.1 "
+                          problem=f"misses the required argument{plural} {listed} in {_bf()} "
                                   "(the call raises `TypeError`)",
                           advice=advice)
 
@@ -286,6 +291,6 @@ class UnknownBayesflowApi(Rule):
                 advice = f'did you mean `"{close}"`?' if close else "pass a network object"
             shown = ", ".join(f'"{a}"' for a in accepted)
             yield self.report(expr, what=f'`{slot}="{text}"`',
-                              problem=f"is not a name BayesFlow 2.1 accepts as a string "
+                              problem=f"is not a name {_bf()} accepts as a string "
                                       f"(accepted: {shown})",
                               advice=advice)

