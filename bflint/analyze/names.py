@@ -11,7 +11,7 @@ import libcst as cst
 
 from bflint import bayesflow_api
 from bflint.bayesflow_api import UNIQUE_WORKFLOW_METHODS
-from bflint.semantic.cst_util import dotted, ref_key
+from bflint.semantic.cst_util import display_name, dotted, ref_key
 from bflint.semantic.values import AdapterObj, WorkflowObj
 
 
@@ -285,3 +285,171 @@ def short_callable(qualname: str) -> str:
     if len(parts) >= 2 and parts[-2][:1].isupper():
         return f"{parts[-2]}.{parts[-1]}"  # a method: BasicWorkflow.fit_offline
     return parts[-1]
+
+
+# --------------------------------------------------------------------------
+# Every use of BayesFlow 1.x API (issue 11 §3): calls, subclasses and attribute
+# uses of an imported 1.x name, 1.x keywords of 1.x callables (also through
+# ``super().__init__`` in a subclass of a 1.x class), 1.x methods through ``super()``
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class LegacyUse:
+    """One place that needs a change to migrate to 2.x."""
+
+    node: cst.CSTNode
+    what: str          # the user's spelling, shown in backticks by the rule
+    replacement: str
+
+
+def legacy_replacement(model, qualname: str | None) -> str | None:
+    """The 2.x replacement text when ``qualname`` (import-resolved) names BayesFlow
+    1.x API, else None (2.1 names, unrecorded places, removed 2.0.x names)."""
+    if not qualname or not qualname.startswith("bayesflow."):
+        return None
+    found = first_unknown(qualname, imported_modules(model))
+    if found is None:
+        return None
+    module, comp, i, not_attr = found
+    if not_attr:
+        return None
+    parts = qualname.split(".")
+    return legacy_name(Unknown(None, qualname, module, comp, False, last=parts[-1],  # type: ignore[arg-type]
+                               text=".".join(parts[: i + 1])))
+
+
+def legacy_uses(model) -> list[LegacyUse]:
+    return model.analysis(_legacy_uses)
+
+
+def _chain_root(node: cst.CSTNode) -> cst.CSTNode:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node
+
+
+def _legacy_root(model, node: cst.CSTNode) -> bool:
+    """``node``'s root name is itself bound to a 1.x name by an import
+    (``from bayesflow.trainers import Trainer`` -> ``Trainer``, ``Trainer.x``);
+    chains from ``bf`` are the business of :func:`unknown_names`."""
+    root = _chain_root(node)
+    if not isinstance(root, cst.Name):
+        return False
+    obj = model.value(root)
+    if obj is None or obj.kind != "import" or not obj.is_bayesflow:
+        return False
+    if any(rec.type_checking and rec.alias is obj.node for rec in model.imports):
+        return False  # ``if TYPE_CHECKING:`` never runs
+    return legacy_replacement(model, obj.qualname) is not None
+
+
+def _legacy_keywords(call: cst.Call, owner: str, out: list[LegacyUse]) -> None:
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        entry = bayesflow_api.legacy_entry(arg.keyword.value, "keywords")
+        if entry is not None:
+            out.append(LegacyUse(arg, f"`{arg.keyword.value}=` of `{owner}`", entry["replacement"]))
+
+
+def _is_super_call(node: cst.CSTNode) -> bool:
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+            and node.func.value == "super")
+
+
+def _legacy_uses(model) -> list[LegacyUse]:
+    if not model.uses_bayesflow:
+        return []
+    imported = imported_modules(model)
+    if not any(rec.qualname.startswith("bayesflow.") and not rec.type_checking
+               and first_unknown(rec.qualname, imported) is not None for rec in model.imports) \
+            and not any(legacy_name(u) is not None for u in unknown_names(model)):
+        return []  # no 1.x path imported or reached: nothing below can fire
+    out: list[LegacyUse] = []
+    reported: set[int] = set()
+    funcs: set[int] = set()
+    for call in model.calls:
+        func = call.node.func
+        funcs.add(id(func))
+        qual = model.qualname(func)
+        replacement = legacy_replacement(model, qual)
+        if replacement is None:
+            continue
+        shown = display_name(func) or "..."
+        if _legacy_root(model, func):
+            out.append(LegacyUse(call.node, f"`{shown}(...)`", replacement))
+            reported.add(id(func))
+        _legacy_keywords(call.node, shown, out)
+    # attribute uses of an imported 1.x name that are not called (``Trainer.load``)
+    attrs = [a for a in model.nodes(cst.Attribute) if id(a) not in funcs]
+    inner = {id(a.value) for a in model.nodes(cst.Attribute)}
+    for a in attrs:
+        if id(a) in inner or not _legacy_root(model, a):
+            continue
+        if any(id(n) in reported for n in _chain_nodes(a)):
+            continue
+        replacement = legacy_replacement(model, model.value(_chain_root(a)).qualname)
+        out.append(LegacyUse(a, f"`{display_name(a) or '...'}`", replacement or ""))
+    # subclasses of 1.x classes, and what their methods pass to / call on ``super()``
+    methods: dict[int, str] = {}
+    for cls in _classes(model.module):
+        for base in cls.bases:
+            qual = model.qualname(base.value)
+            replacement = legacy_replacement(model, qual)
+            if replacement is None:
+                continue
+            shown = display_name(base.value) or "..."
+            if _legacy_root(model, base.value):  # ``bf.trainers.Trainer``: unknown_names
+                out.append(LegacyUse(base.value, f"subclassing `{shown}`", replacement))
+            for stmt in cls.body.body:
+                if isinstance(stmt, cst.FunctionDef):
+                    methods.setdefault(id(stmt), shown)
+            break
+    if methods:
+        for call in model.calls:
+            info = call.function
+            while info is not None and id(info.node) not in methods:
+                info = info.parent
+            func = call.node.func
+            if info is None or not isinstance(func, cst.Attribute) or not _is_super_call(func.value):
+                continue
+            owner = methods[id(info.node)]
+            if func.attr.value == "__init__":
+                _legacy_keywords(call.node, f"{owner}.__init__", out)
+                continue
+            entry = bayesflow_api.legacy_entry(func.attr.value, "methods")
+            if entry is not None:
+                out.append(LegacyUse(call.node, f"`super().{func.attr.value}(...)` of `{owner}`",
+                                     entry["replacement"]))
+    return out
+
+
+def _chain_nodes(node: cst.CSTNode):
+    while isinstance(node, cst.Attribute):
+        yield node
+        node = node.value
+    yield node
+
+
+def _classes(module: cst.Module) -> list[cst.ClassDef]:
+    """Every class statement (also nested in functions, branches and classes)."""
+    out: list[cst.ClassDef] = []
+    stack: list[cst.CSTNode] = list(module.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.ClassDef):
+            out.append(node)
+            stack.extend(node.body.body)
+        elif isinstance(node, (cst.FunctionDef, cst.If, cst.For, cst.While, cst.With, cst.Try)):
+            body = getattr(node, "body", None)
+            if body is not None:
+                stack.extend(getattr(body, "body", ()))
+            for extra in ("orelse", "finalbody"):
+                part = getattr(node, extra, None)
+                while part is not None:
+                    stack.extend(getattr(getattr(part, "body", None), "body", ()))
+                    part = getattr(part, "orelse", None) if isinstance(part, cst.If) else None
+            for handler in getattr(node, "handlers", ()):
+                stack.extend(handler.body.body)
+    return out
