@@ -52,7 +52,6 @@ __all__ = [
     "legacy_entry",
     "meta",
     "missing_parameters",
-    "moved_module",
     "name_kind",
     "network_class_named",
     "network_defaults",
@@ -530,16 +529,6 @@ def legacy_entry(name: str, section: str | None = None) -> dict | None:
             if sec == "removed_2x" and entry.get("removed_in", "2.0") > _target:
                 return None  # the target series still has it (2.0.14: `workflow.approximator`)
             return entry
-    return None
-
-
-def moved_module(dotted: str) -> tuple[str, str] | None:
-    """(old prefix, new prefix) when ``dotted`` (``bayesflow.networks.diffusion_model.schedules``)
-    starts with a module path that moved during 2.0.x (the legacy table's ``moved_2x``)."""
-    dotted = _normalize(dotted)
-    for old, entry in legacy_data().get("moved_2x", {}).items():
-        if dotted == old or dotted.startswith(old + "."):
-            return old, entry["replacement"]
     return None
 
 

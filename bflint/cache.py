@@ -48,6 +48,7 @@ import bflint
 import bflint.rules
 from bflint import __version__
 from bflint.finding import Finding
+from bflint.source import read_source
 from bflint.versions import distribution_version
 
 try:  # hashlib's import loads OpenSSL (~10 ms of start-up); blake2 is built in
@@ -321,6 +322,7 @@ MAX_CACHE_BYTES = 256 * 1024 * 1024
 _ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.json\Z")
 _TMP_NAME = re.compile(r"\.[0-9a-f]{32}\.json\.[0-9a-f]{16}\.tmp\Z")
 _warned: set[str] = set()
+_HASH = re.compile(r"[0-9a-f]{32}\Z")
 
 
 def _euid() -> int:
@@ -383,6 +385,7 @@ class Cache:
         self.dirty = False
         self.touched: set[str] = set()
         self.hits = 0
+        self._dep_hashes: dict[str, str | None] = {}
         self._load()
 
     @classmethod
@@ -478,20 +481,45 @@ class Cache:
     def _id(path: str | os.PathLike) -> str:
         return os.path.abspath(path)
 
+    def dependency_hash(self, path: str) -> str | None:
+        """The content hash of a project module an entry depends on (read once per run)."""
+        memo = self._dep_hashes
+        if path not in memo:
+            try:
+                memo[path] = content_hash(read_source(path))
+            except (OSError, ValueError):
+                memo[path] = None
+        return memo[path]
+
+    def _deps_current(self, deps: object) -> bool:
+        """Every project module the entry was computed with still has the same
+        bytes (issue 12: a file's findings change when a module it imports does)."""
+        if not isinstance(deps, dict) or len(deps) > 10_000:
+            return False
+        for path, digest in deps.items():
+            if not (isinstance(path, str) and os.path.isabs(path) and isinstance(digest, str)
+                    and _HASH.match(digest)):
+                return False
+            if self.dependency_hash(path) != digest:
+                return False
+        return True
+
     def get(self, path: str | os.PathLike, name: str, digest: str,
             selection: str) -> list[Finding] | None:
         """The cached findings of ``path`` when its entry was written for
-        exactly these bytes (``digest``), selection and display name."""
+        exactly these bytes (``digest``), selection and display name, and the
+        project modules it read (its dependencies) are unchanged."""
         key = self._id(path)
         self.touched.add(key)
         entry = self.entries.get(key)
         if (
             isinstance(entry, list)
-            and len(entry) == 4
+            and len(entry) in (4, 5)
             and isinstance(entry[0], str)
             and entry[0] == digest
             and entry[1] == selection
             and entry[2] == name
+            and (len(entry) == 4 or self._deps_current(entry[4]))
         ):
             found = _decode(entry[3], name)
             if found is not None:
@@ -504,10 +532,14 @@ class Cache:
 
     # -- writing -----------------------------------------------------------
     def put(self, path: str | os.PathLike, name: str, digest: str, selection: str,
-            findings: list[Finding]) -> None:
+            findings: list[Finding], deps: dict[str, str] | None = None) -> None:
+        """``deps``: content hash of each project module the findings were computed
+        with (absolute path -> hash)."""
         if any(f.code in _UNCACHED for f in findings):
             return
         entry = [digest, selection, name, _encode(findings)]
+        if deps:
+            entry.append(dict(deps))
         key = self._id(path)
         self.touched.add(key)
         if self.entries.get(key) != entry:

@@ -91,8 +91,11 @@ def parse_without_gc(parse, text: str):
 
 
 def check_text(text: str, filename: str, enabled: frozenset[str],
-               show_traceback: bool = False) -> list[Finding]:
-    """Analyse decoded source. Never raises for bad input."""
+               show_traceback: bool = False, project=None, digest: str | None = None,
+               ) -> list[Finding]:
+    """Analyse decoded source. Never raises for bad input. ``project``: a
+    :class:`bflint.project.index.ProjectIndex` (imports of the project's own
+    modules are followed; ``digest`` is the hash of the file's bytes)."""
     import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
 
     lines = physical_lines(text)
@@ -101,8 +104,16 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     def keep(f: Finding) -> bool:
         return f.code in enabled and not suppression.is_suppressed(f.code, f.row, lines, file_level)
 
+    import os
+
+    if project is not None and (digest is None or not os.path.isfile(filename)):
+        project = None
     try:
-        module = parse_without_gc(cst.parse_module, text)
+        module = project.known_parse(filename, digest) if project is not None else None
+        if module is None:
+            module = parse_without_gc(cst.parse_module, text)
+            if project is not None:
+                project.remember(filename, digest, text, module)
     except cst.ParserSyntaxError as exc:
         # LibCST's position can lie one line past the error (e.g. "expected
         # INDENT") or past the end of the file: CPython's, kept inside the file
@@ -126,7 +137,10 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     findings: list[Finding] = []
     reports = []
     try:
-        model = SemanticModel(module, text, filename)
+        ctx = project.context(filename, module) if project is not None else None
+        model = SemanticModel(module, text, filename, project=ctx)
+        if ctx is not None:
+            project.finished(filename, ctx)
         for rule_cls in registry.all_rules():
             if rule_cls.CODE not in enabled:
                 continue
@@ -145,16 +159,29 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
                 if rep.fix is not None:
                     nodes.extend(edits.edit_nodes(rep.fix))
         positions = _positions(module, nodes, text)
+        elsewhere = {}
+        if model.project is not None:
+            away = [rep for _, rep in reports if rep.position is None and rep.node is not None
+                    and rep.node not in positions]
+            if away:
+                from bflint.project.locate import relocate  # start-up: rare (another module's cause)
+
+                elsewhere = relocate(model, away, _positions)
         for rule_cls, rep in reports:
+            message, related, fix = rep.message, None, None
             if rep.position is not None:
                 r, c, er, ec = rep.position
             elif rep.node is not None and rep.node in positions:
                 r, c, er, ec = positions[rep.node]
+            elif id(rep) in elsewhere:  # the cause is in another module of the project
+                (r, c, er, ec), message, related = elsewhere[id(rep)]
             else:
                 r, c, er, ec = 1, 1, 1, 1
-            fix = edits.to_json(rep.fix, positions) if rep.fix is not None else None
+            if rep.fix is not None and related is None:
+                fix = edits.to_json(rep.fix, positions)
             findings.append(Finding(rule_cls.CODE, rule_cls.NAME, rep.severity or rule_cls.SEVERITY,
-                                    rep.message, filename, r, c, er, ec, fix=fix, help=rep.help))
+                                    message, filename, r, c, er, ec, fix=fix, help=rep.help,
+                                    related=related))
     out, seen = [], set()
     for f in sorted(findings, key=Finding.sort_key):
         key = (f.code, f.row, f.column, f.message)
@@ -205,7 +232,20 @@ def _positions_by_search(module, nodes, text: str | None) -> dict:
 
 
 def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
-                 prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
+                 prefilter: bool = True, show_traceback: bool = False,
+                 project=None) -> list[Finding]:
+    """One file's findings. ``project``: a :class:`bflint.project.index.ProjectIndex`
+    to follow the imports of the project's own modules (``filename`` must be the
+    file's path); None: the file alone."""
+    digest = None
+    if project is not None:
+        from bflint.project.index import content_hash  # start-up: only project runs hash here
+
+        raw = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
+        digest = content_hash(raw)
+        if prefilter and not may_need_analysis(source) and not project.may_matter(filename, raw):
+            return []
+        prefilter = False
     if prefilter and not may_need_analysis(source):
         return []
     if len(source) > MAX_SOURCE_BYTES:
@@ -229,13 +269,13 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
         return [f] if f.code in enabled else []
     try:
         if deep:
-            return run_deep(check_text, text, filename, enabled, show_traceback)
-        return check_text(text, filename, enabled, show_traceback)
+            return run_deep(check_text, text, filename, enabled, show_traceback, project, digest)
+        return check_text(text, filename, enabled, show_traceback, project, digest)
     except RecursionError:
         try:
             if deep:
                 raise
-            return run_deep(check_text, text, filename, enabled, show_traceback)
+            return run_deep(check_text, text, filename, enabled, show_traceback, project, digest)
         except RecursionError as exc:
             # the nesting guard passed: more likely unbounded recursion in bflint
             return [internal_error(exc, filename, show_traceback)]

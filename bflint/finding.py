@@ -32,6 +32,9 @@ class Finding:
     fix: dict[str, Any] | None = None
     cell: int | None = None
     help: str | None = None  # what to do about it (ruff's fix title); None: the rule's help
+    # issue 12: where the cause is when it is in another module of the project,
+    # ``"row:column:path"`` (SARIF relatedLocations); None otherwise
+    related: str | None = None
 
     @property
     def url(self) -> str:
@@ -55,4 +58,16 @@ class Finding:
         }
         if self.cell is not None:
             out["cell"] = self.cell
+        if self.related is not None:
+            out["related"] = self.related_location()
         return out
+
+    def related_location(self) -> dict[str, Any] | None:
+        """``{"filename", "row", "column"}`` of :attr:`related`, or None."""
+        if not self.related:
+            return None
+        row, col, path = (self.related.split(":", 2) + ["", ""])[:3]
+        try:
+            return {"filename": path, "row": int(row), "column": int(col)}
+        except ValueError:
+            return None

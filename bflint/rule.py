@@ -61,6 +61,9 @@ class Report:
     position: tuple[int, int, int, int] | None = None
     fix: Fix | None = None
     help: str | None = None  # the fix title: what to do (ruff's ``fix_title``)
+    # where to report when ``node`` is in another module of the project (issue 12):
+    # a node of the linted file, or several in order of preference
+    anchor: "cst.CSTNode | tuple[cst.CSTNode, ...] | None" = None
 
 
 class Rule:
@@ -87,13 +90,14 @@ class Rule:
 
     def report(self, node: cst.CSTNode | None, message: str | None = None, *,
                severity: str | None = None, fix: Fix | None = None, help: str | None = None,
+               anchor: "cst.CSTNode | tuple[cst.CSTNode, ...] | None" = None,
                **fields: object) -> Report:
         text = message if message is not None else self.MESSAGE.format(**fields)
         if help is None and self.FIX_TITLE and message is None:
             help = self.FIX_TITLE.format(**fields)
         if help and help[:1].islower():
             help = help[:1].upper() + help[1:]  # a title: ``{advice}`` fields are written lower-case
-        return Report(node, text, severity, fix=fix, help=help)
+        return Report(node, text, severity, fix=fix, help=help, anchor=anchor)
 
     # -- documentation -------------------------------------------------------
     @classmethod

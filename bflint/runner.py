@@ -31,6 +31,7 @@ class RunOptions:
     cache: bool = True
     cache_dir: str | None = None
     target: str | None = None        # BayesFlow series for every file; None: each file's pin
+    project: bool = True             # follow imports of the project's own modules (issue 12)
 
 
 def run(paths: Sequence[str], options: RunOptions) -> tuple[list[Finding], int]:
@@ -88,20 +89,50 @@ class _Task:
     size: int = 0
     selection: str = ""  # the cache's key of ``enabled`` (and of the target)
     target: str | None = None  # the BayesFlow series the file is judged against
+    project: bool = False
+
+
+_INDEX = None  # this process's ProjectIndex (kept across runs: keyed by content)
+
+
+def project_index():
+    """The process's :class:`bflint.project.index.ProjectIndex` (created on first use)."""
+    global _INDEX
+    if _INDEX is None:
+        # start-up: a run that reads no project module never loads the project package
+        from bflint.project.index import ProjectIndex
+
+        _INDEX = ProjectIndex(parse=_parse_module)
+    return _INDEX
+
+
+def _parse_module(text: str):
+    import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
+
+    return engine.parse_without_gc(cst.parse_module, text)
+
+
+def modules_read() -> int:
+    """Project modules read through imports since the last run started (the statistics line)."""
+    return len(_INDEX.read) if _INDEX is not None else 0
 
 
 def check_data(data: bytes, name: str, enabled: frozenset[str], *, notebook: bool = False,
-               prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
-    """Check one file's bytes (a script or a notebook)."""
+               prefilter: bool = True, show_traceback: bool = False,
+               project: bool = False) -> list[Finding]:
+    """Check one file's bytes (a script or a notebook). ``project``: follow the
+    imports of the project's own modules (``name`` is the file's path)."""
     if notebook:
         return nb.check_notebook(data, name, enabled, prefilter=prefilter,
                                  show_traceback=show_traceback)
     return engine.check_source(data, name, enabled, prefilter=prefilter,
-                               show_traceback=show_traceback)
+                               show_traceback=show_traceback,
+                               project=project_index() if project else None)
 
 
 def check_path(path: Path, enabled: frozenset[str], *, display: str | None = None,
-               prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
+               prefilter: bool = True, show_traceback: bool = False,
+               project: bool = True) -> list[Finding]:
     """Check one file (script or notebook, by its suffix), reading it once."""
     name = display or str(path)
     try:
@@ -109,7 +140,7 @@ def check_path(path: Path, enabled: frozenset[str], *, display: str | None = Non
     except OSError as exc:
         return _io_error(exc, name, enabled)
     return check_data(data, name, enabled, notebook=path.suffix == ".ipynb", prefilter=prefilter,
-                      show_traceback=show_traceback)
+                      show_traceback=show_traceback, project=project and display is None)
 
 
 def _io_error(exc: OSError, name: str, enabled: frozenset[str]) -> list[Finding]:
@@ -118,7 +149,7 @@ def _io_error(exc: OSError, name: str, enabled: frozenset[str]) -> list[Finding]
     return [f] if f.code in enabled else []
 
 
-def _check_task(task: _Task, data: bytes | None = None) -> tuple[int, str | None, list[Finding]]:
+def _check_task(task: _Task, data: bytes | None = None):
     """Check one file: (index, content hash or None, findings). In a worker
     the file is read again (no IPC for contents); in-process the parent's
     bytes are reused. The hash is of what was analysed, so the cache never
@@ -128,19 +159,27 @@ def _check_task(task: _Task, data: bytes | None = None) -> tuple[int, str | None
         try:
             data = read_source(task.path)
         except OSError as exc:
-            return task.index, None, _io_error(exc, task.name, task.enabled)
+            return task.index, None, _io_error(exc, task.name, task.enabled), None
     try:
         with bayesflow_api.use_target(task.target):
             found = check_data(data, task.name, task.enabled, notebook=task.path.endswith(".ipynb"),
-                               prefilter=task.prefilter, show_traceback=task.show_traceback)
+                               prefilter=task.prefilter, show_traceback=task.show_traceback,
+                               project=task.project)
     except Exception as exc:  # check_source never raises; be safe anyway
-        return task.index, None, [_internal(task, f"{type(exc).__name__}: {exc}")]
-    return task.index, content_hash(data), found
+        return task.index, None, [_internal(task, f"{type(exc).__name__}: {exc}")], None
+    deps = None
+    if task.project and _INDEX is not None:
+        deps = _INDEX.last_deps.pop(os.path.abspath(task.path), None)
+    return task.index, content_hash(data), found, deps
 
 
-def _check_chunk(tasks: list[_Task]) -> list[tuple[int, str | None, list[Finding]]]:
-    """The worker's job: a chunk of files."""
-    return [_check_task(t) for t in tasks]
+def _check_chunk(tasks: list[_Task]) -> list[tuple]:
+    """The worker's job: a chunk of files (results with the modules read, for the
+    statistics line)."""
+    out = [_check_task(t) for t in tasks]
+    if _INDEX is not None and out:
+        out[-1] = (*out[-1][:4], sorted(_INDEX.read))
+    return out
 
 
 def _internal(task: _Task, why: str) -> Finding:
@@ -155,9 +194,14 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     pre-filter are read once and dropped here (never parsed, no IPC); cached
     results are reused; the rest is checked in-process or, when there are
     more than a handful, in a process pool."""
+    if options.project and _INDEX is not None:
+        _INDEX.read.clear()  # the statistics line counts this run's modules
     cache = None
     if options.cache:
-        cache = cache_mod.Cache.open(options.cache_dir, prefilter=options.prefilter)
+        settings = {"prefilter": options.prefilter}
+        if not options.project:
+            settings["project"] = False
+        cache = cache_mod.Cache.open(options.cache_dir, **settings)
     results: list[list[Finding]] = [[] for _ in files]
     todo: list[_Task] = []
     contents: dict[int, bytes] = {}
@@ -171,7 +215,8 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         except OSError as exc:
             results[i] = _io_error(exc, name, enabled)
             continue
-        if options.prefilter and not engine.may_need_analysis(data):
+        if options.prefilter and not engine.may_need_analysis(data) and not (
+                options.project and project_index().may_matter(name, data)):
             continue
         series = target_mod.for_file(path, options.target)  # issue 13 §5
         sel = ""
@@ -184,7 +229,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
                 results[i] = hit
                 continue
         todo.append(_Task(i, name, name, enabled, options.prefilter, options.show_traceback,
-                          len(data), sel, series))
+                          len(data), sel, series, options.project and not name.endswith(".ipynb")))
         if kept + len(data) <= _KEEP_BYTES:
             contents[i] = data
             kept += len(data)
@@ -194,14 +239,16 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     if (jobs > 1 and len(todo) > MIN_PARALLEL_FILES
             and sum(t.size for t in todo) >= MIN_PARALLEL_BYTES):
         contents.clear()  # workers read their own files
-        done: Iterable[tuple[int, str | None, list[Finding]]] = _run_pool(todo, jobs)
+        done: Iterable[tuple] = _run_pool(todo, jobs)
     else:
         done = (_check_task(t, contents.pop(t.index, None)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}
-    for index, digest, found in done:
+    for index, digest, found, deps, *read in done:
         results[index] = found
+        if read and options.project:  # a worker's project modules
+            project_index().read.update(read[0])
         if cache is not None and digest is not None:
-            cache.put(files[index], str(files[index]), digest, selection_of[index], found)
+            cache.put(files[index], str(files[index]), digest, selection_of[index], found, deps)
     if cache is not None:
         cache.save()
     out: list[Finding] = []
@@ -297,7 +344,7 @@ def _workers_start(ctx) -> bool:
         return False
 
 
-def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list[Finding]]]:
+def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple]:
     """Check ``tasks`` in worker processes. A worker that dies (crash, OOM
     kill) loses nothing but its own file: unfinished files are retried one
     by one, then in isolation; a file that still kills its worker gets a
@@ -305,7 +352,7 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    results: list[tuple[int, str | None, list[Finding]]] = []
+    results: list[tuple] = []
     try:
         ctx = _pool_context()
         if ctx is None:
@@ -342,8 +389,8 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list
                 except BrokenProcessPool:
                     failed.extend(futures[fut])
                 except Exception as exc:  # e.g. a result that cannot be pickled
-                    results.extend((t.index, None, [_internal(t, f"{type(exc).__name__}: {exc}")])
-                                   for t in futures[fut])
+                    results.extend((t.index, None, [_internal(t, f"{type(exc).__name__}: {exc}")],
+                                    None) for t in futures[fut])
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
@@ -370,5 +417,6 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple[int, str | None, list
         failed.sort(key=lambda t: order[t.index])
         culprit, pending = failed[0], failed[1:]
         results.append((culprit.index, None, [_internal(
-            culprit, "the worker process checking this file died (crash or out of memory)")]))
+            culprit, "the worker process checking this file died (crash or out of memory)")],
+            None))
     return results

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from bflint.analyze.supports import bounded_draw
 from bflint.rule import Rule
 
@@ -85,7 +87,10 @@ class UnconstrainedBoundedParameter(Rule):
             handled = handled_keys(wf)
             if handled is None:
                 continue
-            for key in dict.fromkeys(k for k, _ in routes["inference_variables"]):
+            routed = {}
+            for k, node in routes["inference_variables"]:
+                routed.setdefault(k, node)
+            for key in routed:
                 if key in handled or key not in outputs:
                     continue
                 f, draw = outputs[key]
@@ -104,4 +109,10 @@ class UnconstrainedBoundedParameter(Rule):
                 else:
                     where = "the `BasicWorkflow` shorthand cannot constrain parameters"
                     advice = f"use an explicit `bf.Adapter()` with {call} and pass it as `adapter=`"
-                yield self.report(draw, key=key, family=info.family, where=where, advice=advice)
+                # the draw may be in another module: then say it at the routing call
+                # (``.concatenate``), or at the workflow when the adapter is elsewhere too
+                route = routed[key]
+                if isinstance(route, cst.Call) and isinstance(route.func, cst.Attribute):
+                    route = route.func.attr
+                yield self.report(draw, key=key, family=info.family, where=where, advice=advice,
+                                  anchor=(route, wf.node))

@@ -36,27 +36,6 @@ def _bf() -> str:
     return f"BayesFlow {bayesflow_api.target()}"
 
 
-def _moved_path(unknown, old: str, new: str) -> str:
-    """The new path of the module the user wrote (``...diffusion_model.schedules`` ->
-    ``...inference.diffusion.schedules``): its submodule components kept, a class at the end not."""
-    full = unknown.path
-    node = unknown.node
-    if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
-        full = display_name(node.module) or full
-    elif isinstance(node, cst.Import):
-        for alias in node.names:
-            name = display_name(alias.name) or ""
-            if bayesflow_api.moved_module(name):
-                full = name
-                break
-    rest = []
-    for comp in bayesflow_api._normalize(full)[len(old):].split(".")[1:]:
-        if not comp.islower():
-            break
-        rest.append(comp)
-    return ".".join([new, *rest])
-
-
 DIAGNOSTICS_METHODS = frozenset({"compute_default_diagnostics", "plot_default_diagnostics"})
 
 
@@ -149,12 +128,6 @@ class UnknownBayesflowApi(Rule):
                 continue  # BF902
             removed = bayesflow_api.legacy_entry(unknown.component, "removed_2x")
             shown = f"`{unknown.text}`"
-            moved = bayesflow_api.moved_module(unknown.path)
-            if moved is not None:  # a module path of early 2.0.x: answer with its new path
-                yield self.report(unknown.node, what=shown,
-                                  problem=f"moved during BayesFlow 2.0.x (it is not in {_bf()})",
-                                  advice=f"use `{_moved_path(unknown, *moved)}`")
-                continue
             if removed is not None:
                 yield self.report(unknown.node, what=shown,
                                   problem=f"was removed during BayesFlow 2.0.x and is not in {_bf()}",

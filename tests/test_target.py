@@ -146,21 +146,3 @@ def test_normalize():
     assert target.normalize("latest") == target.LATEST
     with pytest.raises(target.TargetError):
         target.normalize("2.2")
-
-
-@pytest.mark.parametrize("series", ["2.0", "2.1"])
-def test_moved_module_path_gets_its_new_path(tmp_path, bflint_exe, series):
-    (tmp_path / "t.py").write_text(
-        "import bayesflow as bf\n"
-        "from bayesflow.networks.diffusion_model.schedules import CosineNoiseSchedule\n"
-        "from bayesflow.networks.diffusion_model import schedules\n"
-        "s = bf.networks.diffusion_model.schedules.CosineNoiseSchedule()\n")
-    proc = _run(bflint_exe, tmp_path, "--target-bayesflow", series, "t.py")
-    found = json.loads(proc.stdout)
-    assert [(f["location"]["row"], f["help"]) for f in found] == [
-        (2, "Use `bayesflow.networks.inference.diffusion.schedules`"),
-        (3, "Use `bayesflow.networks.inference.diffusion`"),
-        (4, "Use `bayesflow.networks.inference.diffusion.schedules`"),
-    ]
-    assert all(f"it is not in BayesFlow {series}" in f["message"] for f in found)
-    assert not any("DiffusionModel" in (f["help"] or "") for f in found)

@@ -27,6 +27,7 @@ from bflint.semantic.values import (
     InstanceObj,
     Obj,
     ParamObj,
+    private_copy,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,10 +51,28 @@ class Builder(CallClassifier, HistoryEffects):
         self.loops: tuple[cst.CSTNode, ...] = ()
         self.counter = 0
         self.type_checking = False  # inside ``if TYPE_CHECKING:``
+        self._adopted = 0  # project models adopted so far (issue 12)
 
     def build(self) -> None:
         self.stmts(self.m.module.body)
         self.resolve_forward_calls()
+        self.m.module_scope = self.scope.vars  # what an importing module sees (issue 12)
+
+    # -- project modules (issue 12: bflint.project) ----------------------------
+    def project_obj(self, v: Obj | None, node: cst.CSTNode | None = None) -> Obj | None:
+        """A value another module of the project defines, as this model uses it:
+        the other module's model is adopted (its values answer queries about its
+        nodes) and mutable objects are copied (an adapter chained here must not
+        grow the other module's)."""
+        if v is None:
+            return None
+        ctx = self.m.project
+        for fm in ctx.adopted[self._adopted:]:
+            self.m.adopt(fm)
+        self._adopted = len(ctx.adopted)
+        if node is not None:
+            self.m.project_entries.append(node)
+        return private_copy(v, self.m)
 
     def resolve_forward_calls(self) -> None:
         """Calls of a function of this file that is defined further down
@@ -287,6 +306,8 @@ class Builder(CallClassifier, HistoryEffects):
                 local = path.split(".")[0]
                 qual = local
             self._record_import(s, alias, local, path)
+            if self.m.project is not None:
+                self.m.project.import_module(path, qual if alias.asname is not None else path)
             self.scope.bind(local, Obj("import", alias, qualname=qual))
 
     def import_from(self, s: cst.ImportFrom) -> None:
@@ -310,6 +331,14 @@ class Builder(CallClassifier, HistoryEffects):
                 local = name
             qual = canonical(f"{base}.{name}")
             self._record_import(s, alias, local, qual)
+            if self.m.project is not None and "." not in name:
+                level = len(s.relative)
+                module = (dotted(s.module) or "") if s.module is not None else ""
+                found = self.project_obj(self.m.project.from_import(level, module, name, qual),
+                                         alias)
+                if found is not None:
+                    self.scope.bind(local, found)
+                    continue
             self.scope.bind(local, Obj("import", alias, qualname=qual))
 
     def delete(self, target: cst.BaseExpression) -> None:
@@ -541,6 +570,10 @@ class Builder(CallClassifier, HistoryEffects):
                 return found
             return None
         if base.kind == "import":
+            if self.m.project is not None:
+                found = self.project_obj(self.m.project.attribute(base.qualname, attr), e)
+                if found is not None:
+                    return found
             return Obj("import", e, qualname=canonical(f"{base.qualname}.{attr}"))
         if base.kind == "history" and attr == "history":
             return Obj("history_dict", e, parent=base)
@@ -641,6 +674,10 @@ class Builder(CallClassifier, HistoryEffects):
             method = None  # a module attribute, not a method call
             receiver = None
         result, bf = self.classify(e, qualname, method, receiver, local, arg_values)
+        if local is not None and self.m.project is not None \
+                and id(local) in self.m.project.foreign_functions:
+            result = private_copy(result, self.m)  # what a function of another module returns
+            self.m.project_entries.append(e)
         if (bf is not None and qualname is not None and isinstance(func, cst.Attribute)
                 and qualname.split(".")[0] != BAYESFLOW):
             # a BayesFlow method called on an object imported from a project module
@@ -674,5 +711,10 @@ class Builder(CallClassifier, HistoryEffects):
 
     def attribute_of(self, func: cst.Attribute, receiver: Obj | None) -> Obj | None:
         if receiver is not None and receiver.kind == "import":
+            if self.m.project is not None:
+                found = self.project_obj(
+                    self.m.project.attribute(receiver.qualname, func.attr.value), func)
+                if found is not None:
+                    return found
             return Obj("import", func, qualname=canonical(f"{receiver.qualname}.{func.attr.value}"))
         return None

@@ -52,8 +52,14 @@ _LITERAL_PARTS = (cst.DictElement, cst.Element, cst.UnaryOperation, cst.Name,
 class SemanticModel:
     """What one file's code means, as far as bflint needs it."""
 
-    def __init__(self, module: cst.Module, source: str, filename: str = "<string>"):
+    def __init__(self, module: cst.Module, source: str, filename: str = "<string>",
+                 project=None):
         self.module = module
+        # issue 12: a bflint.project.index.Context (imports of the project's own
+        # modules resolve to their summaries), or None (this file alone)
+        self.project = project
+        self.project_entries: list[cst.CSTNode] = []  # local nodes where such values enter
+        self.module_scope: dict[str, Obj | None] = {}
         self.source = source
         self.filename = filename
         self.lines = source.splitlines()
@@ -84,6 +90,28 @@ class SemanticModel:
         self._sim_functions: set[int] | None = None
         self._analyses: dict[Callable, object] = {}
         Builder(self).build()
+
+    def adopt(self, other: "SemanticModel") -> None:
+        """Answer queries about ``other``'s nodes too (issue 12): values of a
+        project module this file imports reach this model with nodes of that
+        module (a simulator's functions, an adapter's transforms)."""
+        for name in ("_values", "_call_events", "_sources", "_item_stores", "_alternatives"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            for k, v in theirs.items():
+                mine.setdefault(k, v)
+
+    def adopted(self) -> list["SemanticModel"]:
+        """The project modules' models this one uses, transitively."""
+        out: list[SemanticModel] = []
+        stack = list(self.project.adopted) if self.project is not None else []
+        while stack:
+            m = stack.pop(0)
+            if m in out or m is self:
+                continue
+            out.append(m)
+            if m.project is not None:
+                stack.extend(m.project.adopted)
+        return out
 
     def analysis(self, provider: Callable[["SemanticModel"], T]) -> T:
         """``provider(self)``, computed on first use and cached for this file (like a

@@ -367,6 +367,17 @@ class WorkflowObj(Obj):
 # --------------------------------------------------------------------------
 
 
+def private_copy(v: "Obj | None", model: "SemanticModel") -> "Obj | None":
+    """``v`` as another module uses it (issue 12): adapters and histories, which
+    the importer may extend (``.constrain(...)``, uses), are shallow copies
+    answering through ``model`` (which has adopted the defining module)."""
+    if isinstance(v, AdapterObj):
+        return dataclasses.replace(v, transforms=list(v.transforms), model=model)
+    if isinstance(v, HistoryObj):
+        return dataclasses.replace(v, uses=list(v.uses))
+    return v
+
+
 @dataclasses.dataclass(eq=False)
 class CallEvent:
     """Every call of the file, in source order.

@@ -87,32 +87,3 @@ def test_properties_catch_bad_findings() -> None:
                 Finding("BF999", "internal-error", "E", "m", "x.py", 1, 1, 1, 1)):
         with pytest.raises(fuzz.PropertyError):
             fuzz.check_findings([bad], "a\nbbbbbb\n")
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_structurally_fuzzed_notebooks(seed: int) -> None:
-    """Odd JSON values and types, deleted keys, nbformat 3, other kernels,
-    deep JSON, lone surrogates, magics, truncation (issue 16 item 12)."""
-    rng = random.Random(100 + seed)
-    for k in range(25):
-        name, text = rng.choice(CORPUS)
-        data, ops = fuzz.notebook_structure(text, rng)
-        try:
-            fuzz.check_notebook_structure(data)
-        except Exception as exc:
-            raise AssertionError(f"{name} + {ops} (seed {seed}, #{k})") from exc
-
-
-def test_notebook_structure_checker_catches_bf999() -> None:
-    from bflint.finding import Finding
-
-    bad = Finding("BF999", "internal-error", "E", "m", "x.ipynb", 1, 1, 1, 1)
-    import bflint.notebook as nb
-
-    real = nb.check_notebook
-    try:
-        nb.check_notebook = lambda *a, **k: [bad]
-        with pytest.raises(fuzz.PropertyError):
-            fuzz.check_notebook_structure(b"{}")
-    finally:
-        nb.check_notebook = real

@@ -1,0 +1,327 @@
+"""The per-run memo of project modules (issue 12): each module is read and
+parsed at most once, and its summary (the :class:`SemanticModel` of the module,
+built by the same builder as any linted file) is built once per depth.
+
+A summary at depth ``d`` follows the module's own project imports to
+summaries at depth ``d - 1``; depth 0 follows none. That is what makes the
+analysis depth-limited, cycle-safe (``a`` imports ``b`` imports ``a``: the
+depths decrease) and deterministic (a file's findings never depend on which
+file of the run was checked first). A budget bounds the modules one linted
+file may pull in. Nothing is ever imported or executed: modules are read as
+bytes and parsed by LibCST."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections import Counter
+
+from bflint.project.resolve import Resolver
+from bflint.source import decode, may_need_analysis, nesting_guard, read_source
+
+try:  # the same hash as bflint.cache.content_hash (the cache compares them)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover
+    from hashlib import blake2b
+
+
+def content_hash(data: bytes) -> str:
+    """The hash the result cache keys files by (``bflint.cache.content_hash``)."""
+    return blake2b(data, digest_size=16).hexdigest()
+
+DEPTH = 2            # linted file -> its imports -> theirs
+MAX_MODULES = 48     # distinct project modules one linted file may read
+MAX_MEMO = 512       # parsed modules kept (LRU-ish: oldest dropped)
+MAX_BYTES = 512 * 1024  # larger modules are not summarised
+
+# kinds of module-level values worth handing to an importer
+_EXPORTED = frozenset({"function", "workflow", "adapter", "simulator", "network", "estimator",
+                       "literal", "import", "history", "history_dict", "foreign", "bf",
+                       "sims", "samples", "diagnostics", "figures"})
+
+
+@dataclasses.dataclass
+class _Parsed:
+    digest: str | None   # None: unreadable
+    text: str | None
+    module: object | None  # libcst Module, None when it does not parse
+    stamp: tuple
+
+
+class ProjectIndex:
+    """What one process knows about project modules. Safe to keep across
+    runs: entries are keyed by the file's stat stamp and content hash."""
+
+    def __init__(self, depth: int = DEPTH, parse=None):
+        """``parse(text) -> Module`` (the engine's, with the garbage collector paused);
+        LibCST's ``parse_module`` by default."""
+        self.depth = depth
+        self._parse_fn = parse
+        self._parsed: dict[str, _Parsed] = {}
+        self._models: dict[tuple[str, str, int], object] = {}
+        self.parses: Counter = Counter()   # path -> times parsed (tests: never twice)
+        self.read: set[str] = set()         # project modules read (the statistics line)
+        self.last_deps: dict[str, dict[str, str]] = {}  # linted file -> its dependencies
+
+    # -- files ---------------------------------------------------------------
+    def parsed(self, path: str) -> _Parsed:
+        path = os.path.abspath(path)
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = ()
+        found = self._parsed.get(path)
+        if found is not None and found.stamp == stamp and stamp:
+            return found
+        found = self._load(path, stamp)
+        if len(self._parsed) >= MAX_MEMO:
+            for k in list(self._parsed)[: MAX_MEMO // 4]:
+                del self._parsed[k]
+            self._models.clear()
+        self._parsed[path] = found
+        return found
+
+    def _load(self, path: str, stamp: tuple) -> _Parsed:
+        try:
+            data = read_source(path)
+        except OSError:
+            return _Parsed(None, None, None, stamp)
+        digest = content_hash(data)
+        if len(data) > MAX_BYTES:
+            return _Parsed(digest, None, None, stamp)
+        try:
+            text = decode(data)
+        except Exception:
+            return _Parsed(digest, None, None, stamp)
+        deep, refusal = nesting_guard(text)
+        if deep or refusal is not None:
+            return _Parsed(digest, text, None, stamp)
+        return _Parsed(digest, text, self._parse(path, text), stamp)
+
+    def _parse(self, path: str, text: str):
+        import libcst as cst  # start-up: only a run that follows project imports parses them
+
+        self.parses[path] += 1
+        try:
+            return (self._parse_fn or cst.parse_module)(text)
+        except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError):
+            return None
+        except Exception:
+            return None
+
+    def remember(self, path: str, data_hash: str, text: str, module) -> None:
+        """A linted file's own parse, reused when another file imports it."""
+        path = os.path.abspath(path)
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            return
+        self.parses[path] += 1
+        self._parsed[path] = _Parsed(data_hash, text, module, stamp)
+
+    def known_parse(self, path: str, data_hash: str):
+        """The module parsed earlier in this process for exactly these bytes, or None."""
+        found = self._parsed.get(os.path.abspath(path))
+        if found is not None and found.digest == data_hash and found.module is not None:
+            return found.module
+        return None
+
+    # -- summaries -------------------------------------------------------------
+    def context(self, path: str, module, depth: int | None = None) -> "Context":
+        return Context(self, path, module, self.depth if depth is None else depth)
+
+    def model(self, path: str, depth: int):
+        """The summary of the module at ``path`` (its SemanticModel, imports followed
+        ``depth`` levels), or None when it cannot be read or parsed."""
+        p = self.parsed(path)
+        if p.module is None or p.digest is None:
+            return None
+        key = (os.path.abspath(path), p.digest, depth)
+        if key in self._models:
+            return self._models[key]
+        self._models[key] = None  # re-entry (cannot happen with decreasing depth): unknown
+        # start-up: the model loads LibCST's node classes (a warm cached run never needs it)
+        from bflint.semantic.model import SemanticModel
+
+        try:
+            ctx = self.context(path, p.module, depth)
+            m = SemanticModel(p.module, p.text or "", path, project=ctx)
+        except RecursionError:
+            m = None
+        except Exception:
+            m = None
+        self._models[key] = m
+        return m
+
+    # -- the runner's view ------------------------------------------------------
+    def may_matter(self, path: str, raw: bytes) -> bool:
+        """Whether a file that fails the text pre-filter may still get findings
+        through a project module it imports (directly or within the depth): one of
+        them passes the pre-filter. ``sys.path`` edits count as imports of anything."""
+        if b"import" not in raw:
+            return False
+        if b"sys.path" in raw:
+            return True
+        return _may_matter(os.path.abspath(path), raw, self.depth - 1, set())
+
+    def finished(self, path: str, ctx: "Context") -> None:
+        """A linted file's model is built: keep its dependencies for the cache."""
+        self.last_deps[os.path.abspath(path)] = dict(ctx.deps)
+
+
+class Context:
+    """Project imports of one file being modelled: resolution, the values its
+    imports bring in, the modules read and their hashes (the cache's
+    dependencies)."""
+
+    def __init__(self, index: ProjectIndex, path: str, module, depth: int):
+        self.index = index
+        self.path = os.path.abspath(path)
+        self.depth = depth
+        self.resolver = Resolver(path, module)
+        self.deps: dict[str, str] = {}          # abspath -> content hash (transitive)
+        self.aliases: dict[str, str] = {}        # qualname of a module import -> its file
+        self.models: dict[str, object] = {}      # file -> its summary (None: broken)
+        self.foreign_functions: set[int] = set()
+        self.adopted: list = []                  # summaries whose values the model uses
+
+    # -- resolution ------------------------------------------------------------
+    def _summary(self, file: str):
+        file = os.path.abspath(file)
+        if file in self.models:
+            return self.models[file]
+        if self.depth <= 0 or len(self.models) >= MAX_MODULES:
+            return None
+        self.index.read.add(file)
+        m = self.index.model(file, self.depth - 1)
+        p = self.index.parsed(file)
+        if p.digest is not None:
+            self.deps[file] = p.digest
+        if m is not None:
+            sub = getattr(m, "project", None)
+            if sub is not None:
+                self.deps.update(sub.deps)
+        self.models[file] = m
+        return m
+
+    def _export(self, file: str, name: str):
+        m = self._summary(file)
+        if m is None:
+            return None
+        scope = getattr(m, "module_scope", None) or {}
+        v = scope.get(name)
+        if v is None or v.kind not in _EXPORTED:
+            return None
+        if m not in self.adopted:
+            self.adopted.append(m)
+        info = getattr(v, "info", None)
+        if info is not None:
+            self.foreign_functions.add(id(info))
+        return v
+
+    def from_import(self, level: int, module: str, name: str, qual: str):
+        """``from <level dots><module> import name`` (``qual`` the import's qualname):
+        the project value it binds, or None (then, when ``name`` is a project
+        submodule, ``qual`` is remembered as that module)."""
+        r = self.resolver
+        file = r.relative(level, module) if level else r.absolute(module)
+        if file is not None:
+            v = self._export(file, name)
+            if v is not None:
+                return v
+        dotted = f"{module}.{name}" if module else name
+        sub = r.relative(level, dotted) if level else r.absolute(dotted)
+        if sub is not None:
+            self.aliases[qual] = sub
+            self._summary(sub)
+        return None
+
+    def import_module(self, dotted: str, qual: str) -> None:
+        """``import pkg.mod [as m]``: remember the module (its attributes resolve later)."""
+        file = self.resolver.absolute(dotted)
+        if file is not None:
+            self.aliases[qual] = file
+            self._summary(file)
+            # ``import pkg.mod`` binds ``pkg``: its attribute ``mod`` is the module
+            parts = dotted.split(".")
+            for k in range(1, len(parts)):
+                f = self.resolver.absolute(".".join(parts[:k]))
+                if f is not None:
+                    self.aliases.setdefault(".".join(parts[:k]), f)
+
+    def attribute(self, qual: str, attr: str):
+        """``<module import qual>.attr``: the project value, or None."""
+        file = self.aliases.get(qual)
+        if file is None:
+            if qual.startswith(".") or qual.split(".")[0] in ("bayesflow",):
+                return None
+            file = self.resolver.absolute(qual) if qual.split(".")[0] in self.roots() else None
+            if file is None:
+                return None
+            self.aliases[qual] = file
+        v = self._export(file, attr)
+        if v is not None:
+            return v
+        if os.path.basename(file) == "__init__.py":
+            sub = os.path.join(os.path.dirname(file), attr)
+            for cand in (sub + ".py", os.path.join(sub, "__init__.py")):
+                if os.path.isfile(cand):
+                    self.aliases[f"{qual}.{attr}"] = cand
+                    self._summary(cand)
+                    break
+        return None
+
+    def roots(self) -> set[str]:
+        return {q.split(".")[0] for q in self.aliases}
+
+    @property
+    def modules_read(self) -> int:
+        return len(self.models)
+
+
+# -- the pre-filter's view ----------------------------------------------------
+
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+([\w., \t()]+)"
+                          rb"|import[ \t]+([\w., \t]+))", re.MULTILINE)
+
+
+def _imported(raw: bytes) -> list[tuple[int, str, list[str]]]:
+    """(level, module, names) of the import lines of a source (a cheap scan)."""
+    out = []
+    for m in _IMPORT_LINE.finditer(raw):
+        if m.group(4) is not None:
+            for part in m.group(4).split(b","):
+                name = part.strip().split()[0] if part.strip() else b""
+                if name:
+                    out.append((0, name.decode("ascii", "ignore"), []))
+        else:
+            names = [n.strip().split()[0].decode("ascii", "ignore")
+                     for n in m.group(3).replace(b"(", b"").replace(b")", b"").split(b",")
+                     if n.strip()]
+            out.append((len(m.group(1)), m.group(2).decode("ascii", "ignore"), names))
+    return out
+
+
+def _may_matter(path: str, raw: bytes, depth: int, seen: set) -> bool:
+    if depth < 0:
+        return False
+    r = Resolver(path, None)
+    for level, module, names in _imported(raw):
+        cands = [r.relative(level, module) if level else r.absolute(module)]
+        for n in names:
+            dotted = f"{module}.{n}" if module else n
+            cands.append(r.relative(level, dotted) if level else r.absolute(dotted))
+        for f in cands:
+            if f is None or f in seen:
+                continue
+            seen.add(f)
+            try:
+                data = read_source(f)
+            except OSError:
+                continue
+            if may_need_analysis(data) or _may_matter(f, data, depth - 1, seen):
+                return True
+    return False

@@ -1,0 +1,250 @@
+"""Where a project's own imports live: import -> file, without importing anything.
+
+The project root of a file is the nearest folder (the file's own included)
+holding ``pyproject.toml``, ``setup.py`` or ``.git``; failing that, the
+file's folder. Absolute imports are looked up under the root, the file's
+folder, folders the file adds to ``sys.path`` (a string literal, or
+``os.path.join(os.path.dirname(__file__), ...)`` / ``Path(__file__).parent``
+spellings, also through a module-level name), and, when no marker was found,
+up to two folders above the file (a script in ``scripts/`` importing the
+package next to it). Relative imports are resolved from the file's package.
+
+Names of well-known libraries (BayesFlow itself, numpy, keras...) are never
+resolved to project files: a vendored copy must not replace the real API."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
+
+MARKERS = ("pyproject.toml", "setup.py", ".git")
+# top-level names never taken for project modules
+LIBRARIES = frozenset({
+    "bayesflow", "keras", "numpy", "scipy", "jax", "jaxlib", "torch", "tensorflow", "pandas",
+    "matplotlib", "seaborn", "sklearn", "os", "sys", "json", "pathlib", "random", "math",
+    "typing", "collections", "functools", "itertools", "dataclasses", "pickle", "time",
+    "logging", "argparse", "re", "copy", "abc", "warnings", "glob", "shutil", "datetime",
+    "arviz", "pymc", "numba", "h5py", "optuna", "tqdm", "yaml", "hydra", "omegaconf",
+    "wandb", "mlflow", "bflint", "libcst", "pytest", "__future__",
+})
+ANCESTOR_LEVELS = 2
+
+
+@functools.lru_cache(maxsize=4096)
+def project_root(folder: str) -> tuple[str, bool]:
+    """(root, whether a marker was found) for a file in ``folder``."""
+    p = Path(folder)
+    for d in (p, *p.parents):
+        for m in MARKERS:
+            if os.path.exists(os.path.join(d, m)):
+                return str(d), True
+    return folder, False
+
+
+@functools.lru_cache(maxsize=16384)
+def _module_file(folder: str, dotted: str) -> str | None:
+    base = os.path.join(folder, *dotted.split("."))
+    f = base + ".py"
+    if os.path.isfile(f):
+        return f
+    init = os.path.join(base, "__init__.py")
+    if os.path.isfile(init):
+        return init
+    return None
+
+
+def clear_caches() -> None:
+    project_root.cache_clear()
+    _module_file.cache_clear()
+
+
+class Resolver:
+    """Import resolution for one file (``path``, its CST ``module`` for the
+    ``sys.path`` additions)."""
+
+    def __init__(self, path: str, module: "cst.Module | None" = None):
+        self.path = os.path.abspath(path)
+        self.folder = os.path.dirname(self.path)
+        root, marked = project_root(self.folder)
+        self.root = root
+        dirs = [root, self.folder]
+        if module is not None:
+            dirs.extend(sys_path_additions(module, self.path))
+        if not marked:
+            up = Path(self.folder)
+            for _ in range(ANCESTOR_LEVELS):
+                if up.parent == up:
+                    break
+                up = up.parent
+                dirs.append(str(up))
+        self.dirs = list(dict.fromkeys(os.path.normpath(d) for d in dirs))
+
+    def absolute(self, dotted: str) -> str | None:
+        """The file of module ``dotted`` (``pkg.mod``), or None."""
+        if not dotted or dotted.split(".")[0] in LIBRARIES:
+            return None
+        for d in self.dirs:
+            found = _module_file(d, dotted)
+            if found is not None and os.path.abspath(found) != self.path:
+                return found
+        return None
+
+    def package_folder(self, level: int) -> str | None:
+        """The folder ``from .`` (level 1), ``from ..`` (2) ... refers to."""
+        folder = self.folder
+        for _ in range(level - 1):
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return None
+            folder = parent
+        return folder
+
+    def relative(self, level: int, dotted: str) -> str | None:
+        """The file of ``from <level dots><dotted> import ...`` (``dotted`` may be empty:
+        the package itself)."""
+        folder = self.package_folder(level)
+        if folder is None:
+            return None
+        if not dotted:
+            init = os.path.join(folder, "__init__.py")
+            return init if os.path.isfile(init) and os.path.abspath(init) != self.path else None
+        found = _module_file(folder, dotted)
+        return found if found is not None and os.path.abspath(found) != self.path else None
+
+
+# -- sys.path additions ---------------------------------------------------------
+
+def _string(node) -> str | None:
+    import libcst as cst  # start-up: the pre-filter's resolution needs no LibCST
+
+    if isinstance(node, cst.SimpleString):
+        try:
+            v = node.evaluated_value
+        except Exception:
+            return None
+        return v if isinstance(v, str) else None
+    return None
+
+
+class _PathEval:
+    """A tiny evaluator of path expressions made of ``__file__``, string literals,
+    ``os.path.join/dirname/abspath/realpath/normpath``, ``str()``, ``Path(...)``,
+    ``.parent`` / ``.parents[i]`` / ``.resolve()`` / ``.absolute()`` and ``/``."""
+
+    def __init__(self, path: str):
+        self.file = path
+        self.names: dict[str, str] = {}
+
+    def eval(self, e, depth: int = 0) -> str | None:
+        import libcst as cst  # start-up: the pre-filter's resolution needs no LibCST
+
+        if depth > 20:
+            return None
+        s = _string(e)
+        if s is not None:
+            return s if os.path.isabs(s) else os.path.normpath(
+                os.path.join(os.path.dirname(self.file), s))
+        if isinstance(e, cst.Name):
+            if e.value == "__file__":
+                return self.file
+            return self.names.get(e.value)
+        if isinstance(e, cst.Attribute):
+            if e.attr.value == "parent":
+                inner = self.eval(e.value, depth + 1)
+                return os.path.dirname(inner) if inner else None
+            return None
+        if isinstance(e, cst.Subscript) and isinstance(e.value, cst.Attribute) \
+                and e.value.attr.value == "parents" and len(e.slice) == 1 \
+                and isinstance(e.slice[0].slice, cst.Index) \
+                and isinstance(e.slice[0].slice.value, cst.Integer):
+            inner = self.eval(e.value.value, depth + 1)
+            if inner is None:
+                return None
+            for _ in range(int(e.slice[0].slice.value.value) + 1):
+                inner = os.path.dirname(inner)
+            return inner
+        if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.Divide):
+            left = self.eval(e.left, depth + 1)
+            right = _string(e.right)
+            if left is None or right is None:
+                return None
+            return os.path.normpath(os.path.join(left, right))
+        if isinstance(e, cst.Call):
+            func = e.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (
+                func.value if isinstance(func, cst.Name) else None)
+            args = [a.value for a in e.args if a.keyword is None and not a.star]
+            if len(args) != len(e.args):
+                return None
+            if name in ("resolve", "absolute") and isinstance(func, cst.Attribute) and not args:
+                return self.eval(func.value, depth + 1)
+            if name in ("str", "Path", "abspath", "realpath", "normpath", "fspath") and len(args) == 1:
+                inner = self.eval(args[0], depth + 1)
+                return os.path.normpath(inner) if inner else None
+            if name == "dirname" and len(args) == 1:
+                inner = self.eval(args[0], depth + 1)
+                return os.path.dirname(inner) if inner else None
+            if name == "join" and args:
+                first = self.eval(args[0], depth + 1)
+                rest = [_string(a) for a in args[1:]]
+                if first is None or any(r is None for r in rest):
+                    return None
+                return os.path.normpath(os.path.join(first, *rest))
+        return None
+
+
+def _module_level(body):
+    """Module-level statements, also inside ``if`` / ``try`` / ``with`` blocks."""
+    import libcst as cst  # start-up: the pre-filter's resolution needs no LibCST
+
+    for s in body:
+        if isinstance(s, cst.SimpleStatementLine):
+            yield from s.body
+        elif isinstance(s, (cst.If, cst.Try, cst.With)):
+            yield from _module_level(s.body.body)
+            orelse = getattr(s, "orelse", None)
+            if orelse is not None:
+                inner = orelse if isinstance(orelse, cst.If) else orelse
+                if isinstance(inner, cst.If):
+                    yield from _module_level([inner])
+                else:
+                    yield from _module_level(inner.body.body)
+
+
+def sys_path_additions(module: cst.Module, path: str) -> list[str]:
+    """Folders the module adds to ``sys.path`` with statically known paths."""
+    import libcst as cst  # start-up: the pre-filter's resolution needs no LibCST
+
+    ev = _PathEval(path)
+    out: list[str] = []
+    for s in _module_level(module.body):
+        if isinstance(s, cst.Assign) and len(s.targets) == 1 and isinstance(s.targets[0].target,
+                                                                             cst.Name):
+            v = ev.eval(s.value)
+            name = s.targets[0].target.value
+            if v is not None:
+                ev.names[name] = v
+            else:
+                ev.names.pop(name, None)
+            continue
+        if not isinstance(s, cst.Expr) or not isinstance(s.value, cst.Call):
+            continue
+        call = s.value
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in ("append", "insert")
+                and isinstance(func.value, cst.Attribute) and func.value.attr.value == "path"
+                and isinstance(func.value.value, cst.Name) and func.value.value.value == "sys"):
+            continue
+        args = [a.value for a in call.args]
+        target = args[-1] if args else None
+        if target is None or (func.attr.value == "insert" and len(args) != 2):
+            continue
+        v = ev.eval(target)
+        if v is not None and os.path.isdir(v):
+            out.append(v)
+    return out

@@ -1,0 +1,1 @@
+# project root of this fixture project
