@@ -491,3 +491,32 @@ def test_neovim_headless(project: Path, tmp_path_factory):
     assert "hover # adapter-with-shorthand (BF101)" in said
     assert "after BF101" in said and "after BF108" not in said
     assert 'line     standardize="inference_variables",' in said
+
+
+TARGET_SCRIPT = """\
+import bayesflow as bf
+wf = bf.BasicWorkflow(inference_network=bf.networks.CouplingFlow(), standardize="all")
+est = wf.approximator
+loaded = wf.load_approximator
+x = bf.BasicEstimator
+"""
+
+
+def test_target_bayesflow_as_the_cli(tmp_path: Path):
+    """The BayesFlow series a document is judged against is the CLI's:
+    target-bayesflow in [tool.bflint], else the project's pin, else 2.1."""
+    for pin, expected_rows in (("", [3, 4]), ('target-bayesflow = "2.0"\n', [5])):
+        root = tmp_path / f"p{len(pin)}"
+        root.mkdir()
+        (root / ".git").mkdir()
+        (root / "pyproject.toml").write_text('[tool.bflint]\nselect = ["BF9"]\n' + pin)
+        path = root / "train.py"
+        path.write_text(TARGET_SCRIPT)
+        ed = Editor(root)
+        try:
+            ed.open(path)
+            got = sorted(d["range"]["start"]["line"] + 1 for d in ed.last if d["code"] == "BF903")
+            cli = sorted(f["location"]["row"] for f in cli_json(path, root) if f["code"] == "BF903")
+            assert got == cli == expected_rows, (pin, got, cli)
+        finally:
+            ed.close()

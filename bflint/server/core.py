@@ -37,6 +37,7 @@ class Settings:
     config_path: Path | None = None
     error: str | None = None      # a configuration that cannot be used: defaults apply
     excluded: bool = False        # force-exclude and an exclude pattern match
+    target: str | None = None     # the BayesFlow series judged against (``bflint.target``)
 
 
 class SettingsFinder:
@@ -74,7 +75,13 @@ class SettingsFinder:
             patterns = list(cfg.exclude) + list(cfg.extend_exclude)
             rel = config_mod._relative(path, root)
             excluded = _excluded(Path(rel), patterns) or _excluded(Path(path), patterns)
-        return Settings(frozenset(enabled), root, found, error, excluded)
+        from bflint import target as target_mod
+
+        try:  # the CLI's order: target-bayesflow, else the project's pin, else the latest
+            series = target_mod.for_file(path or start, cfg.target_bayesflow)
+        except Exception:  # an unreadable pin file: the latest, as the CLI falls back
+            series = None
+        return Settings(frozenset(enabled), root, found, error, excluded, series)
 
     def _read(self, path: Path):
         from bflint import config as config_mod
@@ -133,7 +140,7 @@ class Linter:
         (``notebook``). ``disk``: the file's path when the text is what is
         saved there (open and save): the CLI's result cache is then read
         and written."""
-        from bflint import engine
+        from bflint import bayesflow_api, engine
         from bflint.cache import content_hash, selection_key
 
         if settings.excluded:
@@ -141,6 +148,8 @@ class Linter:
         data = notebook if notebook is not None else text.encode("utf-8", "surrogatepass")
         digest = content_hash(data)
         sel = selection_key(settings.enabled)
+        if settings.target:
+            sel = f"{sel}@{settings.target}"  # as the CLI's runner keys its cache
         key = (filename, notebook is not None, digest, sel)
         hit = self._memory.get(key)
         if hit is not None:
@@ -156,12 +165,13 @@ class Linter:
                     self._remember(key, found)
                     return found
         try:
-            if notebook is not None:
-                from bflint import notebook as nb
+            with bayesflow_api.use_target(settings.target):
+                if notebook is not None:
+                    from bflint import notebook as nb
 
-                found = nb.check_notebook(notebook, filename, settings.enabled)
-            else:
-                found = engine.check_source(text, filename, settings.enabled)
+                    found = nb.check_notebook(notebook, filename, settings.enabled)
+                else:
+                    found = engine.check_source(text, filename, settings.enabled)
         except Exception as exc:  # the engine never raises; the server never dies of it
             found = [engine.internal_error(exc, filename)]
         if cache is not None:
@@ -290,11 +300,13 @@ def apply_text_edits(text: str, edits: Sequence[tuple[tuple[int, int, int, int],
 def fix_all_script(text: str, filename: str, settings: Settings) -> str | None:
     """The document after ``bflint check --fix`` (safe fixes, every round);
     None when nothing changes."""
+    from bflint import bayesflow_api
     from bflint import fix as fixes
 
     if settings.excluded:
         return None
-    result = fixes.fix_text(text, filename, settings.enabled, unsafe=False)
+    with bayesflow_api.use_target(settings.target):
+        result = fixes.fix_text(text, filename, settings.enabled, unsafe=False)
     return result.text if result.text != text else None
 
 
