@@ -17,6 +17,7 @@ from bflint.discovery import discover
 from bflint.groups import groups_of
 from bflint.output import FORMATS
 from bflint.registry import all_rules, rules_by_code
+from bflint import runner as runner_mod
 from bflint.runner import RunOptions, cap_jobs, run
 
 # The runtime companion's commands, imported only when used (they never
@@ -96,11 +97,13 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), default=None,
               help="Where to keep the result cache (default: .bflint_cache).")
+@click.option("--no-project", is_flag=True,
+              help="Check each file alone: do not read the project's own modules it imports.")
 @click.option("--no-prefilter", is_flag=True, hidden=True)
 def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_path, isolated,
           respect_gitignore, force_exclude, fmt, no_color, stdin_filename, exit_zero, statistics,
           output_file, fix, unsafe_fixes, diff, target_bayesflow, add_noqa, show_traceback, jobs, no_cache, cache_dir,
-          no_prefilter) -> None:
+          no_prefilter, no_project) -> None:
     """Check files, directories or `-` (stdin)."""
     import os
 
@@ -172,7 +175,8 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
                 click.echo(note, err=True)
             options = RunOptions(enabled=enabled, exclude=[], prefilter=prefilter,
                                  show_traceback=show_traceback, jobs=jobs, cache=not no_cache,
-                                 cache_dir=cache_dir, target=explicit_target)
+                                 cache_dir=cache_dir, target=explicit_target,
+                                 project=not no_project)
             more, checked = run([str(f) for f in files] + [str(m) for m in missing], options)
             findings.extend(config_mod.filter_per_file(more, per_file, root))
             n_files += checked
@@ -201,7 +205,11 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     if n_files == 0 and not findings and fmt in ("full", "concise", "text"):
         text = ""
     if statistics and fmt in ("full", "concise", "text"):
-        text = output.format_statistics(findings) + text
+        stats = output.format_statistics(findings)
+        if not no_project:  # issue 12: how far the project analysis read
+            n = runner_mod.modules_read()
+            stats += f"{n} project module{'s' if n != 1 else ''} read through imports\n"
+        text = stats + text
     if output_file:
         Path(output_file).write_text(text, encoding="utf-8")
     elif fix and stdin_data is not None:

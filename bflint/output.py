@@ -327,6 +327,18 @@ def format_sarif(findings: Sequence[Finding], rules: Sequence[type[Rule]] | None
         }
         if f.code in index:
             res["ruleIndex"] = index[f.code]
+        related = f.related_location()
+        if related is not None:  # the cause, in another module of the project (issue 12)
+            other, other_relative = _uri(related["filename"])
+            where = {"uri": other}
+            if other_relative:
+                where["uriBaseId"] = "%SRCROOT%"
+            res["relatedLocations"] = [{
+                "id": 1,
+                "physicalLocation": {"artifactLocation": where, "region": {
+                    "startLine": max(1, related["row"]), "startColumn": max(1, related["column"])}},
+                "message": {"text": "the cause, in another module of the project"},
+            }]
         if f.cell is not None:
             res["properties"] = {"cell": f.cell, "row": f.row, "column": f.column}
         if f.fix and f.cell is None:

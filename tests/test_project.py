@@ -143,3 +143,32 @@ def test_imported_modules_are_never_run(tmp_path: Path) -> None:
     found = runner.check_path(main, engine._enabled(["BF103"]))
     assert [(f.row, f.code) for f in found] == [(4, "BF103")]
     assert not marker.exists()
+
+
+def test_sarif_has_the_related_location() -> None:
+    from bflint import output
+
+    [f] = runner.check_path(PROJECTS / "ddm" / "model" / "workflow.py", engine._enabled(["BF103"]))
+    [res] = json.loads(output.format_sarif([f]))["runs"][0]["results"]
+    [rel] = res["relatedLocations"]
+    loc = rel["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].endswith("ddm/model/simulation.py")
+    assert loc["region"] == {"startLine": 6, "startColumn": 13}
+    assert res["locations"][0]["physicalLocation"]["region"]["startLine"] == 13
+
+
+def test_cli_no_project_and_the_statistics_line() -> None:
+    from click.testing import CliRunner
+
+    from bflint.cli import main
+
+    target = str(PROJECTS / "ddm")
+    cli = CliRunner()
+    on = cli.invoke(main, ["check", "--no-cache", "--select", "BF103", "--statistics", target])
+    assert "project modules read through imports" in on.output
+    n = int(on.output.split(" project modules read")[0].rsplit("\n", 1)[-1])
+    assert n >= 3
+    assert "(the cause is in simulation.py:6)" in on.output
+    off = cli.invoke(main, ["check", "--no-cache", "--select", "BF103", "--statistics",
+                            "--no-project", target])
+    assert "BF103" not in off.output and "read through imports" not in off.output
