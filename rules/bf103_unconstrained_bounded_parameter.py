@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.analyze.supports import bounded_draw
+from bflint.analyze.supports import bounded_draw, draw_site
 from bflint.rule import Rule
 
 
@@ -76,7 +76,7 @@ class UnconstrainedBoundedParameter(Rule):
     FIX_TITLE = "{advice}"
 
     def check(self, model):
-        seen: set[int] = set()
+        seen: set[tuple[int, str]] = set()
         for wf in model.workflows:
             outputs = wf.simulator_outputs()
             if outputs is None:
@@ -95,9 +95,12 @@ class UnconstrainedBoundedParameter(Rule):
                     continue
                 f, draw = outputs[key]
                 info = bounded_draw(model, draw, f)
-                if info is None or id(draw) in seen:
+                if info is None:
                     continue
-                seen.add(id(draw))
+                site = draw_site(draw, f)  # ``theta[0]``: the line that draws ``theta``
+                if (id(site), key) in seen:
+                    continue
+                seen.add((id(site), key))
                 call = f'`.constrain("{key}", {info.constrain_args()})`'
                 if info.positive:
                     call += f' (or `.log("{key}")`)'
@@ -114,5 +117,5 @@ class UnconstrainedBoundedParameter(Rule):
                 route = routed[key]
                 if isinstance(route, cst.Call) and isinstance(route.func, cst.Attribute):
                     route = route.func.attr
-                yield self.report(draw, key=key, family=info.family, where=where, advice=advice,
+                yield self.report(site, key=key, family=info.family, where=where, advice=advice,
                                   anchor=(route, wf.node))

@@ -117,7 +117,7 @@ def _uniform(family: str, call: cst.Call, names=("low", "high")) -> Bounded:
 
 
 def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
-                 depth: int = 6) -> Bounded | None:
+                 depth: int = 12) -> Bounded | None:
     """Whether ``expr`` (a prior's returned value) has bounded support."""
     if expr is None or depth <= 0:
         return None
@@ -139,9 +139,15 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
             if inner is None:
                 return None
             if op is cst.Divide and left:
-                return Bounded(inner.family, "other")
+                return _reciprocal(inner, number(model, const, f))
             c = number(model, const, f)
             return inner.affine(op, c, left) if c is not None else Bounded(inner.family, "other")
+        return None
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+        # an element of a bounded parameter vector has its support (``theta[0]``); other
+        # indexing (``image[..., None]``) is left alone
+        if expr.value.value in (f.assigns if f is not None else ()) and _element_index(expr):
+            return bounded_draw(model, expr.value, f, depth - 1)
         return None
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         inner = bounded_draw(model, expr.expression, f, depth - 1)
@@ -192,6 +198,56 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
     if method in nd.SUPPORT["numpy"] and event is not None and is_generator(event):
         return _family(method, "numpy", expr)
     return None
+
+
+def _element_index(expr: cst.Subscript) -> bool:
+    """``x[0]`` / ``x[-1]`` / ``x[:, 2]``: integer positions (and full slices) only."""
+    ints = 0
+    for el in expr.slice:
+        sl = el.slice
+        if isinstance(sl, cst.Index):
+            v = sl.value
+            if isinstance(v, cst.UnaryOperation) and isinstance(v.operator, cst.Minus):
+                v = v.expression
+            if not isinstance(v, cst.Integer):
+                return False
+            ints += 1
+        elif not (isinstance(sl, cst.Slice) and sl.lower is None and sl.upper is None
+                  and sl.step is None):
+            return False
+    return ints > 0
+
+
+def draw_site(expr: cst.BaseExpression, f: FunctionInfo | None) -> cst.BaseExpression:
+    """Where a returned value is drawn: ``theta[0]`` / ``theta`` -> the expression last
+    assigned to ``theta`` in the prior (the line to report)."""
+    for _ in range(6):
+        base = expr.value if isinstance(expr, cst.Subscript) else expr
+        if f is None or not isinstance(base, cst.Name) or base.value not in f.assigns:
+            break
+        expr = f.assigns[base.value]
+    return expr
+
+
+def _reciprocal(inner: Bounded, c: float | None) -> Bounded:
+    """``c / x`` for a draw ``x`` on one side of 0 (``1 / (1 + exp(-z))`` is bounded on
+    (0, 1), ``1 / gamma`` is positive); otherwise the bounds are unknown."""
+    out = Bounded(inner.family, "other")
+    lo, hi = inner.low, inner.high
+    if not c or not inner.known or not isinstance(lo, (int, float)) or not (
+            hi is None or isinstance(hi, (int, float))):
+        return out
+    if lo < 0:
+        return out  # 0 inside the support (or below it): nothing simple
+    m = abs(c)
+    a = 0 if hi is None else m / hi
+    b = None if lo == 0 else m / lo
+    if c < 0:
+        a, b = (None if b is None else -b), -a
+    out.low, out.high = a, b
+    if inner.family == "exp" and inner.low == 1 and inner.high is None:
+        out.family = "logistic"  # ``1 / (1 + exp(-z))``
+    return out
 
 
 def _scipy(dist: str, call: cst.Call | None) -> Bounded | None:

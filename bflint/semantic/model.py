@@ -187,9 +187,21 @@ class SemanticModel:
                 break
         return expr
 
-    def strings(self, expr: cst.CSTNode | None) -> list[str] | None:
+    def strings(self, expr: cst.CSTNode | None, _depth: int = 3) -> list[str] | None:
         """A string or a list/tuple of strings, literal or through a name
-        bound to one; ``None`` when not static."""
+        bound to one, or a parameter of a helper of this file that every call
+        site gives the same static strings (``build_adapter(["a", "b"])``);
+        ``None`` when not static."""
+        obj = self.value(expr) if isinstance(expr, cst.Name) else None
+        if isinstance(obj, ParamObj) and _depth > 0:
+            sites = self.param_arguments(obj)
+            f = obj.function
+            if not sites or f is None or len(sites) != len(self.call_sites(f)):
+                return None  # a call site uses the default, or passes it by unpacking
+            found = [self.strings(arg, _depth - 1) for _, arg in sites]
+            if found[0] is None or any(k != found[0] for k in found[1:]):
+                return None
+            return found[0]
         expr = self.literal_node(expr)
         single = string_value(expr)
         if single is not None:
