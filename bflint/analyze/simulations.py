@@ -191,10 +191,14 @@ class SimulationFlow:
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
             return self.loaded_stat(expr.left, depth - 1)  # ``std + 1e-8``
         if isinstance(expr, cst.Name):
-            # a name spelling a statistic (``wave_mean``, ``x_std``), or bound to one
+            # a name spelling a statistic (``wave_mean``, ``x_std``), or bound to one;
+            # not a constant (``scale = 10.0``: a fixed unit, not a statistic of the data)
+            obj = self.m.value(expr)
+            if obj is not None and any(isinstance(n, (cst.Integer, cst.Float, cst.UnaryOperation))
+                                       for n in (obj.node, self.m.source_of(obj))):
+                return False
             if _stat_word(expr.value):
                 return True
-            obj = self.m.value(expr)
             return obj is not None and isinstance(obj.node, cst.BaseExpression) and \
                 obj.node is not expr and obj.kind in ("opaque", "foreign") and \
                 self.loaded_stat(obj.node, depth - 1)

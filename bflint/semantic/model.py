@@ -152,6 +152,11 @@ class SemanticModel:
             return False
         return not names or any(q == "bayesflow." + n for n in names)
 
+    def source_of(self, obj: Obj | None) -> cst.CSTNode | None:
+        """The expression an unidentified value was computed from (``a, b = 0.0, x``:
+        ``0.0`` for ``a``; a loop variable: its iterable), or ``None``."""
+        return self._sources.get(obj) if obj is not None else None
+
     def stored_after(self, node: cst.CSTNode, index: int) -> bool:
         """``node`` is a value item-assigned into a container (``d[k] = node``) by a
         statement after ``index`` (a call's :attr:`CallEvent.index`)."""
