@@ -52,6 +52,8 @@ class Builder(CallClassifier, HistoryEffects):
         self.counter = 0
         self.type_checking = False  # inside ``if TYPE_CHECKING:``
         self._adopted = 0  # project models adopted so far (issue 12)
+        # marimo notebooks: name -> what the cell that returns it bound to it
+        self.marimo_defs: dict[str, Obj | None] = {}
 
     def build(self) -> None:
         self.stmts(self.m.module.body)
@@ -382,12 +384,36 @@ class Builder(CallClassifier, HistoryEffects):
         self_name = names[0] if in_class and names else None
         parent = self.scope.parent if in_class else self.scope
         inner = Scope(parent, function=info, class_scope=class_scope, self_name=self_name)
+        cell = self.function is None and not in_class and self.marimo_cell(s)
         for i, n in enumerate(names):
+            if cell and n in self.marimo_defs:
+                # a marimo cell's parameter is the name another cell returned
+                inner.vars[n] = self.marimo_defs[n]
+                continue
             inner.vars[n] = ParamObj("param", p_node(all_params, i), function=info, name=n)
         saved = (self.scope, self.function, self.loops)
         self.scope, self.function, self.loops = inner, info, ()
         self.suite(s.body)
         self.scope, self.function, self.loops = saved
+        if cell:
+            for n in cell_returns(s):
+                found = inner.vars.get(n, MISSING)
+                if found is MISSING:
+                    found = self.marimo_defs.get(n)
+                self.marimo_defs[n] = found
+
+    def marimo_cell(self, s: cst.FunctionDef) -> bool:
+        """``@app.cell`` / ``@app.cell(...)`` with ``app = marimo.App(...)`` at module level:
+        a marimo cell, whose parameters are the names other cells return."""
+        for d in s.decorators:
+            dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+            if not (isinstance(dec, cst.Attribute) and dec.attr.value == "cell"
+                    and isinstance(dec.value, cst.Name)):
+                continue
+            app = self.scope.lookup(dec.value.value)
+            if app is not MISSING and app is not None and app.qualname == "marimo.App()":
+                return True
+        return False
 
     def class_def(self, s: cst.ClassDef) -> None:
         for d in s.decorators:
@@ -718,3 +744,24 @@ class Builder(CallClassifier, HistoryEffects):
                     return found
             return Obj("import", func, qualname=canonical(f"{receiver.qualname}.{func.attr.value}"))
         return None
+
+
+def cell_returns(s: cst.FunctionDef) -> list[str]:
+    """The names a marimo cell returns (``return (bf,)``, ``return a, b``), from the
+    returns directly in its body."""
+    out: list[str] = []
+    body = s.body.body if isinstance(s.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            value = small.value
+            elements = value.elements if isinstance(value, cst.Tuple) else ()
+            if isinstance(value, cst.Name):
+                out.append(value.value)
+            for el in elements:
+                if isinstance(el, cst.Element) and isinstance(el.value, cst.Name):
+                    out.append(el.value.value)
+    return out
