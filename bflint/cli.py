@@ -196,20 +196,23 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             if changed:
                 click.echo(changed, nl=False)
             n = n_fixed
-            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}." if n else "No fixes available.",
-                       err=True)
+            hidden = 0 if unsafe_fixes else sum(
+                1 for f in findings if f.fix and not output.applicable(f))
+            more = f" ({output._fixes(hidden)})" if hidden else ""
+            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}{more}." if n
+                       else f"No fixes available{more}.", err=True)
             sys.exit(1 if n and not exit_zero else 0)
 
     text = output.render(fmt, findings, n_files, color=color, source=output.SourceLines(given),
-                         fixed=n_fixed)
+                         fixed=n_fixed, unsafe=unsafe_fixes)
     if n_files == 0 and not findings and fmt in ("full", "concise", "text"):
         text = ""
-    if statistics and fmt in ("full", "concise", "text"):
-        stats = output.format_statistics(findings)
-        if not no_project:  # issue 12: how far the project analysis read
+    if statistics:  # only the table, as ruff (issue 13 §4); JSON with --format json
+        text = output.format_statistics_json(findings, unsafe_fixes) if fmt == "json" \
+            else output.format_statistics(findings, unsafe_fixes)
+        if not no_project and fmt != "json":  # issue 12: how far the project analysis read (stderr)
             n = runner_mod.modules_read()
-            stats += f"{n} project module{'s' if n != 1 else ''} read through imports\n"
-        text = stats + text
+            click.echo(f"{n} project module{'s' if n != 1 else ''} read through imports", err=True)
     if output_file:
         Path(output_file).write_text(text, encoding="utf-8")
     elif fix and stdin_data is not None:

@@ -64,19 +64,45 @@ def location(f: Finding) -> str:
     return f"{name}:{f.row}:{f.column}"
 
 
-def fixable_mark(f: Finding) -> str:
-    return "[*] " if f.fix else ""
+def applicable(f: Finding, unsafe: bool = False) -> bool:
+    """Would ``--fix`` (with ``--unsafe-fixes`` when ``unsafe``) apply this finding's fix?"""
+    return bool(f.fix) and (unsafe or f.fix.get("applicability") == "safe")
+
+
+def fixable_mark(f: Finding, unsafe: bool = False) -> str:
+    """``[*]`` only on what ``--fix`` applies (ruff): a safe fix, or any with ``--unsafe-fixes``."""
+    return "[*] " if applicable(f, unsafe) else ""
 
 
 def format_concise(findings: Sequence[Finding], files_checked: int | None = None,
-                   fixed: int = 0) -> str:
-    lines = [f"{location(f)}: {safe(f.code)} {fixable_mark(f)}{safe(f.message)}" for f in findings]
-    lines.append(summary_line(findings, files_checked, fixed))
+                   fixed: int = 0, unsafe: bool = False) -> str:
+    lines = [f"{location(f)}: {safe(f.code)} {fixable_mark(f, unsafe)}{safe(f.message)}"
+             for f in findings]
+    lines.append(summary_line(findings, files_checked, fixed, unsafe))
     return "\n".join(lines) + "\n"
 
 
+def _fixes(n: int) -> str:
+    return f"{n} hidden fix{'es' if n != 1 else ''} can be enabled with the `--unsafe-fixes` option"
+
+
+def fix_hint(findings: Sequence[Finding], unsafe: bool = False) -> str:
+    """ruff's last line: ``[*] N fixable with `--fix`.`` / ``No fixes available (N hidden fixes
+    can be enabled with the `--unsafe-fixes` option).`` / "" when no finding has a fix."""
+    n_applicable = sum(1 for f in findings if applicable(f, unsafe))
+    hidden = 0 if unsafe else sum(1 for f in findings if f.fix and not applicable(f))
+    if n_applicable:
+        how = "`--fix --unsafe-fixes`" if unsafe and any(
+            f.fix and f.fix.get("applicability") != "safe" for f in findings) else "`--fix`"
+        extra = f" ({_fixes(hidden)})" if hidden else ""
+        return f"[*] {n_applicable} fixable with {how}{extra}."
+    if hidden:
+        return f"No fixes available ({_fixes(hidden)})."
+    return ""
+
+
 def summary_line(findings: Sequence[Finding], files_checked: int | None = None,
-                 fixed: int = 0) -> str:
+                 fixed: int = 0, unsafe: bool = False) -> str:
     checked = f" ({files_checked} file{'s' if files_checked != 1 else ''} checked)" if files_checked is not None else ""
     fixed_part = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}. " if fixed else ""
     if not findings:
@@ -88,15 +114,9 @@ def summary_line(findings: Sequence[Finding], files_checked: int | None = None,
     n = len(findings)
     text = (f"{fixed_part}Found {n} problem{'s' if n != 1 else ''} ({parts}) in {files} "
             f"file{'s' if files != 1 else ''}{checked}.")
-    n_fix = sum(1 for f in findings if f.fix)
-    if n_fix:
-        safe = sum(1 for f in findings if f.fix and f.fix.get("applicability") == "safe")
-        hint = []
-        if safe:
-            hint.append(f"{safe} fixable with `--fix`")
-        if n_fix - safe:
-            hint.append(f"{n_fix - safe} more with `--unsafe-fixes`")
-        text += f"\n[*] {' and '.join(hint)}."
+    hint = fix_hint(findings, unsafe)
+    if hint:
+        text += "\n" + hint
     return text
 
 
@@ -104,12 +124,43 @@ def format_json(findings: Sequence[Finding]) -> str:
     return json.dumps([f.to_json() for f in findings], indent=2) + "\n"
 
 
-def format_statistics(findings: Sequence[Finding]) -> str:
+def statistics(findings: Sequence[Finding], unsafe: bool = False) -> list[dict]:
+    """Per code: count, name, and what ``--fix`` can do (``safe``: every finding's fix applies,
+    ``unsafe``: fixes only with ``--unsafe-fixes``, None: no fix), most frequent first."""
     counts = Counter((f.code, f.name) for f in findings)
-    fixable = Counter(f.code for f in findings if f.fix)
-    rows = [f"{n:>5}  {safe(code)}  {'[*] ' if fixable[code] else ''}{safe(name)}"
-            for (code, name), n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
-    return "\n".join(rows) + ("\n" if rows else "")
+    safe_fix = Counter(f.code for f in findings if applicable(f, unsafe))
+    any_fix = Counter(f.code for f in findings if f.fix)
+    rows = []
+    for (code, name), n in sorted(counts.items(), key=lambda x: (-x[1], x[0])):
+        kind = "safe" if safe_fix[code] else ("unsafe" if any_fix[code] else None)
+        rows.append({"code": code, "name": name, "count": n, "fixable": kind == "safe",
+                     "applicability": kind})
+    return rows
+
+
+_MARKS = {"safe": "[*]", "unsafe": "[-]", None: "[ ]"}
+
+
+def format_statistics(findings: Sequence[Finding], unsafe: bool = False) -> str:
+    """ruff's ``--statistics``: only the table (count, code, ``[*]`` safe fix / ``[-]`` unsafe fix /
+    ``[ ]`` none, name), then the total."""
+    rows = statistics(findings, unsafe)
+    if not rows:
+        return ""
+    width = max(len(str(r["count"])) for r in rows)
+    cwidth = max(len(r["code"]) for r in rows)
+    lines = [f"{r['count']:>{width}}  {safe(r['code']):<{cwidth}}  {_MARKS[r['applicability']]} {safe(r['name'])}"
+             for r in rows]
+    n = len(findings)
+    lines.append(f"Found {n} problem{'s' if n != 1 else ''}.")
+    hint = fix_hint(findings, unsafe)
+    if hint:
+        lines.append(hint)
+    return "\n".join(lines) + "\n"
+
+
+def format_statistics_json(findings: Sequence[Finding], unsafe: bool = False) -> str:
+    return json.dumps(statistics(findings, unsafe), indent=2) + "\n"
 
 
 # -- full -----------------------------------------------------------------------
@@ -173,14 +224,15 @@ def _rule_help(code: str) -> str:
 
 
 def format_full(findings: Sequence[Finding], files_checked: int | None = None, *,
-                color: bool = False, source: Callable | None = None, fixed: int = 0) -> str:
+                color: bool = False, source: Callable | None = None, fixed: int = 0,
+                unsafe: bool = False) -> str:
     source = source or SourceLines()
     out: list[str] = []
     for f in findings:
         sev_color = _COLORS.get(f.severity, "red")
         head = (_style(location(f), color, bold=True) + ": "
                 + _style(safe(f.code), color, fg=sev_color, bold=True) + " "
-                + (_style("[*] ", color, fg="cyan") if f.fix else "") + safe(f.message))
+                + (_style("[*] ", color, fg="cyan") if applicable(f, unsafe) else "") + safe(f.message))
         out.append(head)
         lines = source(f.filename, f.cell)
         if lines and 0 < f.row <= len(lines):
@@ -213,7 +265,7 @@ def format_full(findings: Sequence[Finding], files_checked: int | None = None, *
             out.append(" " * 2 + _style(f"= {kind}:", color, fg="cyan", bold=True) + " "
                        + safe(f.fix.get("message", "")))
         out.append("")
-    out.append(summary_line(findings, files_checked, fixed))
+    out.append(summary_line(findings, files_checked, fixed, unsafe))
     return "\n".join(out) + "\n"
 
 
@@ -379,7 +431,8 @@ def _pascal(name: str) -> str:
 # -- dispatch -------------------------------------------------------------------
 
 def render(fmt: str, findings: Sequence[Finding], files_checked: int | None = None, *,
-           color: bool = False, source: Callable | None = None, fixed: int = 0) -> str:
+           color: bool = False, source: Callable | None = None, fixed: int = 0,
+           unsafe: bool = False) -> str:
     if fmt == "json":
         return format_json(findings)
     if fmt == "sarif":
@@ -387,5 +440,6 @@ def render(fmt: str, findings: Sequence[Finding], files_checked: int | None = No
     if fmt == "github":
         return format_github(findings)
     if fmt == "full":
-        return format_full(findings, files_checked, color=color, source=source, fixed=fixed)
-    return format_concise(findings, files_checked, fixed)
+        return format_full(findings, files_checked, color=color, source=source, fixed=fixed,
+                           unsafe=unsafe)
+    return format_concise(findings, files_checked, fixed, unsafe)

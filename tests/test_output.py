@@ -217,11 +217,65 @@ def test_fixable_marker_in_concise():
 
 
 def test_statistics(project, run_cli):
+    """ruff's --statistics: only the table (count, code, [*]/[-]/[ ], name) and the total."""
     res = run_cli(*SEL, "--statistics", "--format", "concise", ".")
     lines = res.output.splitlines()
-    assert lines[0].split() == ["3", "BF302", "missing-validation-data"]
-    assert lines[1].split() == ["1", "BF000", "parse-error"]
-    assert lines[-1].startswith("Found 4 problems")
+    assert lines == ["3  BF302  [ ] missing-validation-data", "1  BF000  [ ] parse-error", "Found 4 problems."]
+
+
+STATS_SRC = ("import bayesflow as bf\n"
+             "wf = bf.BasicWorkflow(inference_network=bf.networks.SetTransfomer())\n"   # BF903 safe, BF107 unsafe
+             "wf2 = bf.BasicWorkflow(inference_network=None)\n")                           # BF107 unsafe
+
+
+def _exe(bflint_exe, cwd, *args):
+    import subprocess
+
+    return subprocess.run([*bflint_exe, "--no-cache", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_statistics_marks_and_json_through_the_console_script(tmp_path, bflint_exe):
+    (tmp_path / "t.py").write_text(STATS_SRC)
+    sel = ("--select", "BF107,BF903")
+    proc = _exe(bflint_exe, tmp_path, *sel, "--statistics", "t.py")
+    assert proc.stdout.splitlines() == [
+        "2  BF107  [-] missing-standardize",
+        "1  BF903  [*] unknown-bayesflow-api",
+        "Found 3 problems.",
+        "[*] 1 fixable with `--fix` (2 hidden fixes can be enabled with the `--unsafe-fixes` option).",
+    ]
+    assert proc.returncode == 1
+    proc = _exe(bflint_exe, tmp_path, *sel, "--statistics", "--format", "json", "t.py")
+    assert json.loads(proc.stdout) == [
+        {"code": "BF107", "name": "missing-standardize", "count": 2, "fixable": False, "applicability": "unsafe"},
+        {"code": "BF903", "name": "unknown-bayesflow-api", "count": 1, "fixable": True, "applicability": "safe"},
+    ]
+    proc = _exe(bflint_exe, tmp_path, *sel, "--statistics", "--unsafe-fixes", "t.py")
+    assert proc.stdout.splitlines()[0] == "2  BF107  [*] missing-standardize"
+
+
+def test_fix_marker_only_on_safe_fixes(tmp_path, bflint_exe):
+    """[*] marks what --fix applies; unsafe-only fixes are not marked; the summary says how many are hidden."""
+    (tmp_path / "t.py").write_text(STATS_SRC)
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF107", "--format", "concise", "t.py")
+    assert "[*]" not in proc.stdout
+    assert proc.stdout.splitlines()[-1] == \
+        "No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option)."
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF107,BF903", "--format", "concise", "t.py")
+    marked = [line.split(": ", 1)[1].split()[0] for line in proc.stdout.splitlines() if " [*] " in line]
+    assert marked == ["BF903"]
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF107", "--format", "full", "--no-color", "t.py")
+    assert "[*]" not in proc.stdout and "= unsafe fix:" in proc.stdout
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF107", "--format", "concise", "--unsafe-fixes", "t.py")
+    assert proc.stdout.count(" [*] ") == 2 and "[*] 2 fixable with `--fix --unsafe-fixes`." in proc.stdout
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF107", "--diff", "t.py")
+    assert proc.stderr.strip() == \
+        "No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option)."
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF107,BF903", "--fix", "--format", "concise", "t.py")
+    assert "Fixed 1 problem. Found 2 problems" in proc.stdout  # what --fix did, and what is left
+    assert proc.stdout.splitlines()[-1] == \
+        "No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option)."
 
 
 def test_output_file(project, run_cli):

@@ -168,7 +168,9 @@ def test_cli_no_project_and_the_statistics_line() -> None:
     assert "project modules read through imports" in on.output
     n = int(on.output.split(" project modules read")[0].rsplit("\n", 1)[-1])
     assert n >= 3
-    assert "(the cause is in simulation.py:6)" in on.output
+    # --statistics prints only the table (issue 13 §4): the message is in the report
+    report = cli.invoke(main, ["check", "--no-cache", "--select", "BF103", target])
+    assert "(the cause is in simulation.py:6)" in report.output
     off = cli.invoke(main, ["check", "--no-cache", "--select", "BF103", "--statistics",
                             "--no-project", target])
     assert "BF103" not in off.output and "read through imports" not in off.output
