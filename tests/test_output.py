@@ -219,7 +219,7 @@ def test_fixable_marker_in_concise():
 def test_statistics(project, run_cli):
     """ruff's --statistics: only the table (count, code, [*]/[-]/[ ], name) and the total."""
     res = run_cli(*SEL, "--statistics", "--format", "concise", ".")
-    lines = res.output.splitlines()
+    lines = res.stdout.splitlines()
     assert lines == ["3  BF302  [ ] missing-validation-data", "1  BF000  [ ] parse-error", "Found 4 problems."]
 
 
