@@ -21,7 +21,7 @@ import re
 
 from bflint import engine
 from bflint.finding import Finding
-from bflint.source import physical_lines  # not str.splitlines: form feeds are not breaks
+from bflint.source import TOO_COMPLEX, physical_lines  # not str.splitlines: form feeds are not breaks
 
 _MAGIC = re.compile(r"^(\s*)(%|!|\?)")
 _ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", *]+?\s*=\s*)(%|!)")
@@ -253,7 +253,17 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
     text, rowmap = _join(cells, broken)
     result = engine.check_source(text, filename, with_bf000, prefilter=False,
                                  show_traceback=show_traceback)
-    if any(f.code == engine.PARSE_ERROR for f in result):
+    was_too_complex = False
+    for attempt in range(2):
+        errors = [f for f in result if f.code == engine.PARSE_ERROR]
+        if not errors:
+            break
+        # too complex (issue 16 item 10): the cells are measured, never parsed one
+        # by one (200 cells of long chains took a LibCST parse each)
+        too_complex = all(TOO_COMPLEX in f.message for f in errors)
+        if attempt and (too_complex or not was_too_complex):
+            break  # the cells together are too complex (one finding), or done
+        was_too_complex = too_complex
         # find the broken cells one by one, then analyse the others together
         import libcst as cst
 
@@ -267,6 +277,8 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                     broken.add(c.index)
                     f = engine.make_finding(engine.PARSE_ERROR, refusal, filename, 1, 1)
                     findings.append(dataclasses.replace(f, cell=c.index))
+                elif too_complex:
+                    pass
                 elif deep:  # LibCST's native parser would overflow the main thread's stack
                     engine.run_deep(cst.parse_module, source)
                 else:

@@ -157,6 +157,10 @@ def test_text_estimate_when_python_cannot_parse_it() -> None:
     broken = "def f(:\n    pass\n"
     assert _refusal(shape("attr_backslash", 6000) + broken).startswith(TOO_COMPLEX)
     assert _refusal(shape("attr_backslash", 200) + broken) is None
+    # many long chains in a broken file: the budget holds there too
+    chain = shape("plus_paren", 500).split("\n", 1)[1]
+    assert _refusal("import bayesflow as bf\n" + chain * 3 + broken) is None
+    assert "long chains" in _refusal("import bayesflow as bf\n" + chain * 6 + broken)
     # decimal points are not attribute links
     data = "x = [" + ", ".join("1.5" for _ in range(5000)) + "]\n"
     assert _refusal(data + broken) is None
@@ -282,3 +286,30 @@ def test_flake8_plugin_refuses_in_process() -> None:
     text = shape("attr_backslash", 6000)
     found = list(Plugin(None, text.splitlines(keepends=True), "x.py").run())
     assert len(found) == 1 and found[0][2].startswith("BF000 " + TOO_COMPLEX), found
+
+
+def test_notebook_of_many_long_chains_is_not_parsed_cell_by_cell() -> None:
+    """Each cell within the budget, the cells together over it: one finding,
+    without a LibCST parse per cell (200 such cells took one each)."""
+    from bflint import notebook
+
+    chain = shape("attr_line", 900).split("\n", 1)[1]
+    data = _notebook("import bayesflow as bf\n", *[chain] * 60)
+    enabled = engine._enabled(None)
+    notebook.check_notebook(_notebook("import bayesflow as bf\n"), "w.ipynb", enabled)  # imports
+    start = time.process_time()
+    found = notebook.check_notebook(data, "x.ipynb", enabled, prefilter=False)
+    assert [f.code for f in found] == ["BF000"] and TOO_COMPLEX in found[0].message, found
+    assert time.process_time() - start < 6.0  # 60 LibCST parses: ~60 s
+
+
+def test_notebook_complex_cell_broken_cell_and_good_cell() -> None:
+    from bflint import notebook
+
+    data = _notebook(SENTINEL, shape("attr_backslash", 6000).split("\n", 1)[1], "def f(:\n    pass\n")
+    found = notebook.check_notebook(data, "x.ipynb", engine._enabled(None), prefilter=False)
+    got = {(f.code, f.cell) for f in found}
+    assert {("BF000", 2), ("BF000", 3), ("BF302", 1)} <= got, found
+    assert [f.cell for f in found if f.code == "BF000"] == [2, 3], found
+    assert TOO_COMPLEX in next(f.message for f in found if f.cell == 2)
+    assert "SyntaxError" in next(f.message for f in found if f.cell == 3)
