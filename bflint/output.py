@@ -226,47 +226,75 @@ def _rule_help(code: str) -> str:
 def format_full(findings: Sequence[Finding], files_checked: int | None = None, *,
                 color: bool = False, source: Callable | None = None, fixed: int = 0,
                 unsafe: bool = False) -> str:
+    """Each finding's head line; one code frame per source line with the carets of every finding
+    on it (issue 13 §6: five findings on one line show the line once), then each finding's
+    ``= help:`` / ``= fix:`` lines."""
     source = source or SourceLines()
     out: list[str] = []
-    for f in findings:
-        sev_color = _COLORS.get(f.severity, "red")
-        head = (_style(location(f), color, bold=True) + ": "
-                + _style(safe(f.code), color, fg=sev_color, bold=True) + " "
-                + (_style("[*] ", color, fg="cyan") if applicable(f, unsafe) else "") + safe(f.message))
-        out.append(head)
-        lines = source(f.filename, f.cell)
-        if lines and 0 < f.row <= len(lines):
-            last = min(f.end_row, f.row + 2, len(lines)) if f.end_row >= f.row else f.row
-            width = len(str(last))
-            gutter = _style(" " * width + " |", color, fg="blue")
-            out.append(gutter)
-            for r in range(f.row, last + 1):
-                raw = lines[r - 1]
-                shown = _frame(raw)
-                out.append(_style(f"{r:>{width}} |", color, fg="blue") + " " + shown)
-                if r == f.row:
-                    start = len(_frame(raw[:max(f.column - 1, 0)]))
-                    if f.end_row == f.row and f.end_column > f.column:
-                        end = len(_frame(raw[:f.end_column - 1]))
-                    else:
-                        end = len(shown.rstrip())
-                    carets = "^" * max(1, end - start)
-                    label = f" {f.code}" if last == f.row else ""
-                    out.append(gutter + " " + " " * start + _style(carets + label, color, fg=sev_color,
-                                                                    bold=True))
-            if f.end_row > last:
-                out.append(_style(" " * width + " :", color, fg="blue") + " ...")
-            out.append(gutter)
-        hint = f.help or _rule_help(f.code)
-        if hint:
-            out.append(" " * 2 + _style("= help:", color, fg="cyan", bold=True) + " " + safe(hint))
-        if f.fix:
-            kind = "safe fix" if f.fix.get("applicability") == "safe" else "unsafe fix"
-            out.append(" " * 2 + _style(f"= {kind}:", color, fg="cyan", bold=True) + " "
-                       + safe(f.fix.get("message", "")))
+    i = 0
+    while i < len(findings):
+        j = i + 1
+        key = (findings[i].filename, findings[i].cell, findings[i].row)
+        while j < len(findings) and (findings[j].filename, findings[j].cell, findings[j].row) == key:
+            j += 1
+        group = findings[i:j]
+        i = j
+        for f in group:
+            sev_color = _COLORS.get(f.severity, "red")
+            out.append(_style(location(f), color, bold=True) + ": "
+                       + _style(safe(f.code), color, fg=sev_color, bold=True) + " "
+                       + (_style("[*] ", color, fg="cyan") if applicable(f, unsafe) else "")
+                       + safe(f.message))
+        _frame_lines(out, group, source, color)
+        for f in group:
+            code = f" ({safe(f.code)})" if len(group) > 1 else ""
+            hint = f.help or _rule_help(f.code)
+            if hint:
+                out.append(" " * 2 + _style(f"= help{code}:", color, fg="cyan", bold=True) + " " + safe(hint))
+            if f.fix:
+                kind = "safe fix" if f.fix.get("applicability") == "safe" else "unsafe fix"
+                out.append(" " * 2 + _style(f"= {kind}{code}:", color, fg="cyan", bold=True) + " "
+                           + safe(f.fix.get("message", "")))
         out.append("")
     out.append(summary_line(findings, files_checked, fixed, unsafe))
     return "\n".join(out) + "\n"
+
+
+def _frame_lines(out: list[str], group: Sequence[Finding], source: Callable, color: bool) -> None:
+    """The code frame of findings that all start on one row: the rows up to the furthest end
+    (at most 3), and under the first row one caret line per distinct span, labelled with its codes."""
+    f0 = group[0]
+    lines = source(f0.filename, f0.cell)
+    if not lines or not 0 < f0.row <= len(lines):
+        return
+    end_row = max(f.end_row for f in group)
+    last = min(end_row, f0.row + 2, len(lines)) if end_row >= f0.row else f0.row
+    width = len(str(last))
+    gutter = _style(" " * width + " |", color, fg="blue")
+    out.append(gutter)
+    spans: dict[tuple[int, int, int], list[Finding]] = {}
+    for f in group:
+        spans.setdefault((f.column, f.end_row, f.end_column), []).append(f)
+    for r in range(f0.row, last + 1):
+        raw = lines[r - 1]
+        shown = _frame(raw)
+        out.append(_style(f"{r:>{width}} |", color, fg="blue") + " " + shown)
+        if r != f0.row:
+            continue
+        for (column, f_end_row, end_column), fs in spans.items():
+            start = len(_frame(raw[:max(column - 1, 0)]))
+            if f_end_row == f0.row and end_column > column:
+                end = len(_frame(raw[:end_column - 1]))
+            else:
+                end = len(shown.rstrip())
+            carets = "^" * max(1, end - start)
+            one_row = all(f.end_row <= f0.row for f in fs) or last == f0.row
+            label = (" " + ", ".join(safe(f.code) for f in fs)) if one_row or len(group) > 1 else ""
+            sev_color = _COLORS.get(fs[0].severity, "red")
+            out.append(gutter + " " + " " * start + _style(carets + label, color, fg=sev_color, bold=True))
+    if end_row > last:
+        out.append(_style(" " * width + " :", color, fg="blue") + " ...")
+    out.append(gutter)
 
 
 def _frame(line: str) -> str:

@@ -367,3 +367,18 @@ def test_escaping_unit():
     f = _finding(filename="a\nb.py", message=f"m{EVIL}")
     assert output.format_concise([f]).count("\n") == 2
     assert not _RAW.search(output.format_statistics([f]) + output.format_full([f]))
+
+
+def test_full_format_one_frame_per_line(tmp_path, bflint_exe):
+    """Issue 13 §6: the findings of one line share one code frame (the line is printed once), each
+    finding keeps its head line and its help; other lines keep their own frames."""
+    (tmp_path / "t.py").write_text(BAD + "h2 = workflow.fit_offline(data=1, epochs=2)\n")
+    proc = _exe(bflint_exe, tmp_path, "--select", "BF3,BF401", "--format", "full", "--no-color", "t.py")
+    out = proc.stdout
+    assert out.count("3 | history = workflow.fit_offline(data=1, epochs=2)") == 1
+    assert out.count("4 | h2 = workflow.fit_offline(data=1, epochs=2)") == 1
+    heads = [line for line in out.splitlines() if line.startswith("t.py:3:11: BF")]
+    assert len(heads) >= 3
+    codes = [h.split()[1] for h in heads]
+    assert f"^ {', '.join(codes)}" in out
+    assert all(f"= help ({c}):" in out for c in codes)
