@@ -577,6 +577,135 @@ def real_rows(tmp: Path, runs: int, cores: int) -> list[tuple]:
 
 # -- the report ------------------------------------------------------------------
 
+# -- 12: a multi-module project (issue 12) ----------------------------------------
+
+PROJECT_MODULES = 50
+
+
+def project_module(i: int, n: int = PROJECT_MODULES) -> str:
+    """Module ``i`` of the bench project: a prior, an adapter and a workflow builder,
+    using a helper of each of the 3 modules it imports."""
+    deps = [(i + k) % n for k in (1, 7, 13)]
+    imports = "\n".join(f"from pkg.m{d:02d} import prior_{d}, make_adapter_{d}" for d in deps)
+    a, b, c = deps
+    return f'''"""Module {i} of the bench project (imports {a}, {b}, {c})."""
+import bayesflow as bf
+import numpy as np
+
+{imports}
+
+
+def prior_{i}():
+    scale = np.random.gamma(2.0, 1.0)
+    loc = np.random.normal(0.0, 1.0)
+    return dict(scale_{i}=scale, loc_{i}=loc)
+
+
+def likelihood_{i}(scale_{i}, loc_{i}):
+    x = np.random.normal(loc_{i}, scale_{i}, size=(50, 1))
+    return dict(x_{i}=x)
+
+
+def make_adapter_{i}():
+    return (
+        bf.Adapter()
+        .as_set(["x_{i}"])
+        .constrain("scale_{i}", lower=0)
+        .concatenate(["scale_{i}", "loc_{i}"], into="inference_variables")
+        .concatenate(["x_{i}"], into="summary_variables")
+    )
+
+
+def make_workflow_{i}():
+    simulator = bf.make_simulator([prior_{i}, likelihood_{i}])
+    other = bf.make_simulator([prior_{a}, likelihood_{i}])
+    adapter = make_adapter_{b}()
+    return bf.BasicWorkflow(
+        simulator=simulator,
+        adapter=make_adapter_{i}(),
+        summary_network=bf.networks.SetTransformer(summary_dim=8),
+        inference_network=bf.networks.CouplingFlow(),
+        standardize="all",
+    ), other, adapter, make_adapter_{c}
+
+
+def train_{i}(workflow):
+    history = workflow.fit_offline(workflow.simulate(1000), epochs=2, batch_size=32,
+                                   validation_data=workflow.simulate(100))
+    bf.diagnostics.plots.loss(history)
+    return history
+'''
+
+
+def build_project(dest: Path, n: int = PROJECT_MODULES) -> Path:
+    root = dest / "project"
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'bench-project'\n")
+    (root / "pkg" / "__init__.py").write_text("")
+    for i in range(n):
+        (root / "pkg" / f"m{i:02d}.py").write_text(project_module(i, n))
+    return root
+
+
+def measure_project(root: str) -> dict:
+    """In one process, -j 1: the project run's parses per file (each at most once)."""
+    from bflint import runner
+    from bflint.engine import _enabled
+
+    opts = runner.RunOptions(enabled=_enabled(), jobs=1, cache=False)
+    t0 = time.perf_counter()
+    found = runner.check_files(_files(root), opts)
+    wall = time.perf_counter() - t0
+    parses = runner.project_index().parses
+    return {"wall": wall, "findings": len(found), "max_parses": max(parses.values(), default=0),
+            "modules_read": runner.modules_read(), "files": len(parses)}
+
+
+def project_rows(tmp: Path, runs: int) -> list[tuple]:
+    """12a full project run vs per-file run (CLI, -j 1 and all cores), 12b one changed file
+    with a warm cache (CLI, start-up included), 12c no file parsed twice."""
+    root = build_project(tmp)
+    cwd = tmp / "project-cwd"
+    cwd.mkdir(exist_ok=True)
+    rows = []
+    for jobs in ("1", None):
+        j = ["-j", jobs] if jobs else []
+        per_file, _ = time_cli(["--no-cache", "--no-project", *j, str(root)], max(3, runs), cwd)
+        project, _ = time_cli(["--no-cache", *j, str(root)], max(3, runs), cwd)
+        label = f"-j {jobs}" if jobs else "all cores"
+        rows.append((f"12a {PROJECT_MODULES}-module project vs per-file, CLI {label}",
+                     f"{project:.2f} / {per_file:.2f} s", f"{project / per_file:.2f}x",
+                     "<= 1.3x", project / per_file <= 1.3))
+    cache = ["--cache-dir", str(tmp / "project-cache")]
+    time_cli(cache + [str(root)], 1, cwd)  # fill the cache
+    changed = root / "pkg" / "m07.py"
+    original = changed.read_text()
+    times, alone = [], []
+    for k in range(max(3, runs)):
+        # a code change (a prior's constant): the module's importers are re-checked too
+        changed.write_text(original.replace("np.random.gamma(2.0, 1.0)",
+                                            f"np.random.gamma(2.0, {k + 2}.0)"))
+        t, _ = time_cli(cache + [str(root)], 1, cwd)
+        times.append(t)
+        changed.write_text(original.replace("np.random.gamma(2.0, 1.0)",
+                                            f"np.random.gamma(3.0, {k + 2}.0)"))
+        t, _ = time_cli(cache + [str(changed)], 1, cwd)  # pre-commit: only the changed file
+        alone.append(t)
+    changed.write_text(original)
+    one, only = statistics.median(times), statistics.median(alone)
+    rows.append(("12b one changed module, warm cache, whole project, CLI", f"{one * 1000:.0f} ms",
+                 "start-up + its importers", "<= 0.3 s", one <= 0.3))
+    rows.append(("12b' one changed module passed alone (pre-commit), CLI", f"{only * 1000:.0f} ms",
+                 "start-up + its imports", "<= 0.3 s", only <= 0.3))
+    out = subprocess.run([sys.executable, __file__, "--_project", str(root)], capture_output=True,
+                         text=True, check=True, env=ENV)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    rows.append(("12c parses per file in one project run", f"max {res['max_parses']}",
+                 f"{res['files']} files, {res['modules_read']} read via imports", "<= 1",
+                 res["max_parses"] <= 1))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=300,
@@ -593,6 +722,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure only 11 (real BayesFlow code of bench/corpus.toml)")
     ap.add_argument("--sweep-seed", type=Path, default=None,
                     help="the script the size sweep repeats (default: the examples)")
+    ap.add_argument("--project-only", action="store_true",
+                    help="measure only 12 (a 50-module project, issue 12)")
+    ap.add_argument("--_project", help=argparse.SUPPRESS)
     ap.add_argument("--_sweep", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--_measure", help=argparse.SUPPRESS)
     ap.add_argument("--_corpus", help=argparse.SUPPRESS)
@@ -604,6 +736,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args._measure:
         print(json.dumps(measure(args._measure, args._corpus, args.jobs, args.cache_dir)))
+        return 0
+    if args._project:
+        print(json.dumps(measure_project(args._project)))
         return 0
 
     from bflint.runner import default_jobs
@@ -622,6 +757,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.real_only:
         try:
             rows = real_rows(tmp, args.runs, cores)
+            for name, value, ratio, target, ok in rows:
+                print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'}")
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            return 0 if all(r[4] for r in rows) else 1
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.project_only:
+        try:
+            rows = project_rows(tmp, args.runs)
             for name, value, ratio, target, ok in rows:
                 print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'}")
             print(f"load average {os.getloadavg()[0]:.1f}")
@@ -717,6 +861,8 @@ def main(argv: list[str] | None = None) -> int:
         sweep_table, sweep_row = sweep_rows(size_sweep(args.sweep_seed))
         row(*sweep_row)
         for r in real_rows(tmp, args.runs, cores):
+            row(*r)
+        for r in project_rows(tmp, args.runs):
             row(*r)
 
         widths = [max(len(str(r[i])) for r in rows + [("measure", "value", "ratio", "target", "")])

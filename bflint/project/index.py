@@ -30,7 +30,7 @@ def content_hash(data: bytes) -> str:
     """The hash the result cache keys files by (``bflint.cache.content_hash``)."""
     return blake2b(data, digest_size=16).hexdigest()
 
-DEPTH = 2            # linted file -> its imports -> theirs
+DEPTH = 1            # linted file -> its imports (their own imports: not followed)
 MAX_MODULES = 48     # distinct project modules one linted file may read
 MAX_MEMO = 512       # parsed modules kept (LRU-ish: oldest dropped)
 MAX_BYTES = 512 * 1024  # larger modules are not summarised
