@@ -12,7 +12,7 @@ import libcst as cst
 from bflint import bayesflow_api
 from bflint.bayesflow_api import UNIQUE_WORKFLOW_METHODS
 from bflint.semantic.cst_util import display_name, dotted, ref_key
-from bflint.semantic.values import AdapterObj, WorkflowObj
+from bflint.semantic.values import AdapterObj, ClassObj, InstanceObj, WorkflowObj
 
 
 @dataclasses.dataclass
@@ -393,19 +393,54 @@ def _legacy_uses(model) -> list[LegacyUse]:
         out.append(LegacyUse(a, f"`{display_name(a) or '...'}`", replacement or ""))
     # subclasses of 1.x classes, and what their methods pass to / call on ``super()``
     methods: dict[int, str] = {}
-    for cls in _classes(model.module):
-        for base in cls.bases:
-            qual = model.qualname(base.value)
-            replacement = legacy_replacement(model, qual)
-            if replacement is None:
+    v1_classes: dict[int, set[str]] = {}  # id(ClassDef) -> the names of its own methods
+    method_class: dict[int, int] = {}  # id(FunctionDef) -> id(ClassDef)
+    classes = _classes(model.module)
+    for _ in range(3):  # subclasses of subclasses of this file (class B(A), A(Trainer))
+        for cls in classes:
+            if id(cls) in v1_classes:
                 continue
-            shown = display_name(base.value) or "..."
-            if _legacy_root(model, base.value):  # ``bf.trainers.Trainer``: unknown_names
-                out.append(LegacyUse(base.value, f"subclassing `{shown}`", replacement))
-            for stmt in cls.body.body:
-                if isinstance(stmt, cst.FunctionDef):
-                    methods.setdefault(id(stmt), shown)
-            break
+            for base in cls.bases:
+                qual = model.qualname(base.value)
+                replacement = legacy_replacement(model, qual)
+                local = model.value(base.value)
+                if replacement is None and not (isinstance(local, ClassObj)
+                                                and id(local.node) in v1_classes):
+                    continue
+                shown = display_name(base.value) or "..."
+                if replacement is not None and _legacy_root(model, base.value):
+                    # ``bf.trainers.Trainer``: unknown_names
+                    out.append(LegacyUse(base.value, f"subclassing `{shown}`", replacement))
+                own = set()
+                for stmt in cls.body.body:
+                    if isinstance(stmt, cst.FunctionDef):
+                        methods.setdefault(id(stmt), shown)
+                        method_class[id(stmt)] = id(cls)
+                        own.add(stmt.name.value)
+                v1_classes[id(cls)] = own
+                break
+    # 1.x methods a subclass inherits, called on ``self`` or on an instance
+    for call in model.calls:
+        func = call.node.func
+        if not (call.method and isinstance(func, cst.Attribute)):
+            continue
+        entry = bayesflow_api.legacy_entry(call.method, "methods")
+        if entry is None or legacy_method(model, call) is not None:
+            continue
+        cls_id = None
+        recv = call.receiver
+        if isinstance(recv, InstanceObj) and recv.cls is not None:
+            cls_id = id(recv.cls.node)
+        elif (call.function is not None and call.function.is_method
+              and isinstance(func.value, cst.Name)
+              and call.function.params[:1] == [func.value.value]):
+            cls_id = method_class.get(id(call.function.node))
+        if cls_id in v1_classes and call.method not in v1_classes[cls_id]:
+            shown = display_name(func.value)
+            if shown is None and isinstance(func.value, cst.Call):
+                shown = f"{display_name(func.value.func) or '...'}(...)"
+            out.append(LegacyUse(call.node, f"`{shown or '...'}.{call.method}(...)`",
+                                 entry["replacement"]))
     if methods:
         for call in model.calls:
             info = call.function
