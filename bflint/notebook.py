@@ -314,11 +314,33 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
             if end_cell != cell:  # a node spanning cells: keep the range inside the first one
                 end_row, end_column = row, f.column + off
             findings.append(dataclasses.replace(f, row=row, column=f.column + off, end_row=end_row,
-                                                end_column=end_column, cell=cell))
+                                                end_column=end_column, cell=cell,
+                                                fix=_fix_in_cell(f.fix, rowmap, cell)))
         else:
             findings.append(f)
     findings.sort(key=Finding.sort_key)
     return [f for f in findings if f.code in enabled]
+
+
+def _fix_in_cell(fix: dict | None, rowmap: list[tuple[int, int, int]], cell: int) -> dict | None:
+    """A fix's edits in the finding's coordinates (issue 13 §4): row and column within the cell,
+    ``cell`` on each edit. A fix with an edit outside the finding's cell is dropped (it cannot be
+    applied cell by cell)."""
+    if not fix:
+        return fix
+    edits = []
+    for e in fix.get("edits", ()):
+        points = []
+        for key in ("location", "end_location"):
+            loc = e[key]
+            if not 0 < loc["row"] <= len(rowmap):
+                return None
+            c, row, off = rowmap[loc["row"] - 1]
+            if c != cell:
+                return None
+            points.append({"row": row, "column": loc["column"] + off})
+        edits.append({**e, "location": points[0], "end_location": points[1], "cell": cell})
+    return {**fix, "edits": edits}
 
 
 def _join(cells: list[Cell], broken) -> tuple[str, list[tuple[int, int, int]]]:

@@ -348,3 +348,32 @@ def test_file_state_matches():
     finally:
         os.unlink(fh.name)
     assert not state.matches(fh.name)  # gone
+
+
+def test_notebook_fix_edits_in_cell_coordinates(tmp_path):
+    """Issue 13 §4: a notebook finding's fix edits use the finding's coordinates (row within the
+    cell, magics' columns accounted for) and carry `cell`."""
+    import subprocess
+    import sys
+
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# t\n"]},
+                    {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+                     "source": ["%matplotlib inline\n", "import bayesflow as bf\n"]},
+                    {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [],
+                     "source": ["net = bf.networks.SetTransfomer(summary_dim=8)\n",
+                                "%time wf = bf.BasicWorkflow(inference_network=None)"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
+    exe = Path(sys.executable).with_name("bflint")
+    proc = subprocess.run([str(exe), "--no-cache", "--format", "json", "--select", "BF903,BF107", "nb.ipynb"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    found = {f["code"]: f for f in json.loads(proc.stdout)}
+    (edit,) = found["BF903"]["fix"]["edits"]
+    assert found["BF903"]["cell"] == 3 and edit["cell"] == 3
+    assert (edit["location"], edit["end_location"]) == ({"row": 1, "column": 19}, {"row": 1, "column": 32})
+    line = nb["cells"][2]["source"][0]
+    assert line[edit["location"]["column"] - 1:edit["end_location"]["column"] - 1] == "SetTransfomer"
+    (edit,) = found["BF107"]["fix"]["edits"]
+    assert edit["cell"] == 3 and edit["location"]["row"] == 2
+    line = nb["cells"][2]["source"][1]
+    assert line[:edit["location"]["column"] - 1].endswith("inference_network=None")  # after `%time `
