@@ -28,7 +28,9 @@ import json
 import os
 from typing import Any
 
+from bflint import notebook
 from bflint.finding import SEVERITIES, Finding
+from bflint.server.core import SettingsFinder
 
 try:  # the rejection IPython honours; a stand-in when IPython is absent (imports only)
     from IPython.core.error import InputRejected
@@ -131,7 +133,6 @@ class CellChecker:
         self.reject: CellReport | None = None
         self._pending: str | None = None  # the raw code of the cell about to run
         self._transformer = _Reject(self)
-        from bflint.server.core import SettingsFinder  # the CLI's configuration lookup
 
         self._settings = SettingsFinder()
         hist = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None) or []
@@ -192,8 +193,6 @@ class CellChecker:
 
     def check(self, cell: str) -> CellReport:
         """This cell's findings, the cells run so far coming first."""
-        from bflint import notebook
-
         cells = [*self.history, cell]
         nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [],
                          "execution_count": None} for c in cells],

@@ -14,7 +14,7 @@ INSTALL_HINT = ('bflint server needs the optional dependencies of the `server` e
 def main() -> int:
     """Serve LSP over stdin/stdout until the client exits."""
     try:
-        from bflint.server import lsp
+        from bflint.server import lsp  # start-up: pygls is optional (the server extra); say so if missing
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
             raise

@@ -18,7 +18,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class LspError(RuntimeError):

@@ -18,10 +18,20 @@ import json
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
+from bflint import bayesflow_api, engine, selection, suppression
+from bflint import cache as cache_mod
+from bflint import config as config_mod
+from bflint import fix as fixes
+from bflint import notebook as nb_mod
+from bflint import target as target_mod
+from bflint.cache import content_hash, selection_key
+from bflint.discovery import _excluded
 from bflint.finding import Finding
+from bflint.fix import _line_starts, _offset
+from bflint.registry import rules_by_code
 from bflint.source import physical_lines
 
 SOURCE = "bflint"
@@ -49,9 +59,6 @@ class SettingsFinder:
         self._parsed: dict[Path, tuple[tuple[int, int], object]] = {}
 
     def for_path(self, path: str | None, fallback_dir: str | None = None) -> Settings:
-        from bflint import config as config_mod
-        from bflint import selection
-
         start = Path(path).parent if path else Path(fallback_dir or os.getcwd())
         error = None
         cfg = config_mod.Config()
@@ -70,12 +77,9 @@ class SettingsFinder:
             enabled = enabled - config_mod.ignored_codes_for(path, cfg.per_file_ignores, root)
         excluded = False
         if path and cfg.force_exclude:
-            from bflint.discovery import _excluded
-
             patterns = list(cfg.exclude) + list(cfg.extend_exclude)
             rel = config_mod._relative(path, root)
             excluded = _excluded(Path(rel), patterns) or _excluded(Path(path), patterns)
-        from bflint import target as target_mod
 
         try:  # the CLI's order: target-bayesflow, else the project's pin, else the latest
             series = target_mod.for_file(path or start, cfg.target_bayesflow)
@@ -84,8 +88,6 @@ class SettingsFinder:
         return Settings(frozenset(enabled), root, found, error, excluded, series)
 
     def _read(self, path: Path):
-        from bflint import config as config_mod
-
         try:
             st = path.stat()
             stamp = (st.st_mtime_ns, st.st_size)
@@ -140,9 +142,6 @@ class Linter:
         (``notebook``). ``disk``: the file's path when the text is what is
         saved there (open and save): the CLI's result cache is then read
         and written."""
-        from bflint import bayesflow_api, engine
-        from bflint.cache import content_hash, selection_key
-
         if settings.excluded:
             return []
         data = notebook if notebook is not None else text.encode("utf-8", "surrogatepass")
@@ -167,9 +166,7 @@ class Linter:
         try:
             with bayesflow_api.use_target(settings.target):
                 if notebook is not None:
-                    from bflint import notebook as nb
-
-                    found = nb.check_notebook(notebook, filename, settings.enabled)
+                    found = nb_mod.check_notebook(notebook, filename, settings.enabled)
                 else:
                     found = engine.check_source(text, filename, settings.enabled)
         except Exception as exc:  # the engine never raises; the server never dies of it
@@ -189,8 +186,6 @@ class Linter:
     def _disk_cache(settings: Settings, path: str):
         """The cache of ``bflint check`` run in the configuration's folder
         (``<root>/.bflint_cache``, the file named relative to it)."""
-        from bflint import cache as cache_mod
-
         directory = settings.root / cache_mod.DEFAULT_DIR
         if not directory.is_dir():
             return None, None  # never create one where the CLI did not
@@ -215,8 +210,6 @@ class Linter:
                        metadata: dict | None = None) -> list[Problem]:
         """Cells in order, like ``bflint check x.ipynb``; each finding goes
         to its cell's document."""
-        from bflint import notebook as nb_mod
-
         nb = notebook_json(cells, metadata)
         data = json.dumps(nb).encode("utf-8", "surrogatepass")
         found = self.findings("", path or uri, settings, notebook=data)
@@ -286,8 +279,6 @@ def _cell_edits(f: Finding, rowmap, cells: Sequence[Cell]):
 def apply_text_edits(text: str, edits: Sequence[tuple[tuple[int, int, int, int], str]]) -> str:
     """Apply non-overlapping (row, col, end_row, end_col) edits (1-based,
     code points) to ``text``: what an editor does with the server's edits."""
-    from bflint.fix import _line_starts, _offset
-
     starts = _line_starts(text)
     spans = []
     for (r, c, er, ec), content in edits:
@@ -300,9 +291,6 @@ def apply_text_edits(text: str, edits: Sequence[tuple[tuple[int, int, int, int],
 def fix_all_script(text: str, filename: str, settings: Settings) -> str | None:
     """The document after ``bflint check --fix`` (safe fixes, every round);
     None when nothing changes."""
-    from bflint import bayesflow_api
-    from bflint import fix as fixes
-
     if settings.excluded:
         return None
     with bayesflow_api.use_target(settings.target):
@@ -344,7 +332,6 @@ def noqa_edit(text: str, row: int, code: str) -> tuple[tuple[int, int, int, int]
     if not 0 < row <= len(lines):
         return None
     line = lines[row - 1]
-    from bflint import suppression
 
     if suppression.line_suppresses(line, code):
         return None
@@ -378,8 +365,6 @@ def _ends_in_string(text: str, row: int) -> bool:
 
 def rule_text(code: str) -> str | None:
     """The text of ``bflint rule CODE``."""
-    from bflint.registry import rules_by_code
-
     rule = rules_by_code().get(code)
     if rule is None:
         return None

@@ -26,7 +26,8 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from bflint import __version__
+from bflint import __version__, engine
+from bflint.registry import all_rules
 from bflint.server import core
 
 log = logging.getLogger("bflint.server")
@@ -136,7 +137,6 @@ class BflintLanguageServer(LanguageServer):
             try:
                 problems = await loop.run_in_executor(self.executor, self.analyse, snap, saved)
             except Exception as exc:  # never let one document stop the server
-                from bflint import engine
 
                 log.exception("checking %s failed", uri)
                 f = engine.internal_error(exc, snap["path"] or uri)
@@ -459,10 +459,8 @@ def preload() -> None:
     objects (pygls, lsprotocol, the rules). Measured with bench/bench.py
     row 9: the check took ~190 ms in the server against ~130 ms alone."""
     try:
+        # start-up: LibCST and the rules, loaded before the first request (see above)
         import libcst  # noqa: F401
-
-        from bflint import engine, notebook  # noqa: F401
-        from bflint.registry import all_rules
 
         all_rules()
         engine.check_source("import bayesflow as bf\nbf.BasicWorkflow()\n", "<warm-up>",
