@@ -9,6 +9,7 @@ import click
 
 from bflint import __version__, bayesflow_api, engine, notebook, output, selection
 from bflint import add_noqa as add_noqa_mod
+from bflint import notebook_fix
 from bflint import config as config_mod
 from bflint import fix as fixes
 from bflint import target as target_mod
@@ -268,11 +269,27 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
             out.extend(fs)
             continue
         if any(f.cell is not None for f in fixable) or name.endswith(".ipynb"):
-            if name not in warned:
-                warned.add(name)
-                click.echo(f"bflint: {output.safe(name)}: notebooks are not fixed automatically; "
-                           "apply the fixes shown by `--format json` by hand", err=True)
-            out.extend(fs)
+            en = enabled - config_mod.ignored_codes_for(name, per_file, root) if per_file else enabled
+            if stdin_data is not None and name == stdin_name:
+                out.extend(fs)  # a notebook on stdin: not rewritten
+                continue
+            path = paths.get(name) or Path(name)
+            try:
+                with bayesflow_api.use_target(target_mod.for_file(path, explicit_target)):
+                    nf = notebook_fix.fix_notebook(path, en, display=name, unsafe=unsafe,
+                                                   write=not diff, prefilter=prefilter)
+            except (OSError, ValueError, notebook.NotebookError) as exc:
+                click.echo(f"bflint: {output.safe(name)}: notebook not fixed: {output.safe(str(exc))}",
+                           err=True)
+                out.extend(fs)
+                continue
+            if nf.error:
+                failed += 1
+                click.echo(f"bflint: {output.safe(name)}: {output.safe(nf.error)}", err=True)
+            n_fixed += len(nf.fixed)
+            out.extend(config_mod.filter_per_file(nf.remaining, per_file, root))
+            if diff and nf.changed:
+                diffs.append(fixes.unified_diff(nf.original, nf.text, os.path.normpath(name)))
             continue
         en = enabled - config_mod.ignored_codes_for(name, per_file, root) if per_file else enabled
         if stdin_data is not None and name == stdin_name:

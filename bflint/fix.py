@@ -59,7 +59,9 @@ def _offset(starts: list[int], text: str, row: int, col: int) -> int:
 
 
 def applicable(f: Finding, unsafe: bool) -> bool:
-    if not f.fix or f.cell is not None:
+    """Is the fix applied (safe, or unsafe with ``unsafe``)? A notebook finding's edits are in its
+    cell's coordinates (bflint.notebook_fix applies them to that cell's source)."""
+    if not f.fix:
         return False
     kind = f.fix.get("applicability")
     return kind == "safe" or (unsafe and kind == "unsafe")

@@ -188,15 +188,15 @@ def test_stdin_fix_prints_the_fixed_source(run_cli):
     assert res.stdout == TYPO_FIXED and res.exit_code == 0
 
 
-def test_notebooks_are_not_fixed(tmp_path, run_cli, monkeypatch):
+def test_notebooks_are_fixed_string_source(tmp_path, run_cli, monkeypatch):
+    """A cell whose source is one string (not a list) stays one string (issue 13 §4)."""
     monkeypatch.chdir(tmp_path)
     nb = {"cells": [{"cell_type": "code", "source": TYPO}], "metadata": {}, "nbformat": 4,
           "nbformat_minor": 5}
     Path("nb.ipynb").write_text(json.dumps(nb))
     res = cli(run_cli, "--select", "BF903", "--fix", "nb.ipynb")
-    assert "notebooks are not fixed automatically" in res.stderr
-    assert json.loads(Path("nb.ipynb").read_text()) == nb
-    assert res.exit_code == 1
+    assert res.exit_code == 0, res.output
+    assert json.loads(Path("nb.ipynb").read_text())["cells"][0]["source"] == TYPO_FIXED
 
 
 # -- the machinery on hand-made findings ---------------------------------------------
@@ -377,3 +377,52 @@ def test_notebook_fix_edits_in_cell_coordinates(tmp_path):
     assert edit["cell"] == 3 and edit["location"]["row"] == 2
     line = nb["cells"][2]["source"][1]
     assert line[:edit["location"]["column"] - 1].endswith("inference_network=None")  # after `%time `
+
+
+def test_notebook_fix_and_diff_round_trip(tmp_path):
+    """--diff shows the notebook's change and writes nothing; --fix rewrites only the code cells'
+    source (outputs, metadata, ids, the JSON's formatting kept); the result is clean and a second
+    --fix changes nothing; the [*] count agrees with what --fix did."""
+    import subprocess
+    import sys
+
+    nb = {"cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": ["# Titel é\n"]},
+                    {"cell_type": "code", "execution_count": 1, "id": "a", "metadata": {"tags": ["t"]},
+                     "outputs": [{"name": "stdout", "output_type": "stream", "text": ["hi\n"]}],
+                     "source": ["%matplotlib inline\n", "import bayesflow as bf\n"]},
+                    {"cell_type": "code", "execution_count": 2, "id": "b", "metadata": {}, "outputs": [],
+                     "source": ["net = bf.networks.SetTransfomer(summary_dim=8)\n",
+                                "%time wf = bf.BasicWorkflow(inference_network=None)"]}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    raw = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    path = tmp_path / "nb.ipynb"
+    path.write_text(raw, encoding="utf-8")
+    exe = [str(Path(sys.executable).with_name("bflint")), "--no-cache", "--select", "BF903,BF107"]
+
+    def run(*args):
+        return subprocess.run([*exe, *args, "nb.ipynb"], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+
+    check = run("--format", "concise")
+    assert check.stdout.count(" [*] ") == 1  # the safe BF903 rename; BF107's fix is unsafe
+    proc = run("--diff")
+    assert proc.returncode == 1
+    assert '-    "net = bf.networks.SetTransfomer(summary_dim=8)\\n",' in proc.stdout
+    assert '+    "net = bf.networks.SetTransformer(summary_dim=8)\\n",' in proc.stdout
+    assert "Would fix 1 problem (1 hidden fix" in proc.stderr
+    assert path.read_text(encoding="utf-8") == raw
+    proc = run("--fix", "--unsafe-fixes", "--format", "concise")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Fixed 2 problems." in proc.stdout
+    new_raw = path.read_text(encoding="utf-8")
+    new = json.loads(new_raw)
+    assert new["cells"][2]["source"] == ["net = bf.networks.SetTransformer(summary_dim=8)\n",
+                                         '%time wf = bf.BasicWorkflow(inference_network=None, standardize="all")']
+    for old_cell, new_cell in zip(nb["cells"], new["cells"]):
+        assert {k: v for k, v in old_cell.items() if k != "source"} == \
+            {k: v for k, v in new_cell.items() if k != "source"}
+    assert new["cells"][:2] == nb["cells"][:2] and new["metadata"] == nb["metadata"]
+    assert new_raw == json.dumps(new, indent=1, ensure_ascii=False) + "\n"  # formatting kept
+    again = run("--fix", "--unsafe-fixes")
+    assert again.returncode == 0 and path.read_text(encoding="utf-8") == new_raw
