@@ -397,6 +397,13 @@ def network_defaults(qualname: str) -> dict | None:
     return api_data()["network_defaults"].get(record_name(qualname))
 
 
+def builtin_simulator(qualname: str) -> dict | None:
+    """A built-in ``bf.simulators`` class measured by the generator (issue 11 §4):
+    ``{"outputs": {key: shape}, "parameters": key, "support": {family, low, high,
+    bound_keywords} | None}``; None when not recorded (or the data predates it)."""
+    return api_data().get("simulators", {}).get(record_name(qualname))
+
+
 def network_role(qualname: str) -> str | None:
     entry = network_defaults(qualname)
     return None if entry is None else entry["role"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.analyze.supports import bounded_draw, draw_site
+from bflint.analyze.supports import bounded_draw, builtin_simulator_draws, draw_site
 from bflint.rule import Rule
 
 
@@ -79,7 +79,8 @@ class UnconstrainedBoundedParameter(Rule):
         seen: set[tuple[int, str]] = set()
         for wf in model.workflows:
             outputs = wf.simulator_outputs()
-            if outputs is None:
+            builtin = builtin_simulator_draws(model, wf.simulator) if outputs is None else {}
+            if outputs is None and not builtin:
                 continue
             routes = wf.routes()
             if routes is None:
@@ -91,13 +92,18 @@ class UnconstrainedBoundedParameter(Rule):
             for k, node in routes["inference_variables"]:
                 routed.setdefault(k, node)
             for key in routed:
-                if key in handled or key not in outputs:
+                if key in handled:
                     continue
-                f, draw = outputs[key]
-                info = bounded_draw(model, draw, f)
-                if info is None:
-                    continue
-                site = draw_site(draw, f)  # ``theta[0]``: the line that draws ``theta``
+                if key in builtin:  # a built-in simulator's prior (measured API data)
+                    info, site = builtin[key]
+                else:
+                    if outputs is None or key not in outputs:
+                        continue
+                    f, draw = outputs[key]
+                    info = bounded_draw(model, draw, f)
+                    if info is None:
+                        continue
+                    site = draw_site(draw, f)  # ``theta[0]``: the line that draws ``theta``
                 if (id(site), key) in seen:
                     continue
                 seen.add((id(site), key))

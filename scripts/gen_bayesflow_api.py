@@ -635,6 +635,75 @@ def measure_deprecated_aliases(bf):
     return out
 
 
+# --------------------------------------------------------------------------- built-in simulators
+# (issue 11 §4; section owned by deep2) Each benchmark simulator of ``bf.simulators`` built with its
+# defaults: output keys and per-draw shapes, measured by sampling; the support of the parameters
+# its prior draws, by reading the prior (the ``self.rng.<family>(...)`` draws of its source, the
+# bounds it passes, read from the default instance) and confirmed by sampling (every draw inside).
+
+SIMULATOR_DRAWS = 256
+POSITIVE_FAMILIES = {"lognormal", "gamma", "exponential", "chisquare", "weibull", "pareto", "rayleigh"}
+
+
+def _prior_support(cls, sim, draws):
+    import inspect
+    import re
+
+    try:
+        src = inspect.getsource(cls.prior)
+    except (OSError, TypeError, AttributeError):
+        return None
+    families = set(re.findall(r"\brng\.(\w+)\(", src))
+    if not families:
+        return None
+    if families <= POSITIVE_FAMILIES:
+        entry = {"family": sorted(families)[0], "low": 0, "high": None, "bound_keywords": []}
+    elif families == {"uniform"}:
+        m = re.search(r"uniform\(\s*low=self\.(\w+),\s*high=self\.(\w+)", src)
+        if m is None:
+            return None
+        low, high = getattr(sim, m.group(1), None), getattr(sim, m.group(2), None)
+        if not all(isinstance(v, (int, float)) for v in (low, high)):
+            return None
+        entry = {"family": "uniform", "low": float(low), "high": float(high),
+                 "bound_keywords": [m.group(1), m.group(2)]}
+    else:
+        return None  # unbounded (normal, multivariate_normal) or mixed: nothing to record
+    lo, hi = float(draws.min()), float(draws.max())
+    if lo < entry["low"] or (entry["high"] is not None and hi > entry["high"]):
+        return None  # sampling disagrees with the reading: record nothing
+    return entry
+
+
+def measure_simulators(bf):
+    """``bayesflow.simulators.<Name>`` -> {"outputs": {key: per-draw shape}, "parameters": key
+    of the prior draws, "support": {family, low, high, bound_keywords} or None}."""
+    import inspect
+
+    import numpy as np
+
+    out = {}
+    mod = bf.simulators
+    base = getattr(mod, "Simulator", None)
+    for name in sorted(dir(mod)):
+        cls = getattr(mod, name)
+        if not (inspect.isclass(cls) and base is not None and issubclass(cls, base)
+                and "benchmark" in cls.__module__ and callable(getattr(cls, "prior", None))):
+            continue
+        try:
+            sim = cls()
+            if hasattr(sim, "rng"):
+                sim.rng = np.random.default_rng(2025)
+            sample = sim.sample((SIMULATOR_DRAWS,))
+        except Exception:
+            continue
+        outputs = {k: list(np.shape(v)[1:]) for k, v in sorted(sample.items())}
+        key = "parameters" if "parameters" in sample else None
+        support = _prior_support(cls, sim, np.asarray(sample[key])) if key else None
+        out[f"bayesflow.simulators.{name}"] = {"outputs": outputs, "parameters": key, "support": support}
+    return out
+
+
 def generate():
     _prepare_environment()
     bf = _quiet_import_bayesflow()
@@ -700,6 +769,7 @@ def generate():
         },
         "adapter_methods": sorted(n for n in signatures if n.startswith("bayesflow.Adapter.")),
         "deprecated_aliases": measure_deprecated_aliases(bf),
+        "simulators": measure_simulators(bf),
     }
     data["adapter_methods"] = [n.rpartition(".")[2] for n in data["adapter_methods"]]
     return data

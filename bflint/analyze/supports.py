@@ -262,3 +262,26 @@ def _scipy(dist: str, call: cst.Call | None) -> Bounded | None:
             return Bounded(dist, "unit")
         return Bounded(dist, "other")
     return Bounded(dist, support)
+
+
+def builtin_simulator_draws(model, sim) -> dict[str, tuple["Bounded", cst.CSTNode]]:
+    """A built-in ``bf.simulators`` simulator whose prior (measured in the API data) draws
+    its parameters with bounded support: parameter key -> (bounds, the constructor call).
+    Empty when the simulator is not built-in, not recorded, unbounded, or its bounds are
+    changed by the user (``TwoMoons(lower_bound=...)``, ``**kwargs``)."""
+    from bflint import bayesflow_api
+
+    if sim is None or not sim.qualname or not isinstance(sim.node, cst.Call):
+        return {}
+    record = bayesflow_api.builtin_simulator(sim.qualname)
+    if record is None or record.get("support") is None or not record.get("parameters"):
+        return {}
+    support = record["support"]
+    call = sim.node
+    bound_kw = support.get("bound_keywords", ())
+    if any(a.star for a in call.args) or any(
+            (a.keyword is None and bound_kw) or (a.keyword is not None and a.keyword.value in bound_kw)
+            for a in call.args):
+        return {}
+    b = Bounded(support["family"], "uniform", support["low"], support["high"])
+    return {record["parameters"]: (b, call)}
