@@ -261,6 +261,11 @@ def _cell_edits(f: Finding, rowmap, cells: Sequence[Cell]):
     out = []
     for e in f.fix.get("edits", ()):
         r, c, er, ec = _loc(e)
+        if "cell" in e:  # check_notebook already gives the edit in its cell's coordinates
+            if not 0 < e["cell"] <= len(cells):
+                return None
+            out.append((cells[e["cell"] - 1].uri, (r, c, er, ec), e["content"]))
+            continue
         if not (0 < r <= len(rowmap) and 0 < er <= len(rowmap)):
             return None
         cell, row, off = rowmap[r - 1]
