@@ -791,7 +791,8 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         floor, serial, par, warm, ceiling = [], [], [], [], []
         for r in range(args.runs):
-            ceiling.append(parallel_ceiling(cores) if cores > 1 else 1.0)  # interleaved: a burst of load hits every measure alike
+            # interleaved: a burst of load hits every measure alike
+            ceiling.append(parallel_ceiling(cores) if cores > 1 else 1.0)
             floor.append(run_measure("floor", corpus))
             serial.append(run_measure("serial", corpus, jobs=1))
             par.append(run_measure("parallel", corpus, jobs=cores))
@@ -842,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
             "<= 0.3 s", one <= 0.3 and one_code == 0)
         rss1, rss2 = med(serial, "rss_mb"), serial2[0]["rss_mb"]
         row("7a peak RSS of 2", f"{rss1:.0f} MB", "-", "-", True)
-        row(f"7b peak RSS of 3 (parent / largest worker)",
+        row("7b peak RSS of 3 (parent / largest worker)",
             f"{med(par, 'rss_mb'):.0f} / {med(par, 'children_rss_mb'):.0f} MB", "-", "-", True)
         row(f"7c peak RSS of 2 on 2x corpus ({2 * n} files)", f"{rss2:.0f} MB",
             f"{rss2 / rss1:.2f}x 7a", "<= 1.10x (flat)", rss2 / rss1 <= 1.10)

@@ -29,8 +29,9 @@ import argparse
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_TOML = HERE / "corpus.toml"

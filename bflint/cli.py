@@ -7,18 +7,17 @@ from pathlib import Path
 
 import click
 
-from bflint import __version__, bayesflow_api, engine, notebook, output, selection
+from bflint import __version__, bayesflow_api, engine, notebook, notebook_fix, output, selection
 from bflint import add_noqa as add_noqa_mod
-from bflint import notebook_fix
 from bflint import config as config_mod
 from bflint import fix as fixes
+from bflint import runner as runner_mod
 from bflint import target as target_mod
 from bflint.discovery import _excluded as excluded
 from bflint.discovery import discover
 from bflint.groups import groups_of
 from bflint.output import FORMATS
 from bflint.registry import all_rules, rules_by_code
-from bflint import runner as runner_mod
 from bflint.runner import RunOptions, cap_jobs, run
 
 # The runtime companion's commands, imported only when used (they never
@@ -261,7 +260,6 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
         by_file.setdefault(f.filename, []).append(f)
     paths = {str(p): p for p in files}
     out, n_fixed, diffs, failed = [], 0, [], 0
-    warned = set()
     stdin_done = False
     for name, fs in by_file.items():
         fixable = [f for f in fs if f.fix and (f.fix.get("applicability") == "safe" or unsafe)]

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from bflint import cache as cache_mod
 from bflint import bayesflow_api, engine, registry
-from bflint import target as target_mod
+from bflint import cache as cache_mod
 from bflint import notebook as nb
+from bflint import target as target_mod
 from bflint.cache import content_hash
 from bflint.discovery import discover
 from bflint.finding import Finding

@@ -288,7 +288,8 @@ def measure_ast(tree, lines: list[str] | None = None) -> tuple[int, int, int, in
 
 
 _LEAVES = (ast.Name, ast.Constant)  # the cost counts a chain's links, not its operands
-_OPERATORS = re.compile(r"\b(?:and|or|not|lambda|if|elif|await)\b|\*\*|//|<<|>>|[-+*/%@&|^~<>]|(?<![0-9])\.(?![0-9])|\\\n")
+_OPERATORS = re.compile(r"\b(?:and|or|not|lambda|if|elif|await)\b|\*\*|//|<<|>>|[-+*/%@&|^~<>]"
+                        r"|(?<![0-9])\.(?![0-9])|\\\n")
 
 
 def _text_estimate(text: str) -> tuple[int, int]:

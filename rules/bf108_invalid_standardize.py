@@ -2,9 +2,9 @@ import difflib
 
 import libcst as cst
 
-from bflint.semantic.cst_util import string_value
 from bflint.edits import quoted_like, unique_match
 from bflint.rule import Edit, Fix, Rule
+from bflint.semantic.cst_util import string_value
 
 VALID = ("all", "inference_variables", "summary_variables", "inference_conditions")
 SLOT_NAMES = VALID[1:]

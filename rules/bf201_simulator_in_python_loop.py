@@ -1,7 +1,7 @@
 import libcst as cst
 
-from bflint.semantic.cst_util import walk
 from bflint.rule import Rule, first_arg_name
+from bflint.semantic.cst_util import walk
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 # calls that collect / store what the loop produced

@@ -1,12 +1,12 @@
 import libcst as cst
 
-from bflint.rule import Rule, first_arg_name
 from bflint.analyze.histories import (
     discarded,
     escapes,
     fit_histories,
     history_name,
 )
+from bflint.rule import Rule, first_arg_name
 
 INSPECTOR = "inspect_history"
 # the command-line inspector run on the saved history.json

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from bflint.semantic.cst_util import literal_dict
 from bflint.rule import Edit, Fix, Rule, first_arg_name
+from bflint.semantic.cst_util import literal_dict
 
 _FITS = ("fit_offline", "fit_online", "fit_disk")
 

@@ -1,10 +1,10 @@
 import libcst as cst
 
-from bflint.semantic.cst_util import walk
-from bflint.semantic.values import Obj, Origin
 from bflint.analyze.draws import random_draw
 from bflint.analyze.truth import true_parameters
 from bflint.rule import Rule, first_arg_name
+from bflint.semantic.cst_util import walk
+from bflint.semantic.values import Obj, Origin
 
 _ORDER = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 _VALUE_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Expr, cst.Return)

@@ -1,9 +1,9 @@
 import libcst as cst
 
-from bflint.bayesflow_api import canonical
-from bflint.semantic.cst_util import string_value
 from bflint.analyze.workflows import non_image_fits
+from bflint.bayesflow_api import canonical
 from bflint.rule import Rule, first_arg_name
+from bflint.semantic.cst_util import string_value
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
 DIAGNOSTICS = ("compute_default_diagnostics", "plot_default_diagnostics",

@@ -94,7 +94,7 @@ class DiagnosticsOnTrainingData(Rule):
                     if not isinstance(entry[0], (cst.Integer, cst.Float)):
                         by_identity.setdefault(_identity(model, entry[0]), []).append(entry)
                 by_identity.pop(None, None)
-            for expr, role, fit_name, fit in by_identity.get(_identity(model, test), ()):
+            for _expr, role, fit_name, fit in by_identity.get(_identity(model, test), ()):
                 if not trained_before(model, fit, call):
                     continue
                 receiver = first_arg_name(call.node.func.value) if call.method else "workflow"

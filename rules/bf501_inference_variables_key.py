@@ -1,7 +1,7 @@
 import libcst as cst
 
-from bflint.semantic.cst_util import string_value
 from bflint.rule import Rule, first_arg_name
+from bflint.semantic.cst_util import string_value
 
 KEY = "inference_variables"
 

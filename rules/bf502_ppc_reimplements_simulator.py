@@ -1,8 +1,8 @@
 import libcst as cst
 
-from bflint.semantic.cst_util import walk
 from bflint.analyze.draws import random_draw
 from bflint.rule import Rule, first_arg_name
+from bflint.semantic.cst_util import walk
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 # arguments that only set how many numbers are drawn, not from which distribution

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 from bflint import bayesflow_api
-from bflint.analyze.shapes import static_shape
 from bflint.analyze.networks import (
-    DIFFUSION, IMAGE_SUBNETS, NetworkRef, bound_args, is_image_shape, resolve_expr, shape_text,
-    short, workflow_network,
+    DIFFUSION,
+    IMAGE_SUBNETS,
+    NetworkRef,
+    bound_args,
+    is_image_shape,
+    resolve_expr,
+    shape_text,
+    short,
+    workflow_network,
 )
+from bflint.analyze.shapes import static_shape
 from bflint.rule import Rule
-
 
 # -- the rule ----------------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from bflint import bayesflow_api
-from bflint.rule import Rule
 from bflint.analyze.networks import custom_network, short, workflow_network
+from bflint.rule import Rule
 
 SET_TRANSFORMER = "bayesflow.networks.SetTransformer"
 DEEP_SET = "bayesflow.networks.DeepSet"

@@ -4,9 +4,9 @@ import libcst as cst
 
 from bflint import bayesflow_api
 from bflint.analyze.constants import static_int
-from bflint.semantic.cst_util import literal_dict, string_value
-from bflint.rule import Rule
 from bflint.analyze.networks import bound_args, resolve_expr, short
+from bflint.rule import Rule
+from bflint.semantic.cst_util import literal_dict, string_value
 
 # Keyword arguments that set a network's size (summary_dim is not one: see BF604).
 CAPACITY = frozenset({

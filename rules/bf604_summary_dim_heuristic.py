@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from bflint import bayesflow_api
 from bflint.analyze.constants import static_int
-from bflint.analyze.shapes import shape_size, static_shape
-from bflint.rule import Rule
 from bflint.analyze.networks import (
     bound_args,
     short,
     workflow_network,
 )
+from bflint.analyze.shapes import shape_size, static_shape
+from bflint.rule import Rule
 
 
 def inference_parameters(model, wf) -> list[tuple[str, int]] | None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.semantic.cst_util import string_value
 from bflint.rule import Edit, Fix, Rule
+from bflint.semantic.cst_util import string_value
 
 BACKEND = "KERAS_BACKEND"
 ROOTS = ("keras", "bayesflow")

@@ -3,20 +3,20 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint import bayesflow_api
-from bflint.semantic.cst_util import display_name, ref_key
-from bflint.semantic.values import AdapterObj, WorkflowObj
-from bflint.edits import unique_match
-from bflint.rule import Edit, Fix, Rule
-from bflint.analyze.networks import bound_args
 from bflint.analyze.names import (
     bayesflow_callable,
-    short_callable,
-    snake_case,
     legacy_keyword,
     legacy_method,
     legacy_name,
+    short_callable,
+    snake_case,
     unknown_names,
 )
+from bflint.analyze.networks import bound_args
+from bflint.edits import unique_match
+from bflint.rule import Edit, Fix, Rule
+from bflint.semantic.cst_util import display_name, ref_key
+from bflint.semantic.values import AdapterObj, WorkflowObj
 
 STRING_SLOTS = {"inference_network": "inference", "summary_network": "summary", "subnet": "subnet"}
 

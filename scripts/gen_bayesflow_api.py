@@ -731,7 +731,7 @@ def generate():
     signatures.update(measure_functions(bf, fn_modules))
     for name, sig in measure_adapter(bf).items():
         signatures[f"bayesflow.Adapter.{name}"] = sig
-    for q, sig in signatures.items():
+    for _q, sig in signatures.items():
         sig.setdefault("keywords", sorted(p["name"] for p in sig["params"] if p["kind"] != "positional_only"))
 
     # aliases: every public path of a recorded class/function -> the recorded qualname

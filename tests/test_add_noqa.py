@@ -9,7 +9,6 @@ import json
 import shutil
 import subprocess
 import tokenize
-from pathlib import Path
 
 from tests.conftest import FIXTURES
 

@@ -335,8 +335,9 @@ def test_unchanged_file_is_still_fixed_with_the_check(tmp_path, monkeypatch, run
 
 
 def test_file_state_matches():
-    from bflint.atomic import FileState
     import tempfile
+
+    from bflint.atomic import FileState
 
     with tempfile.NamedTemporaryFile("wb", delete=False) as fh:
         fh.write(b"abc")

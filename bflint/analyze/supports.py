@@ -14,7 +14,6 @@ from bflint.analyze.draws import is_generator
 from bflint.semantic.cst_util import argument
 from bflint.semantic.values import FunctionInfo
 
-
 UNKNOWN = object()  # a bound exists but its value is not known statically
 
 

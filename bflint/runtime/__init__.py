@@ -32,8 +32,11 @@ _warnings.filterwarnings(
 # These modules import only the standard library; bayesflow / pandas / matplotlib are imported
 # lazily inside the functions that need them.
 from ._common import RUNTIME_EXTRA_HINT, MissingRuntimeDependency  # noqa: E402
-from .check_diagnostics import DiagnosticsTableError, suggest_next_steps  # noqa: E402
-from .check_diagnostics import check_diagnostics  # noqa: E402  (the function shadows the submodule name)
+from .check_diagnostics import (  # noqa: E402
+    DiagnosticsTableError,
+    check_diagnostics,  # noqa: E402  (the function shadows the submodule name)
+    suggest_next_steps,
+)
 from .inspect_training import HistoryError, inspect_history  # noqa: E402
 from .report import FIGURE_NAMES, save_diagnostic_figures, write_report  # noqa: E402
 from .simulations import check_simulations  # noqa: E402  (numpy is imported inside the function)

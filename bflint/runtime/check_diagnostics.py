@@ -42,7 +42,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ._common import json_safe
 

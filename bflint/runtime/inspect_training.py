@@ -54,7 +54,8 @@ import math
 import os
 import reprlib
 import sys
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ._common import json_safe
 

@@ -18,7 +18,8 @@ import datetime as _dt
 import math
 import os
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ._common import require
 

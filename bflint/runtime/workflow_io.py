@@ -15,7 +15,8 @@ import os
 import platform
 import sys
 import tempfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._common import json_safe, require
 

@@ -8,7 +8,8 @@ from it, is passed; effects of local functions on their parameters)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 

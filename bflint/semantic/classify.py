@@ -12,10 +12,6 @@ import libcst as cst
 
 from bflint import bayesflow_api
 from bflint.bayesflow_api import BAYESFLOW, FIT_METHODS, UNIQUE_WORKFLOW_METHODS
-
-# loaders of saved keras models: in a file that uses BayesFlow, a saved approximator
-LOADERS = frozenset({"keras.saving.load_model", "keras.models.load_model",
-                     "tensorflow.keras.models.load_model"})
 from bflint.semantic.cst_util import ref_key
 from bflint.semantic.values import (
     AdapterObj,
@@ -30,6 +26,10 @@ from bflint.semantic.values import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from bflint.semantic.model import SemanticModel
+
+# loaders of saved keras models: in a file that uses BayesFlow, a saved approximator
+LOADERS = frozenset({"keras.saving.load_model", "keras.models.load_model",
+                     "tensorflow.keras.models.load_model"})
 
 
 class CallClassifier:

@@ -6,9 +6,10 @@ one argument lookup of a call (:func:`argument`)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
+
 
 def string_value(expr: cst.CSTNode | None) -> str | None:
     if isinstance(expr, cst.SimpleString):
@@ -111,7 +112,6 @@ _SKIP_FIELDS = frozenset(
         "star",
         "asynchronous",
         "trailing_whitespace",
-        "semicolon",
         "whitespace",
         "default_comma",
         "arrow",

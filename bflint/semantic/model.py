@@ -18,7 +18,8 @@ cached once per file with :meth:`SemanticModel.analysis`.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import libcst as cst
 

@@ -10,8 +10,6 @@ import json
 import os
 import random
 import shutil
-import stat
-import sys
 from pathlib import Path
 
 import pytest

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from bflint import api, engine, registry, runner
-from bflint.rule import Rule
 from tests.robustness.conftest import POOL_PAD, SENTINEL, SENTINEL_ROW, run_bflint
 
 BROKEN_RULE = '''

@@ -20,7 +20,6 @@ import pytest
 from bflint.runtime import check_diagnostics, inspect_history
 from bflint.runtime.template import write_script
 
-
 pytestmark = pytest.mark.runtime_smoke
 
 FIGURES = ["loss.png", "recovery.png", "calibration_ecdf.png", "calibration_histogram.png", "coverage.png",
