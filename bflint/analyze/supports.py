@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from bflint import bayesflow_api
 from bflint.analyze import numeric_data as nd
 from bflint.analyze.constants import is_constant, number
 from bflint.analyze.draws import is_generator
@@ -268,8 +269,6 @@ def builtin_simulator_draws(model, sim) -> dict[str, tuple["Bounded", cst.CSTNod
     its parameters with bounded support: parameter key -> (bounds, the constructor call).
     Empty when the simulator is not built-in, not recorded, unbounded, or its bounds are
     changed by the user (``TwoMoons(lower_bound=...)``, ``**kwargs``)."""
-    from bflint import bayesflow_api
-
     if sim is None or not sim.qualname or not isinstance(sim.node, cst.Call):
         return {}
     record = bayesflow_api.builtin_simulator(sim.qualname)
