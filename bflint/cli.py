@@ -210,6 +210,8 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     if statistics:  # only the table, as ruff (issue 13 §4); JSON with --format json
         text = output.format_statistics_json(findings, unsafe_fixes) if fmt == "json" \
             else output.format_statistics(findings, unsafe_fixes)
+        if fix and n_fixed:  # --fix still says what it did; the table stays alone on stdout
+            click.echo(f"Fixed {n_fixed} problem{'s' if n_fixed != 1 else ''}.", err=True)
         if not no_project and fmt != "json":  # issue 12: how far the project analysis read (stderr)
             n = runner_mod.modules_read()
             click.echo(f"{n} project module{'s' if n != 1 else ''} read through imports", err=True)
