@@ -706,6 +706,14 @@ def project_rows(tmp: Path, runs: int) -> list[tuple]:
     return rows
 
 
+def _print_rows(rows) -> int:
+    """Print (name, value, ratio, target, ok) rows and the load; exit status 1 on a FAIL."""
+    for name, value, ratio, target, ok in rows:
+        print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    return 0 if all(r[4] for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=300,
@@ -757,19 +765,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.real_only:
         try:
             rows = real_rows(tmp, args.runs, cores)
-            for name, value, ratio, target, ok in rows:
-                print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'}")
-            print(f"load average {os.getloadavg()[0]:.1f}")
-            return 0 if all(r[4] for r in rows) else 1
+            return _print_rows(rows)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.project_only:
         try:
             rows = project_rows(tmp, args.runs)
-            for name, value, ratio, target, ok in rows:
-                print(f"{name}: {value}; {ratio}; target {target}: {'PASS' if ok else 'FAIL'}")
-            print(f"load average {os.getloadavg()[0]:.1f}")
-            return 0 if all(r[4] for r in rows) else 1
+            return _print_rows(rows)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.sweep_only:

@@ -14,9 +14,11 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from bflint.atomic import write_atomic
 
 from ._common import json_safe, require
 
@@ -137,15 +139,5 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> str:
     directory = os.path.dirname(os.path.abspath(name))
     os.makedirs(directory, exist_ok=True)
     text = json.dumps(json_safe(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, name)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(Path(name), text.encode("utf-8"), fsync=False)
     return name
