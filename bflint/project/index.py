@@ -16,9 +16,13 @@ import dataclasses
 import os
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from bflint.project.resolve import Resolver
 from bflint.source import decode, may_need_analysis, nesting_guard, read_source
+
+if TYPE_CHECKING:  # LibCST is imported only where a module is parsed (a warm run never needs it)
+    import libcst as cst
 
 try:  # the same hash as bflint.cache.content_hash (the cache compares them)
     from _blake2 import blake2b
@@ -45,7 +49,7 @@ _EXPORTED = frozenset({"function", "workflow", "adapter", "simulator", "network"
 class _Parsed:
     digest: str | None   # None: unreadable
     text: str | None
-    module: object | None  # libcst Module, None when it does not parse
+    module: cst.Module | None  # None when it does not parse
     stamp: tuple
 
 
@@ -69,7 +73,7 @@ class ProjectIndex:
         path = os.path.abspath(path)
         try:
             st = os.stat(path)
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            stamp: tuple[int, ...] = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
             stamp = ()
         found = self._parsed.get(path)
@@ -290,7 +294,7 @@ _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+
 
 def _imported(raw: bytes) -> list[tuple[int, str, list[str]]]:
     """(level, module, names) of the import lines of a source (a cheap scan)."""
-    out = []
+    out: list[tuple[int, str, list[str]]] = []
     for m in _IMPORT_LINE.finditer(raw):
         if m.group(4) is not None:
             for part in m.group(4).split(b","):

@@ -191,8 +191,9 @@ class _PathEval:
                 return os.path.dirname(inner) if inner else None
             if name == "join" and args:
                 first = self.eval(args[0], depth + 1)
-                rest = [_string(a) for a in args[1:]]
-                if first is None or any(r is None for r in rest):
+                parts = [_string(a) for a in args[1:]]
+                rest = [r for r in parts if r is not None]
+                if first is None or len(rest) != len(parts):
                     return None
                 return os.path.normpath(os.path.join(first, *rest))
         return None

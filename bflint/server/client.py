@@ -42,12 +42,15 @@ class StdioClient:
     # -- wire ---------------------------------------------------------------------
     def _send(self, msg: dict) -> None:
         body = json.dumps(msg).encode("utf-8")
+        stdin = self.proc.stdin
+        assert stdin is not None  # Popen(stdin=PIPE)
         with self._lock:
-            self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            self.proc.stdin.flush()
+            stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            stdin.flush()
 
     def _read(self) -> None:
         out = self.proc.stdout
+        assert out is not None  # Popen(stdout=PIPE)
         try:
             while True:
                 headers = {}
@@ -89,7 +92,7 @@ class StdioClient:
             if n["method"] == method and predicate(n["params"]):
                 return n["params"]
         msg = self._wait(lambda m: m.get("method") == method and "id" not in m
-                         and predicate(m.get("params")), timeout, f"a {method} notification")
+                         and predicate(m.get("params") or {}), timeout, f"a {method} notification")
         return msg["params"]
 
     def _wait(self, match: Callable[[dict], bool], timeout: float, what: str) -> dict:
@@ -157,7 +160,8 @@ class StdioClient:
             self.proc.wait()
         for f in (self.proc.stdin, self.proc.stdout):
             try:
-                f.close()
+                if f is not None:
+                    f.close()
             except Exception:
                 pass
         self.stderr.close()

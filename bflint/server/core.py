@@ -259,7 +259,7 @@ def _cell_edits(f: Finding, rowmap, cells: Sequence[Cell]):
     """The fix of a notebook finding (script rows) as edits on its cells;
     None when an edit cannot be placed (e.g. it crosses cells)."""
     out = []
-    for e in f.fix.get("edits", ()):
+    for e in (f.fix or {}).get("edits", ()):
         r, c, er, ec = _loc(e)
         if "cell" in e:  # check_notebook already gives the edit in its cell's coordinates
             if not 0 < e["cell"] <= len(cells):

@@ -382,10 +382,10 @@ def build() -> BflintLanguageServer:
                 if (f.row, f.code) in seen or f.code in ("BF000", "BF001", "BF999"):
                     continue
                 seen.add((f.row, f.code))
-                edit = core.noqa_edit(texts[uri], f.row, f.code)
-                if edit is None:
+                noqa = core.noqa_edit(texts[uri], f.row, f.code)
+                if noqa is None:
                     continue
-                rng, content = edit
+                rng, content = noqa
                 actions.append(T.CodeAction(
                     title=f"bflint ({f.code}): add `# noqa: {f.code}` (suppress on this line)",
                     kind=T.CodeActionKind.QuickFix, diagnostics=[ls.diagnostic(p, lines)],
