@@ -226,7 +226,7 @@ def _only_printed(model, dumps: cst.Call) -> bool:
 
 def _printed_args(model) -> frozenset[int]:
     """The arguments of ``print(...)`` calls that print to stdout."""
-    out = set()
+    out: set[int] = set()
     for ev in model.calls:
         if ev.callee_name == "print" and ev.qualname is None and ev.kwarg("file") is None:
             out.update(id(a.value) for a in ev.node.args)

@@ -436,10 +436,10 @@ def _legacy_uses(model) -> list[LegacyUse]:
               and call.function.params[:1] == [func.value.value]):
             cls_id = method_class.get(id(call.function.node))
         if cls_id in v1_classes and call.method not in v1_classes[cls_id]:
-            shown = display_name(func.value)
-            if shown is None and isinstance(func.value, cst.Call):
-                shown = f"{display_name(func.value.func) or '...'}(...)"
-            out.append(LegacyUse(call.node, f"`{shown or '...'}.{call.method}(...)`",
+            receiver = display_name(func.value)
+            if receiver is None and isinstance(func.value, cst.Call):
+                receiver = f"{display_name(func.value.func) or '...'}(...)"
+            out.append(LegacyUse(call.node, f"`{receiver or '...'}.{call.method}(...)`",
                                  entry["replacement"]))
     if methods:
         for call in model.calls:

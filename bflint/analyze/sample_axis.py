@@ -61,8 +61,10 @@ class SampleAxis:
         if self.outputs is None or name not in self.outputs:
             return False
         f, expr = self.outputs[name]
-        return isinstance(expr, cst.Call) and self.draw_name(expr) is not None and (
-            self.sized(expr, self.draw_name(expr)) is not None)
+        if not isinstance(expr, cst.Call):
+            return False
+        draw = self.draw_name(expr)
+        return draw is not None and self.sized(expr, draw) is not None
 
     def sized(self, call: cst.Call, name: str) -> cst.BaseExpression | None:
         if name in nd.DIMS_AS_ARGS:
@@ -106,8 +108,8 @@ class SampleAxis:
         if isinstance(expr, cst.UnaryOperation):
             return self.reason(expr.expression, f, d)
         if isinstance(expr, cst.Subscript):
-            for el in expr.slice:
-                idx = el.slice
+            for item in expr.slice:
+                idx = item.slice
                 if isinstance(idx, cst.Index) and not (
                         isinstance(idx.value, (cst.Ellipsis,)) or
                         (isinstance(idx.value, cst.Name) and idx.value.value == "None") or
@@ -261,8 +263,8 @@ class SampleAxis:
         if isinstance(expr, cst.UnaryOperation):
             return self.ordered(expr.expression, f, d)
         if isinstance(expr, cst.Subscript):
-            for el in expr.slice:
-                if not isinstance(el.slice, cst.Slice):
+            for item in expr.slice:
+                if not isinstance(item.slice, cst.Slice):
                     return False  # an element, or a new axis
             return self.ordered(expr.value, f, d)
         if not isinstance(expr, cst.Call):

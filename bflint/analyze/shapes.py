@@ -183,7 +183,7 @@ def _call_shape(model, expr: cst.Call, function, depth):
             dims = [static_int(model, a.value, function, depth) for a in expr.args]
             if any(a.keyword is not None or a.star for a in expr.args) or None in dims:
                 return None
-            return tuple(dims)  # type: ignore[arg-type]
+            return tuple(dims)
         if name in nd.EVENT_DRAWS:
             size_pos, event_pos = nd.EVENT_DRAWS[name]
             event_arg = argument(expr, event_pos, None)
@@ -206,11 +206,11 @@ def _call_shape(model, expr: cst.Call, function, depth):
             first = argument(expr, 0, None)
             return None if first is None else static_shape(model, first, function, depth)
         if name in nd.ELEMENTWISE_BINARY:
-            a, b = argument(expr, 0, None), argument(expr, 1, None)
-            if a is None or b is None or len(expr.args) != 2:
+            left, right = argument(expr, 0, None), argument(expr, 1, None)
+            if left is None or right is None or len(expr.args) != 2:
                 return None
-            sa = static_shape(model, a, function, depth)
-            sb = static_shape(model, b, function, depth)
+            sa = static_shape(model, left, function, depth)
+            sb = static_shape(model, right, function, depth)
             return None if sa is None or sb is None else _broadcast(sa, sb)
         if name == "where":
             return None
@@ -239,7 +239,8 @@ def _call_shape(model, expr: cst.Call, function, depth):
         if name == "abs" and len(expr.args) == 1:
             return static_shape(model, expr.args[0].value, function, depth)
         return None
-    if is_method and name in ("reshape", "flatten", "ravel", "astype", "copy", "squeeze"):
+    if is_method and isinstance(func, cst.Attribute) and name in (
+            "reshape", "flatten", "ravel", "astype", "copy", "squeeze"):
         base = static_shape(model, func.value, function, depth)
         if base is None:
             return None

@@ -97,7 +97,8 @@ class SimulationFlow:
     def used_after(self, k: tuple, index: int) -> bool:
         """``k`` (or a dict derived from it) reaches a BayesFlow call after ``index``."""
         for u, idxs in self.uses.items():
-            chain, seen = u, set()
+            chain: tuple | None = u
+            seen: set[tuple] = set()
             while chain is not None and chain not in seen:
                 if chain == k:
                     if any(i > index for i in idxs):

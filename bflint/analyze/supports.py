@@ -240,11 +240,12 @@ def _reciprocal(inner: Bounded, c: float | None) -> Bounded:
     if lo < 0:
         return out  # 0 inside the support (or below it): nothing simple
     m = abs(c)
-    a = 0 if hi is None else m / hi
+    a: float = 0 if hi is None else m / hi
     b = None if lo == 0 else m / lo
     if c < 0:
-        a, b = (None if b is None else -b), -a
-    out.low, out.high = a, b
+        out.low, out.high = (None if b is None else -b), -a
+    else:
+        out.low, out.high = a, b
     if inner.family == "exp" and inner.low == 1 and inner.high is None:
         out.family = "logistic"  # ``1 / (1 + exp(-z))``
     return out

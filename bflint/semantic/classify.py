@@ -171,7 +171,7 @@ class CallClassifier:
         (same object, or same spelling when the receiver is unknown)."""
         key = ref_key(target)
         for h in reversed(self.m.histories):
-            func = h.node.func
+            func = h.node.func if isinstance(h.node, cst.Call) else None
             if not isinstance(func, cst.Attribute) or func.attr.value not in FIT_METHODS:
                 continue
             if base is not None and base.kind == "workflow":

@@ -56,6 +56,7 @@ class HistoryEffects:
         for a, v in zip(e.args, arg_values):
             if a.star:
                 continue
+            name: str | None
             if a.keyword is not None:
                 name = a.keyword.value
             else:

@@ -35,9 +35,8 @@ class Obj:
 
     @property
     def is_bayesflow(self) -> bool:
-        return bool(self.qualname) and (
-            self.qualname == BAYESFLOW or self.qualname.startswith("bayesflow.")
-        )
+        q = self.qualname
+        return q is not None and (q == BAYESFLOW or q.startswith("bayesflow."))
 
 
 @dataclasses.dataclass(eq=False)
@@ -186,10 +185,10 @@ class AdapterObj(Obj):
                 if first is None or (t.args[0].keyword is not None and
                                      t.args[0].keyword.value not in ("keys", "include")):
                     first = t.keyword("keys") or t.keyword("include")
-                keys = self._keys(first)
-                if keys is None:
+                named = self._keys(first)
+                if named is None:
                     return None
-                for k in keys:
+                for k in named:
                     found |= origin.get(k, {k})
         return found
 
@@ -336,7 +335,7 @@ class WorkflowObj(Obj):
         if self.adapter_given:
             adapter = self.explicit_adapter
             return adapter.routed_slots() if adapter is not None else None
-        if any(a.star for a in self.node.args):
+        if isinstance(self.node, cst.Call) and any(a.star for a in self.node.args):
             return None
         return {s for s, arg in self.shorthand().items()
                 if not (isinstance(arg.value, cst.Name) and arg.value.value == "None")}
