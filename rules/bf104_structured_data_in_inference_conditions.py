@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bflint.analyze.networks import image_diffusion
-from bflint.analyze.sample_axis import SampleAxis
+from bflint.analyze.sample_axis import SampleAxis, simulation_inputs
 from bflint.rule import Rule
 
 
@@ -30,7 +30,11 @@ class StructuredDataInInferenceConditions(Rule):
     constant `TIMES` vector, `np.linspace`, `np.arange`), or a draw whose
     location / scale is such an array or the parameter vector, is an ordered
     fixed-length vector (each element has its own mean) and may be a
-    condition. Workflows whose inference network is a `DiffusionModel` with an
+    condition. Parameters are not data: in neural likelihood estimation the
+    values the targets are simulated from (a parameter vector
+    `rng.normal(size=(2,))` fed to the likelihood, or drawn next to the data
+    in one simulator function) are proper conditions whatever their shape.
+    Workflows whose inference network is a `DiffusionModel` with an
     image subnet (`UNet`, `UViT`, `ResidualUViT`) are exempt: their image
     conditions are concatenated spatially with the image targets.
 
@@ -104,6 +108,9 @@ class StructuredDataInInferenceConditions(Rule):
             outputs = wf.simulator_outputs()
             targets = frozenset(k for k, _ in routes["inference_variables"])
             analyzer = SampleAxis(model, outputs, targets)
+            # neural likelihood estimation: the parameters the targets are simulated
+            # from are conditions, and parameters are not data whatever their shape
+            parameters = simulation_inputs(outputs, targets)
             by_node: dict[int, tuple[cst.CSTNode, list[tuple[str, str, str]]]] = {}
             for key, node in routes["inference_conditions"]:
                 if key in as_set:
@@ -111,6 +118,8 @@ class StructuredDataInInferenceConditions(Rule):
                 elif key in as_ts:
                     why, net = "it goes through `.as_time_series`", "`TimeSeriesNetwork`"
                 elif outputs is not None and key in outputs:
+                    if key in parameters:
+                        continue
                     f, expr = outputs[key]
                     why = analyzer.reason(expr, f)
                     if why is None:

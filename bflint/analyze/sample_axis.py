@@ -43,6 +43,54 @@ def _flattened(inner: str | None, how: str) -> str | None:
     return None if inner is None else f"{inner}, then flattened with {how}"
 
 
+def simulation_inputs(outputs, targets) -> frozenset[str]:
+    """The simulator outputs that the simulation of the ``targets`` keys takes as
+    inputs: keys fed by name into the function that returns a target
+    (``def likelihood(theta)``), or locals of that function the target's value is
+    computed from (``theta = ...; x = rng.normal(theta[0], ...)`` returned as
+    ``dict(theta=theta, x=x)``), and their own inputs in turn. In neural
+    likelihood estimation these are the parameters: whatever their shape, they
+    are not data."""
+    if not outputs or not targets:
+        return frozenset()
+    found: set[str] = set()
+    todo = [k for k in targets if k in outputs]
+    done: set[str] = set()
+    while todo:
+        key = todo.pop()
+        if key in done:
+            continue
+        done.add(key)
+        f, expr = outputs[key]
+        same_function = {id(e): k for k, (g, e) in outputs.items() if g is f and k != key}
+        seen: set[int] = set()
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node is not expr and id(node) in same_function:
+                up = same_function[id(node)]
+                found.add(up)
+                todo.append(up)
+                continue
+            skip: set[int] = set()
+            for n in walk(node):
+                if isinstance(n, cst.Attribute):
+                    skip.add(id(n.attr))  # ``rng.normal``: not a name of the function
+                elif isinstance(n, cst.Arg) and n.keyword is not None:
+                    skip.add(id(n.keyword))
+                if not isinstance(n, cst.Name) or id(n) in skip:
+                    continue
+                if n.value in f.assigns:
+                    stack.append(f.assigns[n.value])
+                elif n.value in f.params and n.value in outputs and outputs[n.value][0] is not f:
+                    found.add(n.value)
+                    todo.append(n.value)
+    return frozenset(found - set(targets))
+
+
 class SampleAxis:
     """Does one simulator output carry a sample axis (set / time series /
     image), or was it flattened?"""
