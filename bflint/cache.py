@@ -48,7 +48,7 @@ import bflint
 import bflint.rules
 from bflint import __version__
 from bflint.finding import Finding
-from bflint.source import read_source
+from bflint.source import decode, read_source
 from bflint.versions import distribution_version
 
 try:  # hashlib's import loads OpenSSL (~10 ms of start-up); blake2 is built in
@@ -386,6 +386,7 @@ class Cache:
         self.touched: set[str] = set()
         self.hits = 0
         self._dep_hashes: dict[str, str | None] = {}
+        self._dep_fps: dict[tuple, str | None] = {}
         self._load()
 
     @classmethod
@@ -491,17 +492,58 @@ class Cache:
                 memo[path] = None
         return memo[path]
 
-    def _deps_current(self, deps: object) -> bool:
+    def dependency_fingerprint(self, path: str, names: list[str]) -> str | None:
+        """The summary fingerprint of ``names`` of a project module as it is now
+        (:mod:`bflint.project.fingerprint`: ``ast``, never LibCST), or None."""
+        key = (path, tuple(names))
+        memo = self._dep_fps
+        if key not in memo:
+            memo[key] = None
+            try:
+                from bflint.project import fingerprint  # start-up: only when an imported module changed
+
+                memo[key] = fingerprint.fingerprint(decode(read_source(path)), names)
+            except Exception:
+                pass
+        return memo[key]
+
+    def _deps_current(self, entry: list) -> bool:
         """Every project module the entry was computed with still has the same
-        bytes (issue 12: a file's findings change when a module it imports does)."""
-        if not isinstance(deps, dict) or len(deps) > 10_000:
+        bytes, or at least the same summary fingerprint for the names the file
+        takes from it (issue 12: a file's findings change when what it imports
+        does, not when another function of that module does), and no module has
+        appeared where one of its imports looked for one. A dependency whose
+        bytes changed but whose fingerprint did not gets its new hash stored."""
+        deps = entry[4]
+        extra = entry[5] if len(entry) > 5 else {}
+        if not isinstance(deps, dict) or len(deps) > 10_000 or not isinstance(extra, dict):
             return False
+        fps = extra.get("fingerprints", {})
+        missing = extra.get("missing", [])
+        if not isinstance(fps, dict) or not isinstance(missing, list) or len(missing) > 10_000:
+            return False
+        refreshed = {}
         for path, digest in deps.items():
             if not (isinstance(path, str) and os.path.isabs(path) and isinstance(digest, str)
                     and _HASH.match(digest)):
                 return False
-            if self.dependency_hash(path) != digest:
+            now = self.dependency_hash(path)
+            if now == digest:
+                continue
+            fp = fps.get(path)
+            if now is None or not (isinstance(fp, list) and len(fp) == 2 and isinstance(fp[0], str)
+                                   and isinstance(fp[1], list)
+                                   and all(isinstance(n, str) for n in fp[1])):
                 return False
+            if self.dependency_fingerprint(path, fp[1]) != fp[0]:
+                return False
+            refreshed[path] = now
+        for path in missing:
+            if not (isinstance(path, str) and os.path.isabs(path)) or os.path.exists(path):
+                return False
+        if refreshed:
+            deps.update(refreshed)
+            self.dirty = True
         return True
 
     def get(self, path: str | os.PathLike, name: str, digest: str,
@@ -514,12 +556,12 @@ class Cache:
         entry = self.entries.get(key)
         if (
             isinstance(entry, list)
-            and len(entry) in (4, 5)
+            and len(entry) in (4, 5, 6)
             and isinstance(entry[0], str)
             and entry[0] == digest
             and entry[1] == selection
             and entry[2] == name
-            and (len(entry) == 4 or self._deps_current(entry[4]))
+            and (len(entry) == 4 or self._deps_current(entry))
         ):
             found = _decode(entry[3], name)
             if found is not None:
@@ -532,13 +574,20 @@ class Cache:
 
     # -- writing -----------------------------------------------------------
     def put(self, path: str | os.PathLike, name: str, digest: str, selection: str,
-            findings: list[Finding], deps: dict[str, str] | None = None) -> None:
-        """``deps``: content hash of each project module the findings were computed
-        with (absolute path -> hash)."""
+            findings: list[Finding], deps: dict | None = None) -> None:
+        """``deps``: the project modules the findings were computed with, as
+        ``ProjectIndex.finished`` records them (``hashes``: absolute path ->
+        content hash, ``fingerprints``: path -> [summary fingerprint, names],
+        ``missing``: files an import looked for), or just path -> hash."""
         if any(f.code in _UNCACHED for f in findings):
             return
         entry = [digest, selection, name, _encode(findings)]
-        if deps:
+        if deps and "hashes" in deps:
+            entry.append(dict(deps["hashes"]))
+            extra = {k: deps[k] for k in ("fingerprints", "missing") if deps.get(k)}
+            if extra:
+                entry.append(extra)
+        elif deps:
             entry.append(dict(deps))
         key = self._id(path)
         self.touched.add(key)

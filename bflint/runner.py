@@ -196,6 +196,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     more than a handful, in a process pool."""
     if options.project and _INDEX is not None:
         _INDEX.read.clear()  # the statistics line counts this run's modules
+        _INDEX.new_run()     # files may have appeared since the last run in this process
     cache = None
     if options.cache:
         settings = {"prefilter": options.prefilter}

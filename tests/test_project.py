@@ -174,3 +174,114 @@ def test_cli_no_project_and_the_statistics_line() -> None:
     off = cli.invoke(main, ["check", "--no-cache", "--select", "BF103", "--statistics",
                             "--no-project", target])
     assert "BF103" not in off.output and "read through imports" not in off.output
+
+
+# -- the cache: summary fingerprints and modules that appear (issue 12) ----------
+
+_SIM = '''import numpy as np
+
+
+def prior():
+    alpha = np.random.uniform(0.5, 2.0)
+    return dict(alpha=alpha)
+
+
+def likelihood(alpha):
+    return dict(x=np.random.normal(alpha, 1.0, size=5))
+
+
+def unused():
+    return 1
+'''
+
+_WF = '''import bayesflow as bf
+
+from sim import likelihood, prior
+
+wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior, likelihood]),
+                      inference_variables=["alpha"], summary_variables=["x"])
+'''
+
+
+def _two_files(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "setup.py").write_text("")
+    sim, wf = tmp_path / "sim.py", tmp_path / "wf.py"
+    sim.write_text(_SIM)
+    wf.write_text(_WF)
+    return sim, wf
+
+
+def _cached_run(tmp_path: Path, monkeypatch, *paths: Path):
+    """One run with the cache, in a fresh index: (findings as (file, row, code), parses)."""
+    from bflint.project.index import ProjectIndex
+
+    index = ProjectIndex(parse=runner._parse_module)
+    monkeypatch.setattr(runner, "_INDEX", index)
+    options = runner.RunOptions(engine._enabled(["BF103"]), cache=True,
+                                cache_dir=str(tmp_path / "cache"), jobs=1)
+    found, _ = runner.run([str(p) for p in paths], options)
+    return {(Path(f.filename).name, f.row, f.code) for f in found}, dict(index.parses)
+
+
+def test_importer_is_served_from_the_cache_when_an_unused_function_changes(tmp_path, monkeypatch):
+    sim, wf = _two_files(tmp_path)
+    first, _ = _cached_run(tmp_path, monkeypatch, wf)
+    assert first == {("wf.py", 6, "BF103")}
+    sim.write_text(_SIM.replace("return 1", "return 2  # edited"))
+    again, parses = _cached_run(tmp_path, monkeypatch, wf)
+    assert again == first
+    assert parses == {}, "wf.py was re-checked although what it imports did not change"
+    # and the entry now carries sim.py's new hash: the next run reads no fingerprint at all
+    again, parses = _cached_run(tmp_path, monkeypatch, wf)
+    assert again == first and parses == {}
+
+
+def test_importer_is_rechecked_when_a_helper_of_a_used_function_changes(tmp_path, monkeypatch):
+    sim, wf = _two_files(tmp_path)
+    sim.write_text(_SIM.replace("alpha = np.random.uniform(0.5, 2.0)", "alpha = draw()")
+                   + "\n\ndef draw():\n    return np.random.uniform(0.5, 2.0)\n")
+    first, _ = _cached_run(tmp_path, monkeypatch, wf)
+    sim.write_text(sim.read_text().replace("np.random.uniform(0.5, 2.0)", "np.random.normal()"))
+    after, parses = _cached_run(tmp_path, monkeypatch, wf)
+    assert str(wf) in parses or any(p.endswith("wf.py") for p in parses)
+    assert ("wf.py", 6, "BF103") not in after
+    assert first != after or first == set()
+
+
+def test_a_module_created_where_an_import_looked_invalidates_the_entry(tmp_path, monkeypatch):
+    sim, wf = _two_files(tmp_path)
+    sim.unlink()
+    first, _ = _cached_run(tmp_path, monkeypatch, wf)
+    assert first == set()  # ``from sim import ...`` resolves to nothing yet
+    sim.write_text(_SIM)
+    after, _ = _cached_run(tmp_path, monkeypatch, wf)
+    assert after == {("wf.py", 6, "BF103")}
+
+
+def test_a_module_created_in_a_package_invalidates_the_entry(tmp_path, monkeypatch):
+    (tmp_path / "setup.py").write_text("")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    wf = tmp_path / "wf.py"
+    wf.write_text(_WF.replace("from sim import", "from pkg.sim import"))
+    assert _cached_run(tmp_path, monkeypatch, wf)[0] == set()
+    (pkg / "sim.py").write_text(_SIM)
+    assert _cached_run(tmp_path, monkeypatch, wf)[0] == {("wf.py", 6, "BF103")}
+
+
+def test_summary_fingerprint() -> None:
+    from bflint.project.fingerprint import fingerprint
+
+    base = fingerprint(_SIM, ["prior"])
+    assert base is not None
+    # another function, a comment: the same
+    assert fingerprint(_SIM.replace("return 1", "return 2  # x"), ["prior"]) == base
+    # the function taken, a module-level statement, a shifted line: different
+    assert fingerprint(_SIM.replace("0.5, 2.0", "0.5, 3.0"), ["prior"]) != base
+    assert fingerprint(_SIM + "\nSCALE = 2\n", ["prior"]) != base
+    assert fingerprint("\n" + _SIM, ["prior"]) != base
+    # a name asked for that the module does not define yet, then does
+    assert fingerprint(_SIM, ["later"]) != fingerprint(_SIM + "\ndef later():\n    pass\n",
+                                                      ["later"])
+    assert fingerprint("def broken(:\n", ["x"]) is None

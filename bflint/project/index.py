@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from bflint.project.resolve import Resolver
+from bflint.project.resolve import Resolver, clear_caches
 from bflint.source import decode, may_need_analysis, nesting_guard, read_source
 
 if TYPE_CHECKING:  # LibCST is imported only where a module is parsed (a warm run never needs it)
@@ -66,7 +66,12 @@ class ProjectIndex:
         self._models: dict[tuple[str, str, int], object] = {}
         self.parses: Counter = Counter()   # path -> times parsed (tests: never twice)
         self.read: set[str] = set()         # project modules read (the statistics line)
-        self.last_deps: dict[str, dict[str, str]] = {}  # linted file -> its dependencies
+        self.last_deps: dict[str, dict] = {}  # linted file -> its dependencies (see finished)
+        self._tables: dict[str, object] = {}  # content hash -> fingerprint table
+
+    def new_run(self) -> None:
+        """Forget what the file system looked like (modules created or deleted since)."""
+        clear_caches()
 
     # -- files ---------------------------------------------------------------
     def parsed(self, path: str) -> _Parsed:
@@ -172,8 +177,31 @@ class ProjectIndex:
         return _may_matter(os.path.abspath(path), raw, self.depth - 1, set())
 
     def finished(self, path: str, ctx: "Context") -> None:
-        """A linted file's model is built: keep its dependencies for the cache."""
-        self.last_deps[os.path.abspath(path)] = dict(ctx.deps)
+        """A linted file's model is built: keep its dependencies for the cache:
+        ``{"hashes": {file: content hash}, "fingerprints": {file: [fingerprint,
+        names taken from it]}, "missing": [files an import looked for]}``."""
+        fps = {}
+        for file, names in ctx.all_names().items():
+            fp = self.fingerprint(file, names)
+            if fp is not None:
+                fps[file] = [fp, sorted(names)]
+        self.last_deps[os.path.abspath(path)] = {
+            "hashes": dict(ctx.deps), "fingerprints": fps, "missing": sorted(ctx.all_missing())}
+
+    def fingerprint(self, path: str, names) -> str | None:
+        """The summary fingerprint of ``names`` of the module at ``path``
+        (:mod:`bflint.project.fingerprint`), or None."""
+        from bflint.project import fingerprint as fp_mod  # start-up: only when a module was read
+
+        p = self.parsed(path)
+        if p.digest is None or p.text is None:
+            return None
+        if p.digest not in self._tables:
+            if len(self._tables) >= MAX_MEMO:
+                self._tables.clear()
+            self._tables[p.digest] = fp_mod.table(p.text)
+        table = self._tables[p.digest]
+        return table.fingerprint(names) if table is not None else None
 
 
 class Context:
@@ -191,6 +219,7 @@ class Context:
         self.models: dict[str, object] = {}      # file -> its summary (None: broken)
         self.foreign_functions: set[int] = set()
         self.adopted: list = []                  # summaries whose values the model uses
+        self.names: dict[str, set[str]] = {}     # file -> the names taken from it
 
     # -- resolution ------------------------------------------------------------
     def _summary(self, file: str):
@@ -200,6 +229,7 @@ class Context:
         if self.depth <= 0 or len(self.models) >= MAX_MODULES:
             return None
         self.index.read.add(file)
+        self.names.setdefault(file, set())
         m = self.index.model(file, self.depth - 1)
         p = self.index.parsed(file)
         if p.digest is not None:
@@ -215,6 +245,7 @@ class Context:
         m = self._summary(file)
         if m is None:
             return None
+        self.names.setdefault(os.path.abspath(file), set()).add(name)
         scope = getattr(m, "module_scope", None) or {}
         v = scope.get(name)
         if v is None or v.kind not in _EXPORTED:
@@ -276,7 +307,30 @@ class Context:
                     self.aliases[f"{qual}.{attr}"] = cand
                     self._summary(cand)
                     break
+                self.resolver.missing.add(cand)
         return None
+
+    def _subcontexts(self):
+        for m in self.models.values():
+            sub = getattr(m, "project", None)
+            if sub is not None:
+                yield sub
+
+    def all_names(self) -> dict[str, set[str]]:
+        """file -> names taken from it, by this file and (within the depth) its imports."""
+        out = {f: set(n) for f, n in self.names.items()}
+        for sub in self._subcontexts():
+            for f, n in sub.all_names().items():
+                out.setdefault(f, set()).update(n)
+        return out
+
+    def all_missing(self) -> set[str]:
+        """Files the imports looked for and did not find (this file's and, within
+        the depth, its imports')."""
+        out = set(self.resolver.missing) if self.depth > 0 else set()
+        for sub in self._subcontexts():
+            out |= sub.all_missing()
+        return out
 
     def roots(self) -> set[str]:
         return {q.split(".")[0] for q in self.aliases}

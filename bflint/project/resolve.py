@@ -83,13 +83,24 @@ class Resolver:
                 up = up.parent
                 dirs.append(str(up))
         self.dirs = list(dict.fromkeys(os.path.normpath(d) for d in dirs))
+        # files an import looked for and did not find (issue 12: a module created
+        # there later changes what the import resolves to; the cache checks them)
+        self.missing: set[str] = set()
+
+    def _find(self, folder: str, dotted: str) -> str | None:
+        found = _module_file(folder, dotted)
+        if found is None:
+            base = os.path.join(folder, *dotted.split("."))
+            self.missing.add(base + ".py")
+            self.missing.add(os.path.join(base, "__init__.py"))
+        return found
 
     def absolute(self, dotted: str) -> str | None:
         """The file of module ``dotted`` (``pkg.mod``), or None."""
         if not dotted or dotted.split(".")[0] in LIBRARIES:
             return None
         for d in self.dirs:
-            found = _module_file(d, dotted)
+            found = self._find(d, dotted)
             if found is not None and os.path.abspath(found) != self.path:
                 return found
         return None
@@ -112,8 +123,11 @@ class Resolver:
             return None
         if not dotted:
             init = os.path.join(folder, "__init__.py")
-            return init if os.path.isfile(init) and os.path.abspath(init) != self.path else None
-        found = _module_file(folder, dotted)
+            if not os.path.isfile(init):
+                self.missing.add(init)
+                return None
+            return init if os.path.abspath(init) != self.path else None
+        found = self._find(folder, dotted)
         return found if found is not None and os.path.abspath(found) != self.path else None
 
 
