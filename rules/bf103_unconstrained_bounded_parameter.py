@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.analyze.supports import bounded_draw, builtin_simulator_draws, draw_site
+from bflint.analyze.supports import bounded_draw, builtin_simulator_draws, draw_site, prior_draws
 from bflint.rule import Rule
 
 
@@ -78,7 +78,7 @@ class UnconstrainedBoundedParameter(Rule):
     def check(self, model):
         seen: set[tuple[int, str]] = set()
         for wf in model.workflows:
-            outputs = wf.simulator_outputs()
+            outputs = prior_draws(model, wf.simulator)
             builtin = builtin_simulator_draws(model, wf.simulator) if outputs is None else {}
             if outputs is None and not builtin:
                 continue

@@ -133,6 +133,7 @@ SUPPORT = {
         "invgauss": "pos", "betaprime": "pos", "loguniform": "pos", "reciprocal": "pos",
         "foldnorm": "pos", "foldcauchy": "pos", "truncexpon": "pos", "gengamma": "pos",
         "beta": "unit", "dirichlet": "unit", "uniform": "scipy_uniform",
+        "truncnorm": "scipy_truncnorm",
     },
     # jax.random / keras.random (keys and shapes come first: bounds not read)
     "jax": {"gamma": "pos", "beta": "unit", "exponential": "pos", "uniform": "uniform",

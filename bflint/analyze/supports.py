@@ -6,14 +6,17 @@ constants. Distribution families and supports are data in
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import libcst as cst
 
 from bflint import bayesflow_api
 from bflint.analyze import numeric_data as nd
 from bflint.analyze.constants import is_constant, number
 from bflint.analyze.draws import is_generator
-from bflint.semantic.cst_util import argument
-from bflint.semantic.values import FunctionInfo
+from bflint.semantic.cst_util import argument, literal_dict
+from bflint.semantic.values import FunctionInfo, FunctionObj, SimulatorObj
 
 UNKNOWN = object()  # a bound exists but its value is not known statically
 
@@ -75,11 +78,12 @@ class Bounded:
         return out
 
     def constrain_args(self) -> str:
-        if not self.known:
-            return "lower=..., upper=..."
         parts = []
         for name, v in (("lower", self.low), ("upper", self.high)):
             if v is None:
+                continue
+            if v is UNKNOWN:
+                parts.append(f"{name}=...")
                 continue
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
@@ -135,7 +139,10 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
             elif is_constant(model, expr.right, f):
                 inner, const, left = bounded_draw(model, expr.left, f, depth - 1), expr.right, False
             else:
-                return None
+                # two draws (``r_m * c_m``): interval arithmetic on their known bounds
+                a = bounded_draw(model, expr.left, f, depth - 1)
+                b = bounded_draw(model, expr.right, f, depth - 1) if a is not None else None
+                return _combine(op, a, b) if b is not None else None
             if inner is None:
                 return None
             if op is cst.Divide and left:
@@ -149,6 +156,9 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
         if expr.value.value in (f.assigns if f is not None else ()) and _element_index(expr):
             return bounded_draw(model, expr.value, f, depth - 1)
         return None
+    if isinstance(expr, (cst.List, cst.Tuple)) and len(expr.elements) == 1 and isinstance(
+            expr.elements[0], cst.Element):
+        return bounded_draw(model, expr.elements[0].value, f, depth - 1)  # ``np.array([phi1])``
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         inner = bounded_draw(model, expr.expression, f, depth - 1)
         return inner.affine(cst.Multiply, -1, True) if inner is not None else None
@@ -173,6 +183,17 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
         return bounded_draw(model, argument(expr, 0, "object"), f, depth - 1)
     if method in ("item", "astype", "squeeze", "copy") and isinstance(expr.func, cst.Attribute):
         return bounded_draw(model, expr.func.value, f, depth - 1)
+    # clipping bounds anything: ``np.clip(x, 5, 20)``, ``x.clip(0, None)``
+    if (qualname == "numpy.clip" or (method == "clip" and qualname is None)) and not any(
+            a.star for a in expr.args):
+        off = 0 if method == "clip" else 1
+        clipped = _clip(model, argument(expr, off, "a_min") or argument(expr, None, "min"),
+                        argument(expr, off + 1, "a_max") or argument(expr, None, "max"), f)
+        if clipped is not None:
+            return clipped
+    # a helper of this file returning a draw: its one return, the call's constants bound
+    if qualname is None and method is None and isinstance(expr.func, cst.Name):
+        return _helper_draw(model, expr, f, depth)
     # draws
     if qualname is not None:
         parts = qualname.split(".")
@@ -181,7 +202,7 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
         if parts[0] == "random" and len(parts) == 2 and name in nd.SUPPORT["random"]:
             return _family(name, "random", expr)
         if parts[:2] == ["scipy", "stats"] and len(parts) == 4 and parts[3] == "rvs":
-            return _scipy(parts[2], expr)
+            return _scipy(model, parts[2], expr, f)
         if (parts[:2] in (["jax", "random"], ["keras", "random"])) and name in nd.SUPPORT["jax"]:
             support = nd.SUPPORT["jax"][name]
             return Bounded(name, "other" if support == "uniform" else support)
@@ -193,7 +214,9 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
         if q.startswith("scipy.stats.") and q.endswith("()"):
             frozen = q[len("scipy.stats."):-2]
             if "." not in frozen:
-                return _scipy(frozen, None)
+                # ``stats.uniform(1, 2).rvs()``: the bounds are the frozen distribution's
+                node = receiver.node if isinstance(receiver.node, cst.Call) else None
+                return _scipy(model, frozen, node, f)
         return None
     if method in nd.SUPPORT["numpy"] and event is not None and is_generator(event):
         return _family(method, "numpy", expr)
@@ -222,11 +245,27 @@ def draw_site(expr: cst.BaseExpression, f: FunctionInfo | None) -> cst.BaseExpre
     """Where a returned value is drawn: ``theta[0]`` / ``theta`` -> the expression last
     assigned to ``theta`` in the prior (the line to report)."""
     for _ in range(6):
+        # through value-keeping conversions: ``np.array([phi1])``, ``float(x)``
+        while True:
+            if isinstance(expr, (cst.List, cst.Tuple)) and len(expr.elements) == 1 and isinstance(
+                    expr.elements[0], cst.Element):
+                expr = expr.elements[0].value
+            elif isinstance(expr, cst.Call) and len(expr.args) == 1 and not expr.args[0].star and \
+                    _func_name(expr.func) in nd.TRANSPARENT:
+                expr = expr.args[0].value
+            else:
+                break
         base = expr.value if isinstance(expr, cst.Subscript) else expr
         if f is None or not isinstance(base, cst.Name) or base.value not in f.assigns:
             break
         expr = f.assigns[base.value]
     return expr
+
+
+def _func_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Name):
+        return func.value
+    return func.attr.value if isinstance(func, cst.Attribute) else None
 
 
 def _reciprocal(inner: Bounded, c: float | None) -> Bounded:
@@ -251,18 +290,232 @@ def _reciprocal(inner: Bounded, c: float | None) -> Bounded:
     return out
 
 
-def _scipy(dist: str, call: cst.Call | None) -> Bounded | None:
+def _scipy(model, dist: str, call: cst.Call | None, f: FunctionInfo | None) -> Bounded | None:
     support = nd.SUPPORT["scipy.stats"].get(dist)
     if support is None:
         return None
-    if support == "scipy_uniform":
+    if support == "scipy_uniform":  # [loc, loc + scale]
         if call is None:
             return Bounded(dist, "other")
         loc, scale = (argument(call, i, k) for i, k in enumerate(nd.UNIFORM_BOUNDS["scipy.stats"]))
         if loc is None and scale is None:
             return Bounded(dist, "unit")
-        return Bounded(dist, "other")
+        lo = 0 if loc is None else number(model, loc, f)
+        width = 1 if scale is None else number(model, scale, f)
+        low = lo if lo is not None else _code(loc) if loc is not None else UNKNOWN
+        if lo is not None and width is not None:
+            high = lo + width
+        elif loc is not None and scale is not None:
+            high = f"{_code(loc)} + {_code(scale)}"
+        else:
+            high = UNKNOWN
+        if width is not None and width <= 0:
+            return Bounded(dist, "other")
+        return Bounded(dist, "uniform", low, high)
+    if support == "scipy_truncnorm":  # [loc + a * scale, loc + b * scale]
+        if call is None:
+            return Bounded(dist, "other")
+        a, b, loc, scale = (argument(call, i, k) for i, k in enumerate(("a", "b", "loc", "scale")))
+        if a is None or b is None:
+            return None  # not a valid call: say nothing
+        sides = [_infinite(model, v, f) for v in (a, b)]
+        if sides == [-1, 1]:
+            return None  # truncated at -inf and inf: a normal
+        m = 0 if loc is None else number(model, loc, f, 8)
+        sc = 1 if scale is None else number(model, scale, f, 8)
+        out = Bounded(dist, "other")
+        for i, (v, side) in enumerate(zip((a, b), sides)):
+            z = number(model, v, f, 8)  # ``a = (low - mean) / std`` through local names
+            if side:
+                bound = None
+            elif z is not None and m is not None and sc is not None:
+                bound = round(m + z * sc, 10)
+            else:
+                bound = UNKNOWN
+            if i == 0:
+                out.low = bound
+            else:
+                out.high = bound
+        return out
     return Bounded(dist, support)
+
+
+def _infinite(model, expr, f: FunctionInfo | None, depth: int = 4) -> int:
+    """``np.inf`` / ``-np.inf`` / ``float("inf")`` (through local names): 1 / -1, else 0."""
+    if depth <= 0 or expr is None:
+        return 0
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        return -_infinite(model, expr.expression, f, depth - 1)
+    if isinstance(expr, cst.Name) and f is not None and expr.value in f.assigns:
+        return _infinite(model, f.assigns[expr.value], f, depth - 1)
+    q = model.qualname(expr) if isinstance(expr, (cst.Attribute, cst.Name)) else None
+    if q in ("numpy.inf", "numpy.infty", "numpy.Inf", "math.inf"):
+        return 1
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "float" \
+            and len(expr.args) == 1 and isinstance(expr.args[0].value, cst.SimpleString) \
+            and expr.args[0].value.evaluated_value.strip().lower() in ("inf", "+inf", "infinity"):
+        return 1
+    return 0
+
+
+def _clip(model, lo, hi, f: FunctionInfo | None) -> Bounded | None:
+    """The bounds of a clipped value: a side given by a number (or the code of an
+    expression); ``None`` for an open side (not passed, ``None``)."""
+    def side(v):
+        if v is None or (isinstance(v, cst.Name) and v.value == "None"):
+            return None
+        n = number(model, v, f)
+        return n if n is not None else _code(v)
+    low, high = side(lo), side(hi)
+    if low is None and high is None:
+        return None
+    return Bounded("clip", "uniform", low, high)
+
+
+def _combine(op: type, a: Bounded, b: Bounded) -> Bounded | None:
+    """``a op b`` for two draws with known numeric bounds (``None`` = open): the interval
+    of the result, ``None`` when it is open on both sides or not known."""
+    def num(v):
+        return isinstance(v, (int, float))
+    if not (a.known and b.known) or not all(v is None or num(v) for v in (a.low, a.high, b.low,
+                                                                           b.high)):
+        return None
+    inf = math.inf
+    a_lo, a_hi = (-inf if a.low is None else a.low), (inf if a.high is None else a.high)
+    b_lo, b_hi = (-inf if b.low is None else b.low), (inf if b.high is None else b.high)
+
+    def mul(x, y):
+        return 0.0 if x == 0 or y == 0 else x * y  # 0 * inf = 0 for interval ends
+    if op is cst.Add:
+        lo, hi = a_lo + b_lo, a_hi + b_hi
+    elif op is cst.Subtract:
+        lo, hi = a_lo - b_hi, a_hi - b_lo
+    else:
+        if op is cst.Divide:  # a * (1 / b), b on one side of 0
+            if b_lo >= 0 and b_hi > 0:
+                b_lo, b_hi = (0.0 if b_hi == inf else 1 / b_hi), (inf if b_lo == 0 else 1 / b_lo)
+            elif b_hi <= 0 and b_lo < 0:
+                b_lo, b_hi = (-inf if b_hi == 0 else 1 / b_hi), (0.0 if b_lo == -inf else 1 / b_lo)
+            else:
+                return None
+        elif op is not cst.Multiply:
+            return None
+        ends = [mul(x, y) for x in (a_lo, a_hi) for y in (b_lo, b_hi)]
+        lo, hi = min(ends), max(ends)
+    if math.isnan(lo) or math.isnan(hi) or (lo == -inf and hi == inf):
+        return None
+    family = a.family if a.family == b.family else f"{a.family}, {b.family}"
+    out = Bounded(family, "other")
+    out.low = None if lo == -inf else (int(lo) if float(lo).is_integer() else lo)
+    out.high = None if hi == inf else (int(hi) if float(hi).is_integer() else hi)
+    return out
+
+
+def _helper_draw(model, call: cst.Call, f: FunctionInfo | None, depth: int) -> Bounded | None:
+    """``truncated_normal(mean=-55, std=2, low=-60, high=-50)`` with ``truncated_normal`` a
+    function of this file with one ``return``: the support of what it returns, its
+    parameters bound to the call's constant arguments (the others stay unknown)."""
+    fobj = model.value(call.func)
+    info = fobj.info if isinstance(fobj, FunctionObj) else None
+    if info is None or info.is_method or len(info.returns) != 1 or any(a.star for a in call.args):
+        return None
+    ret = info.returns[0][0]
+    if ret is None:
+        return None
+    params = info.node.params
+    plist = list(params.posonly_params) + list(params.params)
+    # parameter -> (argument, the function it is evaluated in)
+    bound: dict[str, tuple[cst.BaseExpression, FunctionInfo | None]] = {}
+    positional = [a.value for a in call.args if a.keyword is None]
+    if len(positional) > len(plist):
+        return None
+    for p, v in zip(plist, positional):
+        bound[p.name.value] = (v, f)
+    names = {p.name.value for p in plist} | {p.name.value for p in params.kwonly_params}
+    for a in call.args:
+        if a.keyword is not None:
+            if a.keyword.value not in names:
+                return None
+            bound[a.keyword.value] = (a.value, f)
+    for p in plist + list(params.kwonly_params):
+        if p.name.value not in bound and p.default is not None:
+            bound[p.name.value] = (p.default, None)
+    assigns = dict(info.assigns)
+    for k, v in _unpacked(info).items():
+        assigns.setdefault(k, v)
+    for name, (v, ctx) in bound.items():
+        if name in info.assigns:
+            continue  # reassigned inside the helper
+        n = number(model, v, ctx)
+        if n is not None:
+            assigns[name] = cst.parse_expression(repr(n))
+    inlined = dataclasses.replace(info, assigns=assigns)
+    return bounded_draw(model, ret, inlined, depth - 1)
+
+
+def _unpacked(info: FunctionInfo) -> dict[str, cst.BaseExpression]:
+    """``a, b = x, y`` in the function's own body (top level): ``{"a": x, "b": y}``."""
+    out: dict[str, cst.BaseExpression] = {}
+    body = info.node.body
+    for line in getattr(body, "body", ()):
+        for st in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+            if not isinstance(st, cst.Assign) or len(st.targets) != 1:
+                continue
+            tg, val = st.targets[0].target, st.value
+            if isinstance(tg, cst.Tuple) and isinstance(val, cst.Tuple) and len(tg.elements) == len(
+                    val.elements):
+                for t, v in zip(tg.elements, val.elements):
+                    if isinstance(t.value, cst.Name) and isinstance(v, cst.Element):
+                        out[t.value.value] = v.value
+    return out
+
+
+def prior_draws(model, sim) -> dict[str, tuple[FunctionInfo, cst.BaseExpression]] | None:
+    """What the simulator's functions of this file draw, for the support of its parameters:
+    key -> (function, expression) from literal dicts returned (also by a helper of this file
+    whose result a function returns), whatever the other functions are and batched or not
+    (the support of a draw depends on neither). A function of another module is taken not
+    to redraw a key an earlier function drew (it computes data from it); a key that a later
+    function of this file takes as a parameter and returns in something not literal may be
+    redrawn: left out. ``None`` when the simulator is not known or nothing is drawn."""
+    if not isinstance(sim, SimulatorObj) or not sim.functions:
+        return None
+    out: dict[str, tuple[FunctionInfo, cst.BaseExpression]] = {}
+    for f in sim.functions:
+        if f is None:
+            continue
+        dicts = _returned_dicts(model, f)
+        if dicts is None:
+            for key in f.params:
+                out.pop(key, None)
+            continue
+        for g, d in dicts:
+            for key, expr in d.items():
+                out[key] = (g, g.resolve_local(expr))
+    return out or None
+
+
+def _returned_dicts(model, f: FunctionInfo, depth: int = 2
+                    ) -> list[tuple[FunctionInfo, dict[str, cst.BaseExpression]]] | None:
+    """Every ``return`` of ``f`` a literal dict, or a call of a function of this file whose
+    returns are (``return swift_baseline(nu, r, ...)``); else ``None``."""
+    if not f.returns or depth <= 0:
+        return None
+    out = []
+    for expr, _ in f.returns:
+        d = literal_dict(expr)
+        if d is not None:
+            out.append((f, d))
+            continue
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
+            fobj = model.value(expr.func)
+            g = fobj.info if isinstance(fobj, FunctionObj) else None
+            inner = _returned_dicts(model, g, depth - 1) if g is not None and g is not f else None
+            if inner is not None:
+                out.extend(inner)
+                continue
+        return None
+    return out
 
 
 def builtin_simulator_draws(model, sim) -> dict[str, tuple["Bounded", cst.CSTNode]]:
