@@ -194,7 +194,8 @@ class _Spans:
         self.sources: dict[int, list[tuple[int, int]]] = {}  # cell index (0-based) -> string spans
 
     def ws(self, i: int) -> int:
-        return self._WS.match(self.raw, i).end()
+        m = self._WS.match(self.raw, i)
+        return m.end() if m is not None else i
 
     def value(self, i: int, path: tuple) -> int:
         i = self.ws(i)

@@ -155,7 +155,7 @@ def _per_target(fn):
     def wrapper(*args):
         return cached(_target, *args)
 
-    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    wrapper.cache_clear = cached.cache_clear
     return wrapper
 
 

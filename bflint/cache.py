@@ -581,7 +581,7 @@ class Cache:
         ``missing``: files an import looked for), or just path -> hash."""
         if any(f.code in _UNCACHED for f in findings):
             return
-        entry = [digest, selection, name, _encode(findings)]
+        entry: list = [digest, selection, name, _encode(findings)]
         if deps and "hashes" in deps:
             entry.append(dict(deps["hashes"]))
             extra = {k: deps[k] for k in ("fingerprints", "missing") if deps.get(k)}

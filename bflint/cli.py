@@ -198,9 +198,9 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
             n = n_fixed
             hidden = 0 if unsafe_fixes else sum(
                 1 for f in findings if f.fix and not output.applicable(f))
-            more = f" ({output._fixes(hidden)})" if hidden else ""
-            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}{more}." if n
-                       else f"No fixes available{more}.", err=True)
+            suffix = f" ({output._fixes(hidden)})" if hidden else ""
+            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}{suffix}." if n
+                       else f"No fixes available{suffix}.", err=True)
             sys.exit(1 if n and not exit_zero else 0)
 
     text = output.render(fmt, findings, n_files, color=color, source=output.SourceLines(given),

@@ -66,7 +66,7 @@ def location(f: Finding) -> str:
 
 def applicable(f: Finding, unsafe: bool = False) -> bool:
     """Would ``--fix`` (with ``--unsafe-fixes`` when ``unsafe``) apply this finding's fix?"""
-    return bool(f.fix) and (unsafe or f.fix.get("applicability") == "safe")
+    return f.fix is not None and bool(f.fix) and (unsafe or f.fix.get("applicability") == "safe")
 
 
 def fixable_mark(f: Finding, unsafe: bool = False) -> str:

@@ -45,7 +45,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._common import json_safe
+from ._common import json_safe, require
+from .inspect_training import _summary_dropout, inspect_history
 
 __all__ = [
     "THRESHOLDS",
@@ -519,8 +520,6 @@ def z_score_sd_row(
     miscalibration (above 1: too narrow, below 1: too wide). Add the result to the metrics table as
     the row :data:`Z_SD` (``metrics.loc[Z_SD] = pd.Series(row)``). Needs bayesflow and numpy.
     """
-    from ._common import require
-
     bf = require("bayesflow", "z_score_sd_row")
     np = require("numpy", "z_score_sd_row")
     z = bf.diagnostics.metrics.posterior_z_score(
@@ -615,8 +614,6 @@ def suggest_next_steps(
 
     ``has_summary_network`` fits the advice to the workflow (``None``: unknown).
     """
-    from .inspect_training import _summary_dropout
-
     steps: list[str] = []
     if _failed(training_report, "finite_loss"):
         return [_STEP_NAN]
@@ -682,8 +679,7 @@ def suggest_next_steps(
         steps.append(_STEP_REAL_DATA)
         steps.append(_STEP_ONLINE)
     # de-duplicate, keep order
-    seen: set[str] = set()
-    return [s for s in steps if not (s in seen or seen.add(s))]
+    return list(dict.fromkeys(steps))
 
 
 # --------------------------------------------------------------------------------------
@@ -693,8 +689,6 @@ def suggest_next_steps(
 
 def build_cli_report(metrics_path: str, history_path: str | None) -> tuple[dict[str, Any], int]:
     """Shared by ``python -m`` and ``bflint check-diagnostics``; raises ``ValueError`` subclasses."""
-    from .inspect_training import inspect_history
-
     training_report = inspect_history(history_path) if history_path else None
     diag_report = check_diagnostics(metrics_path)
     steps = suggest_next_steps(training_report, diag_report)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._common import require
+from .check_diagnostics import Z_SD, suggest_next_steps
 
 __all__ = ["FIGURE_NAMES", "save_diagnostic_figures", "write_report"]
 
@@ -214,8 +215,6 @@ def _metric(r: Mapping[str, Any], name: str) -> str:
 
 def _aspect_sections(params: Mapping[str, Any], rdir: str, recovery_metric: str) -> list[str]:
     """Recovery, Calibration, Contraction and Numerical summary, each with this run's values."""
-    from .check_diagnostics import Z_SD
-
     def fig(name: str, heading: str, caption: str) -> list[str]:
         if not os.path.exists(os.path.join(rdir, name)):
             return []
@@ -342,8 +341,6 @@ def write_report(
     the user's data or a simulated stand-in. ``ppc_results``: ``{test quantity: {"observed",
     "replicated 5%", "replicated 95%", "share of replications below observed"}}``.
     """
-    from .check_diagnostics import suggest_next_steps
-
     rdir = os.fspath(results_dir)
     os.makedirs(rdir, exist_ok=True)
     if next_steps is None:

@@ -201,19 +201,19 @@ def check_simulations(
         checks["bounds"] = _check("skipped", "skipped: the parameter keys were not given")
     else:
         constrained = adapter_constrained_keys(adapter) if adapter is not None else set()
-        one_sided = {}
+        one_sided: dict[str, str] = {}
         for key in params:
-            s = stats.get(key)
+            summary = stats.get(key)
             arr = arrays.get(key)
-            if s is None or arr is None or arr.size < t["bounds_min_draws"] or not math.isfinite(s["min"]):
+            if summary is None or arr is None or arr.size < t["bounds_min_draws"] or not math.isfinite(summary["min"]):
                 continue
-            if s["min"] == s["max"]:
+            if summary["min"] == summary["max"]:
                 continue
-            if s["min"] >= 0.0 and s["max"] <= 1.0:
+            if summary["min"] >= 0.0 and summary["max"] <= 1.0:
                 one_sided[key] = "between 0 and 1"
-            elif s["min"] >= 0.0:
+            elif summary["min"] >= 0.0:
                 one_sided[key] = "non-negative"
-            elif s["max"] <= 0.0:
+            elif summary["max"] <= 0.0:
                 one_sided[key] = "non-positive"
         missing = {k: v for k, v in one_sided.items() if k not in constrained}
         ev = dict(bounded_looking=one_sided, constrained=sorted(constrained), adapter_given=adapter is not None)

@@ -272,7 +272,7 @@ class Builder(CallClassifier, HistoryEffects):
                     body_of.setdefault(key, old)
             for key in prior_of:
                 value = vars_.get(key)
-                if value is None:
+                if not isinstance(value, Obj):
                     continue
                 prior = prior_of[key]
                 prior = None if prior is MISSING else prior
@@ -284,7 +284,7 @@ class Builder(CallClassifier, HistoryEffects):
                     other = prior
                 else:
                     continue
-                if other is None:
+                if not isinstance(other, Obj):
                     continue
                 found = alternatives.setdefault(value, [])
                 if other not in found:
@@ -314,6 +314,7 @@ class Builder(CallClassifier, HistoryEffects):
             self.scope.bind(local, Obj("import", alias, qualname=qual))
 
     def import_from(self, s: cst.ImportFrom) -> None:
+        base: str | None
         if s.relative:
             base = "." * len(s.relative) + (dotted(s.module) or "" if s.module else "")
         else:
@@ -501,8 +502,8 @@ class Builder(CallClassifier, HistoryEffects):
             values = [el.value for el in node.elements if isinstance(el, cst.Element)]
         else:
             return
-        objs = [self.m._values.get(e) for e in values]
-        if not objs or any(o is None for o in objs) or \
+        objs = [o for o in (self.m._values.get(e) for e in values) if o is not None]
+        if not objs or len(objs) != len(values) or \
                 len({o.kind for o in objs}) != 1 or objs[0].kind not in ("estimator", "workflow"):
             return
         if items:
@@ -637,7 +638,7 @@ class Builder(CallClassifier, HistoryEffects):
                             class_scope=saved_scope.class_scope, self_name=saved_scope.self_name)
         self.scope.vars = Vars()
         self.loops = saved_loops + (e,)
-        node = comp
+        node: cst.CompFor | None = comp
         while node is not None:
             if node is not comp:
                 v = self.eval(node.iter)
@@ -695,7 +696,7 @@ class Builder(CallClassifier, HistoryEffects):
             fobj = self.eval(func)
         arg_values = [self.eval(a.value) for a in e.args]
 
-        qualname = fobj.qualname if fobj is not None and fobj.kind == "import" else None
+        qualname = fobj.qualname if isinstance(fobj, Obj) and fobj.kind == "import" else None
         local = fobj.info if isinstance(fobj, FunctionObj) else None
         if qualname is not None:
             method = None  # a module attribute, not a method call

@@ -314,12 +314,12 @@ class SemanticModel:
                 out.append(Origin(v, node, None))
                 continue
             if isinstance(node, cst.Call):
-                ev = self._call_events.get(node)
-                if ev is not None and stop is not None and stop(ev):
+                call = self._call_events.get(node)
+                if call is not None and stop is not None and stop(call):
                     continue
-                if ev is not None and ev.local is not None and v is None:
+                if call is not None and call.local is not None and v is None:
                     # a helper of this file: what it returns
-                    stack.extend(e for e, _ in ev.local.returns if e is not None)
+                    stack.extend(e for e, _ in call.local.returns if e is not None)
             if v is not None:
                 if v.kind in NO_DATA_KINDS:
                     continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -443,7 +444,7 @@ class ImportRecord:
 
 @dataclasses.dataclass(eq=False)
 class AssignRecord:
-    targets: list[cst.BaseExpression]
+    targets: Sequence[cst.BaseExpression]
     value: cst.BaseExpression
     index: int
     function: FunctionInfo | None
@@ -464,7 +465,7 @@ class Origin:
     from it (``test_data["mu"]`` -> ``"mu"``) or ``None``."""
 
     obj: Obj
-    node: cst.CSTNode
+    node: cst.CSTNode | None  # None: an object no expression stands for
     key: str | None
 
 
