@@ -142,7 +142,7 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
                 # two draws (``r_m * c_m``): interval arithmetic on their known bounds
                 a = bounded_draw(model, expr.left, f, depth - 1)
                 b = bounded_draw(model, expr.right, f, depth - 1) if a is not None else None
-                return _combine(op, a, b) if b is not None else None
+                return _combine(op, a, b) if a is not None and b is not None else None
             if inner is None:
                 return None
             if op is cst.Divide and left:
@@ -302,7 +302,8 @@ def _scipy(model, dist: str, call: cst.Call | None, f: FunctionInfo | None) -> B
             return Bounded(dist, "unit")
         lo = 0 if loc is None else number(model, loc, f)
         width = 1 if scale is None else number(model, scale, f)
-        low = lo if lo is not None else _code(loc) if loc is not None else UNKNOWN
+        low: object = lo if lo is not None else _code(loc) if loc is not None else UNKNOWN
+        high: object
         if lo is not None and width is not None:
             high = lo + width
         elif loc is not None and scale is not None:
@@ -326,6 +327,7 @@ def _scipy(model, dist: str, call: cst.Call | None, f: FunctionInfo | None) -> B
         out = Bounded(dist, "other")
         for i, (v, side) in enumerate(zip((a, b), sides)):
             z = number(model, v, f, 8)  # ``a = (low - mean) / std`` through local names
+            bound: object
             if side:
                 bound = None
             elif z is not None and m is not None and sc is not None:

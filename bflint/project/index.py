@@ -24,6 +24,8 @@ from bflint.source import decode, may_need_analysis, nesting_guard, read_source
 if TYPE_CHECKING:  # LibCST is imported only where a module is parsed (a warm run never needs it)
     import libcst as cst
 
+    from bflint.project import fingerprint as fp_mod
+
 try:  # the same hash as bflint.cache.content_hash (the cache compares them)
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover
@@ -67,7 +69,7 @@ class ProjectIndex:
         self.parses: Counter = Counter()   # path -> times parsed (tests: never twice)
         self.read: set[str] = set()         # project modules read (the statistics line)
         self.last_deps: dict[str, dict] = {}  # linted file -> its dependencies (see finished)
-        self._tables: dict[str, object] = {}  # content hash -> fingerprint table
+        self._tables: dict[str, fp_mod.Table | None] = {}  # content hash -> fingerprint table
 
     def new_run(self) -> None:
         """Forget what the file system looked like (modules created or deleted since)."""
