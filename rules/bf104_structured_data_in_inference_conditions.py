@@ -4,6 +4,7 @@ import libcst as cst
 
 from bflint.analyze.networks import image_diffusion
 from bflint.analyze.sample_axis import SampleAxis, simulation_inputs
+from bflint.analyze.shapes import image_targets, static_shape
 from bflint.rule import Rule
 
 
@@ -34,9 +35,11 @@ class StructuredDataInInferenceConditions(Rule):
     values the targets are simulated from (a parameter vector
     `rng.normal(size=(2,))` fed to the likelihood, or drawn next to the data
     in one simulator function) are proper conditions whatever their shape.
-    Workflows whose inference network is a `DiffusionModel` with an
-    image subnet (`UNet`, `UViT`, `ResidualUViT`) are exempt: their image
-    conditions are concatenated spatially with the image targets.
+    An image condition on the same grid as an image-valued target is exempt
+    whatever the network (the guide concatenates them spatially; BF601 reports
+    the network such targets need); so are all conditions of a workflow whose
+    inference network is a `DiffusionModel` with an image subnet (`UNet`,
+    `UViT`, `ResidualUViT`) when the target shapes are not known statically.
 
     ## Why is this bad?
     `inference_conditions` are concatenated as one fixed-order vector. N
@@ -97,8 +100,11 @@ class StructuredDataInInferenceConditions(Rule):
             routes = wf.routes()
             if routes is None or not routes["inference_conditions"]:
                 continue
-            if image_diffusion(model, wf):
-                continue  # image targets: conditions are concatenated with them spatially
+            # image targets: the guide concatenates image conditions with them spatially
+            # (BF601 reports the network those need); a condition on the same grid is fine
+            grids = {shape[:2] for _, shape in image_targets(model, wf)}
+            if not grids and image_diffusion(model, wf):
+                continue  # an image network, target shapes unknown: conditions go with them
             as_set: set[str] = set()
             as_ts: set[str] = set()
             adapter = wf.explicit_adapter if wf.adapter_given else None
@@ -121,6 +127,10 @@ class StructuredDataInInferenceConditions(Rule):
                     if key in parameters:
                         continue
                     f, expr = outputs[key]
+                    if grids:
+                        shape = static_shape(model, expr, f)
+                        if shape is not None and len(shape) == 3 and shape[:2] in grids:
+                            continue
                     why = analyzer.reason(expr, f)
                     if why is None:
                         continue

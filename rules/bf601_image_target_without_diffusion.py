@@ -6,13 +6,12 @@ from bflint.analyze.networks import (
     IMAGE_SUBNETS,
     NetworkRef,
     bound_args,
-    is_image_shape,
     resolve_expr,
     shape_text,
     short,
     workflow_network,
 )
-from bflint.analyze.shapes import static_shape
+from bflint.analyze.shapes import image_targets
 from bflint.rule import Rule
 
 # -- the rule ----------------------------------------------------------------------------------
@@ -122,22 +121,3 @@ class ImageTargetWithoutDiffusion(Rule):
             if sub.qualname.startswith("bayesflow.networks."):
                 return f"`DiffusionModel(subnet={short(sub.qualname)})`"
         return None
-
-
-def image_targets(model, wf) -> list[tuple[str, tuple[int, ...]]]:
-    """(key, shape) of image-valued simulator outputs routed into inference_variables."""
-    routes = wf.routes()
-    if not routes or not routes["inference_variables"]:
-        return []
-    outputs = wf.simulator_outputs()
-    if not outputs:
-        return []
-    found: dict[str, tuple[int, ...]] = {}
-    for key, _ in routes["inference_variables"]:
-        if key in found or key not in outputs:
-            continue
-        function, expr = outputs[key]
-        shape = static_shape(model, expr, function)
-        if shape is not None and is_image_shape(shape):
-            found[key] = shape
-    return list(found.items())

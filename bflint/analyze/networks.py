@@ -87,14 +87,6 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(d) for d in shape)
 
 
-def is_image_shape(shape: tuple[int, ...] | None) -> bool:
-    """H x W x C with a spatial grid of at least 8 x 8 and 1-4 channels."""
-    return (
-        shape is not None and len(shape) == 3 and min(shape[0], shape[1]) >= 8
-        and 1 <= shape[2] <= 4
-    )
-
-
 def image_diffusion(model, wf) -> bool:
     """The workflow's inference network is a ``DiffusionModel`` whose subnet is an image
     network (``UNet`` / ``UViT`` / ``ResidualUViT``, class or instance): its inference

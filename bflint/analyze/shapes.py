@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bflint.analyze import numeric_data as nd
-from bflint.analyze.constants import follow, static_int
+from bflint.analyze.constants import follow_in, static_int
 from bflint.analyze.draws import is_generator
 from bflint.semantic.cst_util import argument
 
@@ -23,23 +23,103 @@ def _shape_arg(model, expr, function, depth) -> tuple[int, ...] | None:
     """A ``size=`` / shape argument: int, tuple/list of ints, or None (scalar)."""
     if isinstance(expr, cst.Name) and expr.value == "None":
         return ()
+    n = _int(model, expr, function, depth)
+    if n is not None:
+        return (n,) if n >= 0 else None
+    dims = static_dims(model, expr, function, depth)
+    return None if dims is None or any(d < 0 for d in dims) else dims
+
+
+def static_dims(model, expr, function, depth: int = 8) -> tuple[int, ...] | None:
+    """A tuple of integers known statically, as a shape is written: ``(H, W, 1)``,
+    a name bound to one, ``SHAPE + (1,)``, ``(*SHAPE, 1)``, ``(28,) * 2``,
+    ``SHAPE[:2]``, ``tuple(SHAPE)``, ``field.shape``. ``None`` when unknown."""
+    if expr is None or depth <= 0:
+        return None
+    d = depth - 1
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        dims: list[int] = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredElement):
+                inner = static_dims(model, el.value, function, d)
+                if inner is None:
+                    return None
+                dims.extend(inner)
+                continue
+            n = _int(model, el.value, function, d)
+            if n is None:
+                return None
+            dims.append(n)
+        return tuple(dims)
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "shape":
+        return static_shape(model, expr.value, function, d)
+    if isinstance(expr, cst.BinaryOperation):
+        if isinstance(expr.operator, cst.Add):
+            a = static_dims(model, expr.left, function, d)
+            b = None if a is None else static_dims(model, expr.right, function, d)
+            return None if b is None else a + b
+        if isinstance(expr.operator, cst.Multiply):
+            for seq, times in ((expr.left, expr.right), (expr.right, expr.left)):
+                if isinstance(seq, (cst.Integer, cst.BinaryOperation)):
+                    continue
+                k = static_int(model, times, function, d)
+                if k is None or not 0 <= k <= 8:
+                    continue
+                a = static_dims(model, seq, function, d)
+                if a is not None:
+                    return a * k
+        return None
+    if isinstance(expr, cst.Subscript):
+        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Slice):
+            found = follow_in(model, expr, function)
+            return None if found is None else static_dims(model, found[0], found[1], d)
+        base = static_dims(model, expr.value, function, d)
+        sl = expr.slice[0].slice
+        if base is None or sl.step is not None:
+            return None
+        lo = 0 if sl.lower is None else static_int(model, sl.lower, function, d)
+        hi = len(base) if sl.upper is None else static_int(model, sl.upper, function, d)
+        return None if lo is None or hi is None else base[lo:hi]
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and \
+            expr.func.value in ("tuple", "list") and len(expr.args) == 1 and \
+            not expr.args[0].star and expr.args[0].keyword is None:
+        event = model.call_event(expr)
+        if event is not None and event.local is None and event.qualname is None:
+            return static_dims(model, expr.args[0].value, function, d)
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        found = follow_in(model, expr, function)
+        return None if found is None else static_dims(model, found[0], found[1], d)
+    return None
+
+
+def _int(model, expr, function, depth: int) -> int | None:
+    """:func:`static_int`, and ``field.shape[0]`` (also through a name bound to it)."""
     n = static_int(model, expr, function, depth)
     if n is not None:
-        return (n,)
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        target = follow(model, expr, function)
-        return None if target is None else _shape_arg(model, target, function, depth - 1)
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        dims = []
-        for el in expr.elements:
-            if not isinstance(el, cst.Element):
-                return None
-            d = static_int(model, el.value, function, depth)
-            if d is None:
-                return None
-            dims.append(d)
-        return tuple(dims)
+        return n
+    for _ in range(3):
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute) and \
+                expr.value.attr.value == "shape":
+            return shape_item(model, expr, function, depth - 1)
+        if not isinstance(expr, cst.Name):
+            return None
+        found = follow_in(model, expr, function)
+        if found is None:
+            return None
+        expr, function = found
     return None
+
+
+def shape_item(model, expr: cst.Subscript, function, depth: int = 8) -> int | None:
+    """``field.shape[0]`` / ``field.shape[-1]`` when the shape is known statically."""
+    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+        return None
+    dims = static_dims(model, expr.value, function, depth)
+    if dims is None:
+        return None
+    i = static_int(model, expr.slice[0].slice.value, function, depth)
+    return dims[i] if i is not None and -len(dims) <= i < len(dims) else None
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -54,7 +134,7 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None
 
 
 def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
-                 function: "FunctionInfo | None" = None, depth: int = 8) -> tuple[int, ...] | None:
+                 function: "FunctionInfo | None" = None, depth: int = 12) -> tuple[int, ...] | None:
     """The shape of one simulated value when it is known statically: ``()``
     for scalars (numbers, draws without ``size``), ``(k,)`` for ``size=k``,
     ``(H, W, C)`` for ``rng.normal(size=(H, W, C))`` / ``np.zeros((H, W, C))``,
@@ -68,8 +148,8 @@ def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
     if isinstance(expr, (cst.Name, cst.Attribute)):
         if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
             return ()
-        target = follow(model, expr, function)
-        return None if target is None else static_shape(model, target, function, d)
+        found = follow_in(model, expr, function)
+        return None if found is None else static_shape(model, found[0], found[1], d)
     if isinstance(expr, cst.UnaryOperation):
         return static_shape(model, expr.expression, function, d)
     if isinstance(expr, cst.BinaryOperation):
@@ -300,3 +380,31 @@ def shape_size(shape: tuple[int, ...] | None) -> int | None:
     for x in shape:
         n *= x
     return n
+
+
+def is_image_shape(shape: tuple[int, ...] | None) -> bool:
+    """H x W x C with a spatial grid of at least 8 x 8 and 1-4 channels."""
+    return (
+        shape is not None and len(shape) == 3 and min(shape[0], shape[1]) >= 8
+        and 1 <= shape[2] <= 4
+    )
+
+
+def image_targets(model, wf) -> list[tuple[str, tuple[int, ...]]]:
+    """(key, shape) of the image-valued simulator outputs the workflow routes into
+    ``inference_variables`` (shapes known statically, through names and constants)."""
+    routes = wf.routes()
+    if not routes or not routes["inference_variables"]:
+        return []
+    outputs = wf.simulator_outputs()
+    if not outputs:
+        return []
+    found: dict[str, tuple[int, ...]] = {}
+    for key, _ in routes["inference_variables"]:
+        if key in found or key not in outputs:
+            continue
+        function, expr = outputs[key]
+        shape = static_shape(model, expr, function)
+        if shape is not None and is_image_shape(shape):
+            found[key] = shape
+    return list(found.items())

@@ -1,0 +1,83 @@
+"""Static shapes through names and constants (issue 11 §6): the shape
+analysis (bflint.analyze.shapes / constants) on real parsed code."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from bflint.analyze.shapes import static_shape
+from bflint.semantic.model import SemanticModel
+
+HEAD = """\
+import numpy as np
+import bayesflow as bf
+rng = np.random.default_rng(0)
+"""
+
+
+def shape_of(body: str, key: str = "v"):
+    text = HEAD + body + f"""
+wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior]),
+                      adapter=bf.Adapter().rename("{key}", "inference_variables"))
+"""
+    model = SemanticModel(cst.parse_module(text), text, "t.py")
+    outputs = model.workflows[0].simulator_outputs()
+    f, expr = outputs[key]
+    return static_shape(model, expr, f)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("H = W = 28\ndef prior():\n    return {'v': rng.normal(size=(H, W))[..., None]}", (28, 28, 1)),
+    ("N = 16\nH, W = 2 * N, 2 * N\ndef prior():\n    return {'v': np.zeros((H, W, 1))}", (32, 32, 1)),
+    ("S = (32, 32)\ndef prior():\n    return {'v': rng.normal(size=S + (1,))}", (32, 32, 1)),
+    ("S = (32, 32)\ndef prior():\n    return {'v': rng.normal(size=(*S, 3))}", (32, 32, 3)),
+    ("S = (32, 32)\nR, C = S\ndef prior():\n    return {'v': np.ones((R, C, 1))}", (32, 32, 1)),
+    ("S = (8,) * 2\ndef prior():\n    return {'v': rng.normal(size=S[:2] + (1,))}", (8, 8, 1)),
+    ("CFG = {'side': 16}\ndef prior():\n    s = CFG['side']\n    return {'v': rng.normal(size=(s, s, 1))}",
+     (16, 16, 1)),
+    ("G = np.zeros((32, 32))\ndef prior():\n    return {'v': rng.normal(size=G.shape)[..., np.newaxis]}",
+     (32, 32, 1)),
+    ("G = np.zeros((32, 24))\ndef prior():\n    n = G.shape[0]\n    return {'v': np.zeros((n, G.shape[-1], 2))}",
+     (32, 24, 2)),
+    ("def prior():\n    (a, b), c = (4, 5), 6\n    return {'v': np.zeros((a, b, c))}", (4, 5, 6)),
+])
+def test_shapes_through_names(body, shape):
+    assert shape_of(body) == shape
+
+
+@pytest.mark.parametrize("body", [
+    # a branch binds two values: no single shape
+    "import sys\nif sys.argv:\n    H = 8\nelse:\n    H = 64\ndef prior():\n    return {'v': np.zeros((H, H, 1))}",
+    # a starred unpacking hides the positions
+    "first, *rest = 3, 4, 5\ndef prior():\n    return {'v': np.zeros((first, first, 1))}",
+    # a dict key that is not there, a non-literal container
+    "CFG = {'side': 16}\ndef prior():\n    return {'v': np.zeros((CFG['size'], 2, 1))}",
+    "CFG = dict(side=16)\ndef prior():\n    return {'v': np.zeros((CFG['side'], 2, 1))}",
+    # an unpacking of something unknown
+    "import os\nH, W = os.environ['SHAPE']\ndef prior():\n    return {'v': np.zeros((H, W, 1))}",
+])
+def test_unknown_stays_unknown(body):
+    assert shape_of(body) is None
+
+
+def test_simulator_parameter_has_the_shape_of_the_earlier_output():
+    text = HEAD + """
+SIDE = 32
+def prior():
+    return {"field": rng.normal(size=(SIDE, SIDE, 1))}
+def observe(field):
+    return {"obs": field + rng.normal(0, 0.1, size=field.shape)}
+def elsewhere(field):
+    return {"copy": field}
+wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior, observe]),
+                      adapter=bf.Adapter().rename("field", "inference_variables"))
+alone = bf.BasicWorkflow(simulator=bf.make_simulator([elsewhere]),
+                         adapter=bf.Adapter().rename("copy", "inference_variables"))
+"""
+    model = SemanticModel(cst.parse_module(text), text, "t.py")
+    outputs = model.workflows[0].simulator_outputs()
+    f, expr = outputs["obs"]
+    assert static_shape(model, expr, f) == (32, 32, 1)
+    f, expr = model.workflows[1].simulator_outputs()["copy"]
+    assert static_shape(model, expr, f) is None  # no earlier function feeds `field` there
