@@ -8,7 +8,7 @@ from it, is passed; effects of local functions on their parameters)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -57,7 +57,7 @@ class Builder(CallClassifier, HistoryEffects):
         self.marimo_defs: dict[str, Obj | None] = {}
 
     def build(self) -> None:
-        self.stmts(self.m.module.body)
+        self.stmts(marimo_order(self.m.module.body))
         self.resolve_forward_calls()
         self.m.module_scope = self.scope.vars  # what an importing module sees (issue 12)
 
@@ -746,6 +746,67 @@ class Builder(CallClassifier, HistoryEffects):
                     return found
             return Obj("import", func, qualname=canonical(f"{receiver.qualname}.{func.attr.value}"))
         return None
+
+
+def marimo_order(body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The module's statements in the order marimo runs them: the cells of a marimo app
+    (``app = marimo.App(...)``, ``@app.cell``) may be written in any order, each runs after
+    the cells returning its parameters; the cells' places are filled in that order (ties
+    and cycles in source order), every other statement keeps its place. A module that is
+    no marimo app is unchanged."""
+    apps: set[str] = set()
+    modules: set[str] = set()  # what ``import marimo`` (``as mo``) binds
+    for st in body:
+        for small in st.body if isinstance(st, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                for a in small.names:
+                    if isinstance(a.name, cst.Name) and a.name.value == "marimo":
+                        alias = a.asname.name if a.asname is not None else None
+                        modules.add(alias.value if isinstance(alias, cst.Name) else "marimo")
+            if modules and isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
+                func = small.value.func
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
+                        func.value.value in modules and func.attr.value == "App":
+                    apps |= {t.target.value for t in small.targets if isinstance(t.target, cst.Name)}
+    if not apps:
+        return list(body)
+    cells = [i for i, st in enumerate(body) if isinstance(st, cst.FunctionDef) and _is_cell(st, apps)]
+    if len(cells) < 2:
+        return list(body)
+    defs: dict[str, int] = {}
+    for i in cells:
+        node = body[i]
+        assert isinstance(node, cst.FunctionDef)
+        for n in cell_returns(node):
+            defs.setdefault(n, i)
+    needs: dict[int, set[int]] = {}
+    for i in cells:
+        node = body[i]
+        assert isinstance(node, cst.FunctionDef)
+        ps = node.params
+        names = [q.name.value for q in (*ps.posonly_params, *ps.params, *ps.kwonly_params)]
+        needs[i] = {defs[n] for n in names if n in defs and defs[n] != i}
+    order: list[int] = []
+    done: set[int] = set()
+    pending = list(cells)
+    while pending:
+        ready = next((i for i in pending if needs[i] <= done), pending[0])  # a cycle: source order
+        pending.remove(ready)
+        order.append(ready)
+        done.add(ready)
+    out = list(body)
+    for slot, i in zip(cells, order):
+        out[slot] = body[i]
+    return out
+
+
+def _is_cell(s: cst.FunctionDef, apps: set[str]) -> bool:
+    for d in s.decorators:
+        dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        if isinstance(dec, cst.Attribute) and dec.attr.value == "cell" and isinstance(
+                dec.value, cst.Name) and dec.value.value in apps:
+            return True
+    return False
 
 
 def cell_returns(s: cst.FunctionDef) -> list[str]:
