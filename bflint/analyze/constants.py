@@ -102,7 +102,8 @@ def _fed_params(model) -> dict[tuple[int, str], tuple[cst.BaseExpression, "Funct
                     continue
                 g, value = outputs[p]
                 key = (id(f), p)
-                if key in out and (out[key] is None or out[key][0] is not value):
+                known = out.get(key)
+                if key in out and (known is None or known[0] is not value):
                     out[key] = None
                 else:
                     out[key] = (value, g)

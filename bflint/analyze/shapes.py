@@ -56,7 +56,9 @@ def static_dims(model, expr, function, depth: int = 8) -> tuple[int, ...] | None
     if isinstance(expr, cst.BinaryOperation):
         if isinstance(expr.operator, cst.Add):
             a = static_dims(model, expr.left, function, d)
-            b = None if a is None else static_dims(model, expr.right, function, d)
+            if a is None:
+                return None
+            b = static_dims(model, expr.right, function, d)
             return None if b is None else a + b
         if isinstance(expr.operator, cst.Multiply):
             for seq, times in ((expr.left, expr.right), (expr.right, expr.left)):
