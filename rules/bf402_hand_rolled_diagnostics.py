@@ -85,15 +85,16 @@ class HandRolledDiagnostics(Rule):
             for small in line.body:
                 if not isinstance(small, _VALUE_STATEMENTS) or small.value is None:
                     continue
+                # one walk: the first offending node gives the finding, the
+                # statement's other offending nodes are marked as handled
+                first = None
                 for n in walk(small.value):
                     if id(n) in offending:
                         reported.add(id(n))
-                        yield self._report(small.value, offending[id(n)])
-                        break
-                # mark the statement's other offending nodes as handled
-                for n in walk(small.value):
-                    if id(n) in offending:
-                        reported.add(id(n))
+                        if first is None:
+                            first = n
+                if first is not None:
+                    yield self._report(small.value, offending[id(first)])
         for node in model.nodes(cst.Comparison) + model.nodes(cst.BinaryOperation):
             if id(node) in offending and id(node) not in reported:
                 reported.add(id(node))

@@ -117,6 +117,10 @@ class SimulationFlow:
         cached = getattr(self, "_reaching", None)
         if cached is None:
             reaching: set[int] = set()
+            # id -> node of the candidates for a later store, indexed once (each call
+            # then looks up what its walk visited, not every node of the file)
+            candidates = {id(n): n for n in
+                          self.m.nodes(cst.BinaryOperation) + self.m.nodes(cst.Call)}
             for call in self.m.bf_calls(*TRAINING_KINDS):
                 visited: set[int] = set()
                 for arg in call.node.args:
@@ -126,8 +130,8 @@ class SimulationFlow:
                     self.m.origins(arg.value, limit=400, visited=visited)
                 # the walk follows containers to every value stored into them: the
                 # ones stored after the call did not reach it
-                later = [n for n in self.m.nodes(cst.BinaryOperation) + self.m.nodes(cst.Call)
-                         if id(n) in visited and self.m.stored_after(n, call.index)]
+                later = [n for n in (candidates.get(i) for i in visited)
+                         if n is not None and self.m.stored_after(n, call.index)]
                 for n in later:
                     visited.difference_update(id(x) for x in walk(n))
                 reaching |= visited

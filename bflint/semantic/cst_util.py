@@ -133,28 +133,50 @@ def _child_fields(t: type) -> tuple[str, ...]:
     return names
 
 
-def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Code-bearing children of ``node`` without LibCST's re-construction."""
+_IS_NODE: dict[type, bool] = {}
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The code-bearing children of ``node``, in field order. A node test by
+    exact type, cached (``isinstance`` against LibCST's abstract base class
+    is the walk's cost otherwise)."""
+    out: list[cst.CSTNode] = []
+    is_node = _IS_NODE
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        t = type(value)
+        found = is_node.get(t)
+        if found is None:
+            found = is_node[t] = issubclass(t, cst.CSTNode)
+        if found:
+            out.append(value)
+        elif t is tuple or t is list or isinstance(value, (list, tuple)):
             for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+                ti = type(item)
+                found = is_node.get(ti)
+                if found is None:
+                    found = is_node[ti] = issubclass(ti, cst.CSTNode)
+                if found:
+                    out.append(item)
+    return out
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Code-bearing children of ``node`` without LibCST's re-construction."""
+    return iter(_children(node))
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Pre-order walk of code-bearing nodes (iterative, no recursion limit)."""
     stack = [node]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        n = stack.pop()
+        n = pop()
         yield n
-        children = list(iter_children(n))
-        children.reverse()
-        stack.extend(children)
-
+        children = _children(n)
+        if children:
+            children.reverse()
+            extend(children)
 
 
 def dotted(node: cst.CSTNode | None) -> str | None:
