@@ -6,6 +6,11 @@ from bflint.semantic.cst_util import string_value
 KEY = "inference_variables"
 
 
+def _descriptions(model) -> dict:
+    """Per file: (kind, workflows) -> the message's wording (filled by the rule)."""
+    return {}
+
+
 def obj_call(obj) -> str:
     """``sample(...)`` / ``simulate(...)``: how the value was produced."""
     node = obj.node
@@ -56,14 +61,44 @@ class InferenceVariablesKey(Rule):
                     return True
         return False
 
-    def _describe(self, model, obj):
-        # the same for every report of one kind: computed once per file (linear, issue 18)
-        cache = self.__dict__.setdefault("_described", {})
-        if (id(model), obj.kind) not in cache:
-            cache[(id(model), obj.kind)] = self._description(model, obj)
-        return cache[(id(model), obj.kind)]
+    @staticmethod
+    def _workflows(model, obj) -> list:
+        """The workflow ``obj`` was sampled from; every workflow of the file when the
+        receiver is unknown (a parameter: ``def batched_sample(wf, ...)``)."""
+        node = obj.node
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            receiver = model.value(node.func.value)
+            if receiver is not None and receiver.kind == "workflow":
+                return [receiver]
+        return list(model.workflows)
 
-    def _description(self, model, obj):
+    def _passes_through(self, model, obj) -> bool:
+        """The workflow's known adapter routes nothing into inference variables, or a key
+        already named ``"inference_variables"``: the data carries that key itself, it passes
+        the adapter unchanged (or is split back out of the concatenation), and ``sample()``
+        returns it by that name."""
+        workflows = self._workflows(model, obj)
+        if not workflows:
+            return False
+        for wf in workflows:
+            routes = wf.routes()
+            if routes is None:
+                return False
+            routed = [k for k, _ in routes.get(KEY, ())]
+            if routed and KEY not in routed:
+                return False
+        return True
+
+    def _describe(self, model, obj):
+        # the same for every report on one workflow: computed once per file (linear, issue 18)
+        cache = model.analysis(_descriptions)
+        workflows = self._workflows(model, obj) if obj.kind == "samples" else []
+        key = (obj.kind, tuple(id(w) for w in workflows))
+        if key not in cache:
+            cache[key] = self._description(model, obj, workflows)
+        return cache[key]
+
+    def _description(self, model, obj, workflows):
         if obj.kind == "samples":
             what = "the result of `sample(...)`"
         else:
@@ -78,7 +113,7 @@ class InferenceVariablesKey(Rule):
                 keys = [k for d in dicts for k in d] or keys
         if obj.kind == "samples":
             # parameter names: what the adapter routes into inference variables
-            for wf in model.workflows:
+            for wf in workflows:
                 routes = wf.routes()
                 if routes and routes.get(KEY):
                     keys = [k for k, _ in routes[KEY]]
@@ -101,6 +136,8 @@ class InferenceVariablesKey(Rule):
                     sims_ok = self._simulator_has_key(model)
                 if sims_ok:
                     continue
+            elif self._passes_through(model, obj):
+                continue
             what, keys = self._describe(model, obj)
             base = first_arg_name(node.value)
             expr = f'{base}["{KEY}"]' if base != "..." else f'{obj_call(obj)}["{KEY}"]'
@@ -118,6 +155,8 @@ class InferenceVariablesKey(Rule):
                     sims_ok = self._simulator_has_key(model)
                 if sims_ok:
                     continue
+            elif self._passes_through(model, call.receiver):
+                continue
             what, keys = self._describe(model, call.receiver)
             base = first_arg_name(call.node.func.value)
             yield self.report(call.node, expr=f'{base}.{call.method}("{KEY}")', what=what, keys=keys)

@@ -15,7 +15,7 @@ from bflint import bayesflow_api
 from bflint.analyze import numeric_data as nd
 from bflint.analyze.constants import is_constant, number
 from bflint.analyze.draws import is_generator
-from bflint.semantic.cst_util import argument, literal_dict
+from bflint.semantic.cst_util import argument, literal_dict, string_value
 from bflint.semantic.values import FunctionInfo, FunctionObj, SimulatorObj
 
 UNKNOWN = object()  # a bound exists but its value is not known statically
@@ -355,7 +355,7 @@ def _infinite(model, expr, f: FunctionInfo | None, depth: int = 4) -> int:
         return 1
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "float" \
             and len(expr.args) == 1 and isinstance(expr.args[0].value, cst.SimpleString) \
-            and expr.args[0].value.evaluated_value.strip().lower() in ("inf", "+inf", "infinity"):
+            and (string_value(expr.args[0].value) or "").strip().lower() in ("inf", "+inf", "infinity"):
         return 1
     return 0
 

@@ -21,6 +21,7 @@ fingerprint (None): its importers are re-checked on any change."""
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterable
 
 try:  # the same hash as bflint.cache.content_hash
@@ -89,7 +90,9 @@ def _mentioned(node: ast.AST) -> set[str]:
 def table(text: str) -> Table | None:
     """The fingerprint table of a module's text, or None when ``ast`` cannot parse it."""
     try:
-        return Table(ast.parse(text))
+        with warnings.catch_warnings():  # no "SyntaxWarning: invalid escape sequence" on stderr
+            warnings.simplefilter("ignore")
+            return Table(ast.parse(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

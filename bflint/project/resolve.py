@@ -134,15 +134,10 @@ class Resolver:
 # -- sys.path additions ---------------------------------------------------------
 
 def _string(node) -> str | None:
-    import libcst as cst  # start-up: the pre-filter's resolution needs no LibCST
+    # start-up: the pre-filter's resolution needs no LibCST
+    from bflint.semantic.cst_util import string_value
 
-    if isinstance(node, cst.SimpleString):
-        try:
-            v = node.evaluated_value
-        except Exception:
-            return None
-        return v if isinstance(v, str) else None
-    return None
+    return string_value(node)
 
 
 class _PathEval:

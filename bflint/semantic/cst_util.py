@@ -6,6 +6,7 @@ one argument lookup of a call (:func:`argument`)."""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterator
 
 import libcst as cst
@@ -19,7 +20,10 @@ def string_value(expr: cst.CSTNode | None) -> str | None:
                 and raw[:3] != quote * 3):
             return raw[1:-1]  # a plain one-line literal: no ast.literal_eval (a compile) needed
         try:
-            value = expr.evaluated_value
+            # literal_eval compiles: no "SyntaxWarning: invalid escape sequence" on stderr
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = expr.evaluated_value
         except Exception:  # pragma: no cover - odd prefixes
             return None
         return value if isinstance(value, str) else None

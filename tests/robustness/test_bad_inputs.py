@@ -80,6 +80,12 @@ CASES = {
                    b"s = '" + b"x" * 200_000 + b"'\n", ("BF302", SENTINEL_ROW), 20),
     "invalid-escapes-long-line": ("esc.py", _sentinel_lines() + b'x = "\\d" + ' + b'"a" + ' * 300 + b'"b"\n',
                                   b'x = "\\d" + ' + b'"a" + ' * 300 + b'"b"\n', ("BF302", SENTINEL_ROW), 10),
+    # strings the analysis evaluates (adapter keys, sys.path additions): LibCST's
+    # evaluated_value compiles them, and CPython warns on stderr unless silenced
+    "invalid-escapes-analysed": ("esc2.py", _sentinel_lines() + b'import sys\nsys.path.append("\\w")\n'
+                                 b'adapter = bf.Adapter().rename("\\d", "inference_variables")\n'
+                                 b'sims = {"\\S": 1}\n',
+                                 b'import sys\nsys.path.append("\\w")\n', ("BF302", SENTINEL_ROW), 10),
     "py312-type-params": ("py312.py", _sentinel_lines() + b"type Pair[T] = tuple[T, T]\n"
                           b"def first[T](xs: list[T]) -> T:\n    return xs[0]\nclass Box[T]:\n    pass\n",
                           b"type Pair[T] = tuple[T, T]\n", ("BF302", SENTINEL_ROW), 10),
