@@ -263,7 +263,9 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
             return [f] if f.code in enabled else []
     else:
         text = source
-    deep, refusal = nesting_guard(text)
+    # a project module imported earlier in this run was measured already (issue 12)
+    known = project.known_guard(digest) if project is not None else None
+    deep, refusal = known if known is not None else nesting_guard(text)
     if refusal is not None:
         f = make_finding(PARSE_ERROR, refusal, filename, 1, 1)
         return [f] if f.code in enabled else []

@@ -176,9 +176,12 @@ def _check_task(task: _Task, data: bytes | None = None):
 def _check_chunk(tasks: list[_Task]) -> list[tuple]:
     """The worker's job: a chunk of files (results with the modules read, for the
     statistics line)."""
+    before = dict(_INDEX.parses) if _INDEX is not None else {}
     out = [_check_task(t) for t in tasks]
     if _INDEX is not None and out:
-        out[-1] = (*out[-1][:4], sorted(_INDEX.read))
+        parses = {p: n - before.get(p, 0) for p, n in _INDEX.parses.items()
+                  if n > before.get(p, 0)}
+        out[-1] = (*out[-1][:4], sorted(_INDEX.read), parses)
     return out
 
 
@@ -246,8 +249,10 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     selection_of = {t.index: t.selection for t in todo}
     for index, digest, found, deps, *read in done:
         results[index] = found
-        if read and options.project:  # a worker's project modules
-            project_index().read.update(read[0])
+        if read and options.project:  # a worker's project modules and parses
+            index = project_index()
+            index.read.update(read[0])
+            index.pool_parses.update(read[1])
         if cache is not None and digest is not None:
             cache.put(files[index], str(files[index]), digest, selection_of[index], found, deps)
     if cache is not None:
@@ -256,6 +261,24 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     for found in results:
         out.extend(found)
     return out
+
+
+def _local_chunks(tasks: list[_Task], jobs: int) -> list[list[_Task]]:
+    """Project runs (issue 12): one chunk per worker, each a contiguous run of the
+    files in discovery order (a folder's files together), balanced by size. A
+    worker keeps the modules it parsed for the whole chunk, and files of one
+    folder import each other: a worker's files mostly import files it checks
+    itself, so far fewer modules are parsed in two workers than with chunks
+    of files from everywhere (50-module bench: 13 instead of ~25 per worker)."""
+    ordered = sorted(tasks, key=lambda t: t.index)
+    total = sum(t.size for t in ordered) or 1
+    chunks: list[list[_Task]] = [[] for _ in range(jobs)]
+    done = 0
+    for t in ordered:
+        k = min(jobs - 1, done * jobs // total)
+        chunks[k].append(t)
+        done += t.size
+    return [c for c in chunks if c]
 
 
 def _chunks(tasks: list[_Task], jobs: int) -> list[list[_Task]]:
@@ -400,7 +423,8 @@ def _run_pool(tasks: list[_Task], jobs: int) -> list[tuple]:
             _settle_threads()
         return failed
 
-    failed = attempt(_chunks(tasks, jobs), jobs)
+    local = any(t.project for t in tasks)
+    failed = attempt(_local_chunks(tasks, jobs) if local else _chunks(tasks, jobs), jobs)
     # A worker died: every unfinished chunk failed with it. Re-run those
     # files in order in one worker, one file per task: when it dies again,
     # the first unfinished file is the culprit; the rest go to a new worker.

@@ -3,13 +3,13 @@ findings can depend on, hashed without LibCST.
 
 A file's cached findings depend on each project module it imports only
 through the names it takes from it. The fingerprint of ``(module, names)``
-hashes, with their positions (a finding's message names the other module's
-file and line), the module's top-level statements that are not function or
-class definitions (imports, assignments, module-level calls, ``if`` blocks:
-they decide what any name is bound to) plus the definitions of ``names`` and,
-transitively, of every module-level name those statements mention. An edit
-elsewhere in the module (a function no importer takes, a comment, a
-docstring of an unused class) leaves the fingerprint, and so the importers'
+hashes the source text, with its first line (a finding's message names the
+other module's file and line), of the module's top-level statements that are
+not function or class definitions (imports, assignments, module-level calls,
+``if`` blocks: they decide what any name is bound to) plus the definitions of
+``names`` and, transitively, of every module-level name those statements
+mention. An edit elsewhere in the module (a function no importer takes, a
+comment between definitions) leaves the fingerprint, and so the importers'
 cached findings, unchanged; an edit of a used function, of a helper it calls
 or of any module-level statement changes it.
 
@@ -34,20 +34,24 @@ ALL = None  # names: every name of the module (``import pkg.mod`` used as a whol
 
 
 class Table:
-    """One module's top-level statements: each with its dump (positions
-    included), the names it defines (definitions only) and the names it mentions."""
+    """One module's top-level statements: each with its source text and first
+    line (a finding's message names the line), the names it defines
+    (definitions only) and the names it mentions."""
 
-    def __init__(self, tree: ast.Module):
-        self.always: list[str] = []               # dumps of non-definition statements
+    def __init__(self, tree: ast.Module, text: str):
+        lines = text.splitlines(keepends=True)
+        self.always: list[str] = []               # non-definition statements
         self.always_refs: set[str] = set()
-        self.defs: dict[str, list[tuple[int, str, set[str]]]] = {}  # name -> (index, dump, refs)
+        self.defs: dict[str, list[tuple[int, str, set[str]]]] = {}  # name -> (index, text, refs)
         for i, s in enumerate(tree.body):
-            dump = ast.dump(s, include_attributes=True)
+            start = min([s.lineno] + [d.lineno for d in getattr(s, "decorator_list", ())])
+            end = getattr(s, "end_lineno", None) or s.lineno
+            code = f"{start}\0{''.join(lines[start - 1:end])}"
             refs = _mentioned(s)
             if isinstance(s, _DEFS):
-                self.defs.setdefault(s.name, []).append((i, dump, refs))
+                self.defs.setdefault(s.name, []).append((i, code, refs))
             else:
-                self.always.append(dump)
+                self.always.append(code)
                 self.always_refs |= refs
 
     def fingerprint(self, names: Iterable[str] | None) -> str:
@@ -66,11 +70,11 @@ class Table:
             if name in done:
                 continue
             done.add(name)
-            for index, dump, refs in self.defs.get(name, ()):
-                picked.append((index, dump))
+            for index, code, refs in self.defs.get(name, ()):
+                picked.append((index, code))
                 wanted |= refs - done
-        for _, dump in sorted(picked):
-            h.update(dump.encode("utf-8", "surrogatepass"))
+        for _, code in sorted(picked):
+            h.update(code.encode("utf-8", "surrogatepass"))
             h.update(b"\0")
         # the names asked for: a name missing now and defined later changes the hash
         h.update(repr(sorted(done) if names is not ALL else "*").encode())
@@ -92,7 +96,7 @@ def table(text: str) -> Table | None:
     try:
         with warnings.catch_warnings():  # no "SyntaxWarning: invalid escape sequence" on stderr
             warnings.simplefilter("ignore")
-            return Table(ast.parse(text))
+            return Table(ast.parse(text), text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -53,6 +53,7 @@ class _Parsed:
     text: str | None
     module: cst.Module | None  # None when it does not parse
     stamp: tuple
+    guard: tuple | None = None  # nesting_guard(text), when it was measured
 
 
 class ProjectIndex:
@@ -67,13 +68,16 @@ class ProjectIndex:
         self._parsed: dict[str, _Parsed] = {}
         self._models: dict[tuple[str, str, int], object] = {}
         self.parses: Counter = Counter()   # path -> times parsed (tests: never twice)
+        self.pool_parses: Counter = Counter()  # the same, summed over a run's workers
         self.read: set[str] = set()         # project modules read (the statistics line)
         self.last_deps: dict[str, dict] = {}  # linted file -> its dependencies (see finished)
         self._tables: dict[str, fp_mod.Table | None] = {}  # content hash -> fingerprint table
+        self._by_digest: dict[str, _Parsed] = {}  # content hash -> a module read (its guard)
 
     def new_run(self) -> None:
         """Forget what the file system looked like (modules created or deleted since)."""
         clear_caches()
+        self.pool_parses.clear()
 
     # -- files ---------------------------------------------------------------
     def parsed(self, path: str) -> _Parsed:
@@ -92,6 +96,10 @@ class ProjectIndex:
                 del self._parsed[k]
             self._models.clear()
         self._parsed[path] = found
+        if found.digest is not None and found.guard is not None:
+            if len(self._by_digest) >= MAX_MEMO:
+                self._by_digest.clear()
+            self._by_digest[found.digest] = found
         return found
 
     def _load(self, path: str, stamp: tuple) -> _Parsed:
@@ -106,10 +114,11 @@ class ProjectIndex:
             text = decode(data)
         except Exception:
             return _Parsed(digest, None, None, stamp)
-        deep, refusal = nesting_guard(text)
+        guard = nesting_guard(text)
+        deep, refusal = guard
         if deep or refusal is not None:
-            return _Parsed(digest, text, None, stamp)
-        return _Parsed(digest, text, self._parse(path, text), stamp)
+            return _Parsed(digest, text, None, stamp, guard)
+        return _Parsed(digest, text, self._parse(path, text), stamp, guard)
 
     def _parse(self, path: str, text: str):
         import libcst as cst  # start-up: only a run that follows project imports parses them
@@ -132,6 +141,13 @@ class ProjectIndex:
             return
         self.parses[path] += 1
         self._parsed[path] = _Parsed(data_hash, text, module, stamp)
+
+    def known_guard(self, data_hash: str | None) -> tuple | None:
+        """``nesting_guard`` of a module read earlier in this process with these bytes."""
+        if data_hash is None:
+            return None
+        found = self._by_digest.get(data_hash)
+        return found.guard if found is not None else None
 
     def known_parse(self, path: str, data_hash: str):
         """The module parsed earlier in this process for exactly these bytes, or None."""
