@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.analyze.supports import bounded_draw, builtin_simulator_draws, draw_site, prior_draws
+from bflint.analyze.supports import builtin_simulator_draws, output_support, prior_draws
 from bflint.rule import Rule
 
 
@@ -97,13 +97,10 @@ class UnconstrainedBoundedParameter(Rule):
                 if key in builtin:  # a built-in simulator's prior (measured API data)
                     info, site = builtin[key]
                 else:
-                    if outputs is None or key not in outputs:
+                    found = output_support(model, outputs, key) if outputs is not None else None
+                    if found is None:
                         continue
-                    f, draw = outputs[key]
-                    info = bounded_draw(model, draw, f)
-                    if info is None:
-                        continue
-                    site = draw_site(draw, f)  # ``theta[0]``: the line that draws ``theta``
+                    info, site = found  # ``theta[0]``: the line that draws ``theta``
                 if (id(site), key) in seen:
                     continue
                 seen.add((id(site), key))

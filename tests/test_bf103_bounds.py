@@ -66,3 +66,28 @@ def test_advice_gives_the_bounds(draw: str, bounds: str) -> None:
 ])
 def test_unbounded_combinations_are_silent(draw: str) -> None:
     assert lint_source(HEAD.format(draw=draw), select=["BF103"]) == []
+
+
+def test_keys_of_a_bounds_dict_are_static() -> None:
+    """``list(BOUNDS.keys())`` names the keys routed by the shorthand (issue 11 §4)."""
+    src = """import bayesflow as bf
+import numpy as np
+
+BOUNDS = {"a": (0.0, 1.0), "b": (2.0, 3.0)}
+KEYS = list(BOUNDS.keys())
+
+
+def prior():
+    return {"a": np.random.uniform(0, 1), "b": np.random.uniform(2, 3)}
+
+
+def lik(a, b):
+    return {"x": np.random.normal(a, b, size=(5, 1))}
+
+
+wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior, lik]), inference_variables=KEYS,
+                      summary_variables=["x"], summary_network=bf.networks.SetTransformer(),
+                      standardize="all")
+"""
+    found = lint_source(src, select=["BF103"])
+    assert sorted(f.message.split("`")[1] for f in found) == ["a", "b"]

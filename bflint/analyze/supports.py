@@ -15,8 +15,8 @@ from bflint import bayesflow_api
 from bflint.analyze import numeric_data as nd
 from bflint.analyze.constants import is_constant, number
 from bflint.analyze.draws import is_generator
-from bflint.semantic.cst_util import argument, literal_dict, string_value
-from bflint.semantic.values import FunctionInfo, FunctionObj, SimulatorObj
+from bflint.semantic.cst_util import argument, literal_dict, string_value, walk
+from bflint.semantic.values import FunctionInfo, FunctionObj, InstanceObj, SimulatorObj
 
 UNKNOWN = object()  # a bound exists but its value is not known statically
 
@@ -413,7 +413,8 @@ def _combine(op: type, a: Bounded, b: Bounded) -> Bounded | None:
     return out
 
 
-def _helper_draw(model, call: cst.Call, f: FunctionInfo | None, depth: int) -> Bounded | None:
+def _helper_draw(model, call: cst.Call, f: FunctionInfo | None, depth: int,
+                 element: bool = False):
     """``truncated_normal(mean=-55, std=2, low=-60, high=-50)`` with ``truncated_normal`` a
     function of this file with one ``return``: the support of what it returns, its
     parameters bound to the call's constant arguments (the others stay unknown)."""
@@ -452,6 +453,8 @@ def _helper_draw(model, call: cst.Call, f: FunctionInfo | None, depth: int) -> B
         if n is not None:
             assigns[name] = cst.parse_expression(repr(n))
     inlined = dataclasses.replace(info, assigns=assigns)
+    if element:  # every element of what it returns (``np.stack(samples, axis=1)``)
+        return _element_draw(model, ret, inlined, depth - 1)
     return bounded_draw(model, ret, inlined, depth - 1)
 
 
@@ -480,10 +483,11 @@ def prior_draws(model, sim) -> dict[str, tuple[FunctionInfo, cst.BaseExpression]
     to redraw a key an earlier function drew (it computes data from it); a key that a later
     function of this file takes as a parameter and returns in something not literal may be
     redrawn: left out. ``None`` when the simulator is not known or nothing is drawn."""
-    if not isinstance(sim, SimulatorObj) or not sim.functions:
+    functions = sim.functions if isinstance(sim, SimulatorObj) else _sample_method(sim)
+    if not functions:
         return None
     out: dict[str, tuple[FunctionInfo, cst.BaseExpression]] = {}
-    for f in sim.functions:
+    for f in functions:
         if f is None:
             continue
         dicts = _returned_dicts(model, f)
@@ -493,8 +497,281 @@ def prior_draws(model, sim) -> dict[str, tuple[FunctionInfo, cst.BaseExpression]
             continue
         for g, d in dicts:
             for key, expr in d.items():
-                out[key] = (g, g.resolve_local(expr))
+                out[key] = (g, expr if key == SPLAT else g.resolve_local(expr))
     return out or None
+
+
+SPLAT = "**"  # prior_draws key: the ``**params`` part of a returned dict (its keys unknown)
+
+
+def _sample_method(sim) -> list[FunctionInfo | None]:
+    """An instance of a class of this file used as the simulator: its ``sample`` method
+    (what BayesFlow calls), else nothing."""
+    if not isinstance(sim, InstanceObj) or sim.cls is None or not sim.cls.instance_vars:
+        return []
+    fobj = sim.cls.instance_vars.get("self.sample")
+    return [fobj.info] if isinstance(fobj, FunctionObj) and fobj.info is not None else []
+
+
+def output_support(model, outputs: dict[str, tuple[FunctionInfo, cst.BaseExpression]], key: str
+                   ) -> tuple[Bounded, cst.CSTNode] | None:
+    """The support of the simulator output ``key`` (from :func:`prior_draws`) and where it is
+    drawn; a key the returned dict does not spell comes from its ``**params`` part, every
+    value of which must be bounded."""
+    if key in outputs:
+        f, draw = outputs[key]
+        info = bounded_draw(model, draw, f)
+        return None if info is None else (info, draw_site(draw, f))
+    if SPLAT not in outputs:
+        return None
+    f, name = outputs[SPLAT]
+    return _container_values(model, name, f) if isinstance(name, cst.Name) else None
+
+
+def _literal_parts(model, f: FunctionInfo, expr) -> dict[str, cst.BaseExpression] | None:
+    """A returned literal dict, also through a local name no statement mutates (``out =
+    {**params, "trace": x}; return out``); a ``**name`` part is kept under ``SPLAT``."""
+    if isinstance(expr, cst.Name) and expr.value in f.assigns and not _mutated(f, expr.value):
+        expr = f.assigns[expr.value]
+    d = literal_dict(expr)
+    if d is not None or not isinstance(expr, cst.Dict):
+        return d
+    out: dict[str, cst.BaseExpression] = {}
+    for el in expr.elements:
+        if isinstance(el, cst.StarredDictElement) and isinstance(el.value, cst.Name) and \
+                SPLAT not in out:
+            out[SPLAT] = el.value
+            continue
+        if not isinstance(el, cst.DictElement):
+            return None
+        one = literal_dict(cst.Dict([el]))
+        if not one:
+            return None
+        out.update(one)
+    return out
+
+
+def _mutated(f: FunctionInfo, name: str) -> bool:
+    """``name[...] = ...``, ``name.update(...)`` / ``del name[...]`` / ``name |= ...`` in ``f``."""
+    for n in walk(f.node):
+        if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
+            targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+            for t in targets:
+                if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and \
+                        t.value.value == name:
+                    return True
+                if isinstance(n, cst.AugAssign) and isinstance(t, cst.Name) and t.value == name:
+                    return True
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(
+                n.func.value, cst.Name) and n.func.value.value == name and n.func.attr.value in (
+                "update", "setdefault", "pop", "popitem", "clear", "__setitem__"):
+            return True
+    return False
+
+
+# array methods and attributes that keep every element's value
+_ELEMENT_KEEPING = frozenset({"reshape", "flatten", "ravel", "astype", "copy", "squeeze",
+                              "transpose", "tolist", "item"})
+_JOINS = frozenset({"stack", "array", "asarray", "concatenate", "column_stack", "vstack",
+                    "hstack", "row_stack", "atleast_1d", "atleast_2d"})
+
+
+def _container_values(model, name: cst.Name, f: FunctionInfo, depth: int = 10
+                      ) -> tuple[Bounded, cst.CSTNode] | None:
+    """``params = {key: [] for key in keys}`` filled by ``params[key].append(v)`` /
+    ``params[key] = v`` only (and read, iterated, spread): the support every value has,
+    ``None`` unless every stored value is bounded (an empty list, or a conversion of the
+    entry itself, ``np.array(params[key])``, stores nothing new)."""
+    x = name.value
+    init = f.assigns.get(x)
+    if not isinstance(init, cst.DictComp) or any(isinstance(n, cst.For) and _binds(n.target, x)
+                                                 for n in walk(f.node)):
+        return None
+    stored: list[cst.BaseExpression] = [init.value]
+    parents = _parents(f.node)
+    for n in walk(f.node):
+        if not (isinstance(n, cst.Name) and n.value == x) or n is name:
+            continue
+        up = parents.get(n)
+        if isinstance(up, cst.AssignTarget) and up.target is n:
+            continue  # the one assignment (checked to be the comprehension above)
+        if isinstance(up, cst.For) and up.iter is n:
+            continue  # ``for key in params``
+        if not (isinstance(up, cst.Subscript) and up.value is n):
+            return None  # passed on, aliased, mutated otherwise: not known
+        top = parents.get(up)
+        if isinstance(top, cst.AssignTarget) and top.target is up:
+            assign = parents.get(top)
+            if not isinstance(assign, cst.Assign):
+                return None
+            stored.append(assign.value)
+        elif isinstance(top, cst.Attribute) and top.value is up:
+            call = parents.get(top)
+            if top.attr.value != "append" or not isinstance(call, cst.Call) or call.func is not top \
+                    or len(call.args) != 1:
+                return None
+            stored.append(call.args[0].value)
+        elif isinstance(top, (cst.Del, cst.AugAssign)):
+            return None
+    found = []
+    for v in stored:
+        if isinstance(v, cst.List) and not v.elements:
+            continue  # ``[]``: filled by the appends
+        if _converts_entry(v, x):
+            continue
+        b = _element_draw(model, v, f, depth)
+        if b is None:
+            return None
+        found.append(b)
+    return _union(found)
+
+
+def _converts_entry(v: cst.BaseExpression, x: str) -> bool:
+    """``np.array(params[key]).reshape(-1, 1)``: the entry itself, converted."""
+    for _ in range(6):
+        if isinstance(v, cst.Subscript) and isinstance(v.value, cst.Name) and v.value.value == x:
+            return True
+        if isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and \
+                v.func.attr.value in _ELEMENT_KEEPING:
+            v = v.func.value
+        elif isinstance(v, cst.Call) and _func_name(v.func) in (_JOINS | nd.TRANSPARENT) and \
+                len(v.args) >= 1 and not v.args[0].star:
+            v = v.args[0].value
+        else:
+            return False
+    return False
+
+
+def _binds(target: cst.BaseExpression, name: str) -> bool:
+    return any(isinstance(n, cst.Name) and n.value == name for n in walk(target))
+
+
+def _parents(node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    from bflint.semantic.cst_util import iter_children
+    out: dict[cst.CSTNode, cst.CSTNode] = {}
+    for n in walk(node):
+        for c in iter_children(n):
+            out[c] = n
+    return out
+
+
+def _loop_iter(f: FunctionInfo, name: str) -> cst.BaseExpression | None:
+    """``for name in it:`` the one binding of ``name`` in ``f``: ``it``."""
+    if name in f.assigns or name in f.params:
+        return None
+    found = [n for n in walk(f.node) if isinstance(n, cst.For) and _binds(n.target, name)]
+    if len(found) != 1 or not (isinstance(found[0].target, cst.Name)):
+        return None
+    return found[0].iter
+
+
+def _element_draw(model, expr, f: FunctionInfo | None, depth: int
+                  ) -> tuple[Bounded, cst.CSTNode] | None:
+    """The support every element of the array ``expr`` has (and where it is drawn):
+    through rows and items of arrays, ``dict(zip(keys, row))[key]``, joins of lists filled
+    by ``.append`` (``np.stack(samples, axis=1)``), value-keeping methods and helpers of
+    this file; ``None`` unless every element is bounded."""
+    if depth <= 0 or expr is None:
+        return None
+    if isinstance(expr, cst.Name) and f is not None:
+        if expr.value in f.assigns:
+            return _element_draw(model, f.assigns[expr.value], f, depth - 1)
+        it = _loop_iter(f, expr.value)
+        return _element_draw(model, it, f, depth - 1) if it is not None else None
+    if isinstance(expr, cst.Subscript):
+        base = expr.value
+        if isinstance(base, cst.Name) and f is not None and base.value in f.assigns:
+            row = _zip_values(f.assigns[base.value])
+            if row is not None:  # ``dict(zip(keys, p))[key]``: an element of ``p``
+                return _element_draw(model, row, f, depth - 1)
+            if isinstance(f.assigns[base.value], (cst.Dict, cst.DictComp)) or literal_dict(
+                    f.assigns[base.value]) is not None:
+                return None  # a dict's entries need not share a support
+        return _element_draw(model, base, f, depth - 1)  # an item / a row of an array
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and \
+            expr.func.attr.value in _ELEMENT_KEEPING and model.call_event(expr) is not None and \
+            model.call_event(expr).qualname is None:
+        return _element_draw(model, expr.func.value, f, depth - 1)
+    if isinstance(expr, cst.Call) and (model.qualname(expr.func) or "").startswith("numpy.") and \
+            _func_name(expr.func) in _JOINS and expr.args and not expr.args[0].star:
+        items = expr.args[0].value
+        if isinstance(items, (cst.List, cst.Tuple)):
+            parts = [_element_draw(model, el.value, f, depth - 1) if isinstance(el, cst.Element)
+                     else None for el in items.elements]
+        elif isinstance(items, cst.Name) and f is not None:
+            appended = _appended(f, items.value)
+            if appended is None:
+                return _element_draw(model, items, f, depth - 1)
+            parts = [_element_draw(model, v, f, depth - 1) for v in appended]
+        else:
+            return None
+        if not parts or any(p is None for p in parts):
+            return None
+        return _union([p for p in parts if p is not None])
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
+        fobj = model.value(expr.func)
+        if isinstance(fobj, FunctionObj) and fobj.info is not None:
+            return _helper_draw(model, expr, f, depth, element=True)
+    b = bounded_draw(model, expr, f, depth - 1)
+    return None if b is None else (b, draw_site(expr, f))
+
+
+def _zip_values(expr) -> cst.BaseExpression | None:
+    """``dict(zip(keys, values))``: ``values``."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict" \
+            and len(expr.args) == 1 and not expr.args[0].star:
+        z = expr.args[0].value
+        if isinstance(z, cst.Call) and isinstance(z.func, cst.Name) and z.func.value == "zip" and \
+                len(z.args) == 2 and not any(a.star or a.keyword for a in z.args):
+            return z.args[1].value
+    return None
+
+
+def _appended(f: FunctionInfo, name: str) -> list[cst.BaseExpression] | None:
+    """``name = []`` then only ``name.append(v)`` (and reads): the ``v``s; else ``None``."""
+    init = f.assigns.get(name)
+    if not (isinstance(init, cst.List) and not init.elements):
+        return None
+    parents = _parents(f.node)
+    out = []
+    for n in walk(f.node):
+        if not (isinstance(n, cst.Name) and n.value == name):
+            continue
+        up = parents.get(n)
+        if isinstance(up, cst.AssignTarget):
+            if parents.get(up) is None or getattr(parents.get(up), "value", None) is not init:
+                return None
+            continue
+        if isinstance(up, cst.Attribute) and up.value is n:
+            call = parents.get(up)
+            if up.attr.value == "append" and isinstance(call, cst.Call) and call.func is up and \
+                    len(call.args) == 1 and not call.args[0].star:
+                out.append(call.args[0].value)
+                continue
+            return None
+        if isinstance(up, (cst.Arg, cst.Element)) or isinstance(up, cst.For):
+            continue  # read: ``np.stack(samples)``, ``for s in samples``
+        if isinstance(up, (cst.Subscript, cst.AugAssign, cst.Del)):
+            return None
+    return out
+
+
+def _union(found: list[tuple[Bounded, cst.CSTNode]]) -> tuple[Bounded, cst.CSTNode] | None:
+    """One support for values of several draws: numeric bounds joined; a bound that is the
+    code of an expression (a loop's variable) is unknown here."""
+    if not found:
+        return None
+    families = sorted({b.family for b, _ in found})
+    out = Bounded(", ".join(families), "other")
+    for side, pick in (("low", min), ("high", max)):
+        vals = [getattr(b, side) for b, _ in found]
+        if any(v is None for v in vals):
+            setattr(out, side, None)
+        elif all(isinstance(v, (int, float)) for v in vals):
+            setattr(out, side, pick(vals))
+    if out.low is None and out.high is None:
+        return None
+    return out, found[0][1]
 
 
 def _returned_dicts(model, f: FunctionInfo, depth: int = 2
@@ -505,7 +782,7 @@ def _returned_dicts(model, f: FunctionInfo, depth: int = 2
         return None
     out = []
     for expr, _ in f.returns:
-        d = literal_dict(expr)
+        d = _literal_parts(model, f, expr)
         if d is not None:
             out.append((f, d))
             continue

@@ -25,7 +25,7 @@ import libcst as cst
 
 from bflint.bayesflow_api import BAYESFLOW
 from bflint.semantic.builder import Builder
-from bflint.semantic.cst_util import iter_children, ref_key, string_value, walk
+from bflint.semantic.cst_util import iter_children, literal_dict, ref_key, string_value, walk
 from bflint.semantic.values import (
     DATA_KINDS,
     NO_DATA_KINDS,
@@ -208,6 +208,9 @@ class SemanticModel:
             if found[0] is None or any(k != found[0] for k in found[1:]):
                 return None
             return found[0]
+        keys = self._dict_keys(obj.node if obj is not None else expr)
+        if keys is not None:
+            return keys
         expr = self.literal_node(expr)
         single = string_value(expr)
         if single is not None:
@@ -223,6 +226,20 @@ class SemanticModel:
                 out.append(s)
             return out
         return None
+
+    def _dict_keys(self, node: cst.CSTNode | None) -> list[str] | None:
+        """``list(BOUNDS.keys())`` / ``list(BOUNDS)`` / ``tuple(...)`` of a literal dict
+        with string keys: its keys in order."""
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+                and node.func.value in ("list", "tuple") and len(node.args) == 1
+                and not node.args[0].star and node.args[0].keyword is None):
+            return None
+        inner: cst.CSTNode = node.args[0].value
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and \
+                inner.func.attr.value == "keys" and not inner.args:
+            inner = inner.func.value
+        d = literal_dict(self.literal_node(inner))
+        return list(d) if d else None
 
     def same_object(self, a: cst.CSTNode | None, b: cst.CSTNode | None) -> bool:
         if a is None or b is None:
