@@ -102,6 +102,42 @@ def image_diffusion(model, wf) -> bool:
     return sub.kind in ("call", "class") and sub.qualname in IMAGE_SUBNETS
 
 
+def _image_subnet(model, ref: NetworkRef) -> bool:
+    """``ref`` is a BayesFlow network built with an image subnet (any network class)."""
+    if ref.kind != "call" or ref.qualname is None:
+        return False
+    args = bound_args(ref.event, ref.qualname)
+    subnet = None if args is None else args.get("subnet")
+    if subnet is None:
+        return False
+    sub = resolve_expr(model, subnet, subnet)
+    return sub.kind in ("call", "class") and sub.qualname in IMAGE_SUBNETS
+
+
+def _mentions_image_subnet(model) -> bool:
+    """The file imports or builds ``UNet`` / ``UViT`` / ``ResidualUViT`` (per file)."""
+    names = {bayesflow_api.canonical(r.qualname) for r in model.imports}
+    names.update(bayesflow_api.canonical(c.qualname) for c in model.calls if c.qualname)
+    return not IMAGE_SUBNETS.isdisjoint(names)
+
+
+def image_workflow(model, wf) -> bool:
+    """The workflow's inference variables are images, as far as the network tells: an
+    image diffusion model (:func:`image_diffusion`), any network given an image subnet
+    (``FlowMatching(subnet=UNet(...))``: the targets are images even though the network is
+    the wrong one, which BF601 reports), or a network this file cannot resolve
+    (``eval(config["subnet"])``, passed under an unknown keyword) in a file that imports or
+    builds an image subnet."""
+    if image_diffusion(model, wf):
+        return True
+    ref = workflow_network(model, wf, "inference_network")
+    if ref.kind == "call":
+        return _image_subnet(model, ref)
+    if ref.kind in ("unknown", "missing"):
+        return model.analysis(_mentions_image_subnet)
+    return False
+
+
 # libraries whose classes are not "a project's own network"
 _LIBRARY_ROOTS = frozenset({"bayesflow", "keras", "tensorflow", "torch", "jax", "flax",
                             "haiku", "equinox", "numpy", "sklearn", "scipy"})

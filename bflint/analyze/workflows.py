@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bflint.analyze.networks import image_diffusion
+from bflint.analyze.networks import image_workflow
 from bflint.semantic.cst_util import display_name
 
 
@@ -29,14 +29,15 @@ def fit_label(call) -> tuple[str, str]:
 
 
 def non_image_fits(model, fits):
-    """Training calls except those of a workflow whose inference network is a
-    ``DiffusionModel`` with an image subnet (``UNet`` / ``UViT`` / ``ResidualUViT``): the
+    """Training calls except those of a workflow whose targets are images
+    (:func:`~bflint.analyze.networks.image_workflow`: a ``DiffusionModel`` with an image
+    subnet, any network given one, or an unresolved network next to an image subnet): the
     guide replaces the standard diagnostics with visual sample grids for image-valued
     targets (``compute_default_diagnostics`` does not accept image-shaped targets)."""
     out = []
     for call in fits:
         wf = model.workflow_of(call.receiver)
-        if wf is None or not image_diffusion(model, wf):
+        if wf is None or not image_workflow(model, wf):
             out.append(call)
     return out
 
