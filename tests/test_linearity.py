@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import libcst
-import pytest
 
 from bflint import engine
 from bflint.model import SemanticModel
