@@ -81,3 +81,35 @@ alone = bf.BasicWorkflow(simulator=bf.make_simulator([elsewhere]),
     assert static_shape(model, expr, f) == (32, 32, 1)
     f, expr = model.workflows[1].simulator_outputs()["copy"]
     assert static_shape(model, expr, f) is None  # no earlier function feeds `field` there
+
+
+def test_constants_imported_from_a_project_module(tmp_path):
+    """``from config import IMG, SHAPE``: integer and tuple constants of a project
+    module reach the shapes of the importing file (issue 12's project index)."""
+    from pathlib import Path
+
+    from bflint import engine, runner
+
+    (tmp_path / "config.py").write_text("IMG = 28\nCHANNELS = 2 - 1\nSHAPE = (IMG, IMG, 1)\n")
+    train = tmp_path / "train.py"
+    train.write_text(HEAD + """from config import CHANNELS, IMG, SHAPE
+
+
+def prior():
+    return {"a": rng.normal(size=(IMG, IMG, CHANNELS)), "b": np.zeros(SHAPE)}
+
+
+def small():
+    return {"c": rng.normal(size=(IMG, 2, 1))}
+
+
+wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior]),
+                      adapter=bf.Adapter().concatenate(["a", "b"], into="inference_variables"),
+                      standardize="all")
+no_image = bf.BasicWorkflow(simulator=bf.make_simulator([small]),
+                            adapter=bf.Adapter().rename("c", "inference_variables"),
+                            standardize="all")
+""")
+    found = runner.check_path(Path(train), engine._enabled(["BF601"]))
+    assert [(f.row, f.code) for f in found] == [(15, "BF601")]
+    assert "`a`, `b`" in found[0].message

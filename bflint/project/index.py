@@ -47,6 +47,23 @@ _EXPORTED = frozenset({"function", "workflow", "adapter", "simulator", "network"
                        "sims", "samples", "diagnostics", "figures"})
 
 
+def _numeric_constant(v) -> bool:
+    """``IMG = 28`` / ``CHANNELS = 2 - 1``: a number an importer's shapes and sizes use."""
+    import libcst as cst  # start-up: reached only once a project module was parsed
+
+    if v.kind != "opaque" or v.node is None:
+        return False
+    stack = [v.node]
+    while stack:  # numbers, names and arithmetic only
+        node = stack.pop()
+        if isinstance(node, (cst.UnaryOperation, cst.BinaryOperation)):
+            stack.extend([node.expression] if isinstance(node, cst.UnaryOperation)
+                         else [node.left, node.right])
+        elif not isinstance(node, (cst.Integer, cst.Float, cst.Name)):
+            return False
+    return isinstance(v.node, (cst.Integer, cst.Float, cst.UnaryOperation, cst.BinaryOperation))
+
+
 @dataclasses.dataclass
 class _Parsed:
     digest: str | None   # None: unreadable
@@ -266,7 +283,7 @@ class Context:
         self.names.setdefault(os.path.abspath(file), set()).add(name)
         scope = getattr(m, "module_scope", None) or {}
         v = scope.get(name)
-        if v is None or v.kind not in _EXPORTED:
+        if v is None or (v.kind not in _EXPORTED and not _numeric_constant(v)):
             return None
         if m not in self.adopted:
             self.adopted.append(m)
