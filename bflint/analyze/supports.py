@@ -7,6 +7,7 @@ constants. Distribution families and supports are data in
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import libcst as cst
@@ -15,7 +16,7 @@ from bflint import bayesflow_api
 from bflint.analyze import numeric_data as nd
 from bflint.analyze.constants import is_constant, number
 from bflint.analyze.draws import is_generator
-from bflint.semantic.cst_util import argument, literal_dict, string_value, walk
+from bflint.semantic.cst_util import argument, iter_children, literal_dict, string_value, walk
 from bflint.semantic.values import FunctionInfo, FunctionObj, InstanceObj, SimulatorObj
 
 UNKNOWN = object()  # a bound exists but its value is not known statically
@@ -646,8 +647,9 @@ def _binds(target: cst.BaseExpression, name: str) -> bool:
     return any(isinstance(n, cst.Name) and n.value == name for n in walk(target))
 
 
+@functools.lru_cache(maxsize=16)
 def _parents(node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-    from bflint.semantic.cst_util import iter_children
+    """Child -> parent within a function (cached: asked once per stored value)."""
     out: dict[cst.CSTNode, cst.CSTNode] = {}
     for n in walk(node):
         for c in iter_children(n):
