@@ -25,6 +25,48 @@ def _is_one(model, expr) -> bool:
     return False
 
 
+_PLOT_ROOTS = frozenset({"matplotlib", "seaborn", "plotly"})
+_PLOT_METHODS = frozenset({"hist", "plot", "scatter", "hist2d", "hexbin", "boxplot", "violinplot",
+                           "histplot", "kdeplot", "pairplot"})
+
+
+def _shown_names(model) -> frozenset[int]:
+    """The names inside the arguments of plotting and ``print`` calls (per file)."""
+    out: set[int] = set()
+    for ev in model.calls:
+        root = ev.qualname.split(".")[0] if ev.qualname else None
+        if root in _PLOT_ROOTS or (ev.qualname is None and ev.callee_name == "print") or (
+                ev.method in _PLOT_METHODS and ev.bf is None):  # ``ax.hist(...)``
+            out.update(id(n) for a in ev.node.args for n in walk(a.value) if isinstance(n, cst.Name))
+    return frozenset(out)
+
+
+def _only_shown(model, loop) -> bool:
+    """The comprehension is bound to names whose every use is plotted or printed
+    (``draws = [prior() for _ in range(1000)]; plt.hist([d["mu"] for d in draws])``): a
+    prior check, not a data set."""
+    if not isinstance(loop, _COMPREHENSIONS):
+        return False
+    names: set[str] = set()
+    for rec in model.assignments:
+        if rec.value is loop:
+            for t in rec.targets:
+                if not isinstance(t, cst.Name):
+                    return False
+                names.add(t.value)
+    if not names:
+        return False
+    targets = {id(t) for rec in model.assignments if rec.value is loop for t in rec.targets}
+    uses = []  # the names bound to this comprehension's value (not a later rebinding)
+    for n in model.nodes(cst.Name):
+        if n.value in names and id(n) not in targets:
+            v = model.value(n)
+            if v is None or v.node is loop:
+                uses.append(n)
+    shown = model.analysis(_shown_names)
+    return bool(uses) and all(id(n) in shown for n in uses)
+
+
 class SimulatorInPythonLoop(Rule):
     """## What it does
     Flags data sets built one simulation at a time: the simulator object,
@@ -84,7 +126,7 @@ class SimulatorInPythonLoop(Rule):
                 continue
             if self._is_ppc(model, call, ppc_cache):
                 continue
-            if not self._collected(model, call, loop):
+            if not self._collected(model, call, loop) or _only_shown(model, loop):
                 continue
             done.add(id(loop))
             kind = "comprehension" if isinstance(loop, _COMPREHENSIONS) else (
