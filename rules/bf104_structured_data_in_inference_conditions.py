@@ -29,7 +29,8 @@ class StructuredDataInInferenceConditions(Rule):
     as a sample axis: noise added to a curve over a fixed grid
     (`a * np.exp(-b * TIMES) + sd * rng.standard_normal(TIMES.shape)` with a
     constant `TIMES` vector, `np.linspace`, `np.arange`), or a draw whose
-    location / scale is such an array or the parameter vector, is an ordered
+    location / scale is such an array or the parameter vector (not one
+    number of it: `theta[0]`, `theta.mean()`, `np.std(theta)`), is an ordered
     fixed-length vector (each element has its own mean) and may be a
     condition. Parameters are not data: in neural likelihood estimation the
     values the targets are simulated from (a parameter vector

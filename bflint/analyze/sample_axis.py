@@ -235,13 +235,35 @@ class SampleAxis:
                 continue
             if per_element and self.ordered(a.value, f):
                 return True
+            # ``theta[0]``, ``field.mean()``, ``np.std(theta)``: one scalar of the vector
             indexed = {id(n.value) for n in walk(a.value) if isinstance(n, cst.Subscript)}
+            indexed |= self.reduced(a.value)
             for node in walk(a.value):
                 if isinstance(node, cst.Name) and f is not None and node.value in f.params:
                     # ``theta[0]`` is one scalar element of the vector
                     if id(node) not in indexed and self.vector_param(node.value):
                         return True
         return False
+
+    def reduced(self, expr: cst.BaseExpression) -> set[int]:
+        """Names (by id) reduced to one number in ``expr``: the receiver of
+        ``x.mean()`` / ``x.std()`` or the argument of ``np.mean(x)`` (no ``axis=``)."""
+        out: set[int] = set()
+        for n in walk(expr):
+            if not isinstance(n, cst.Call) or any(a.keyword is not None and a.keyword.value ==
+                                                  "axis" for a in n.args):
+                continue
+            func = n.func
+            if isinstance(func, cst.Attribute) and func.attr.value in nd.STATS and \
+                    isinstance(func.value, cst.Name) and self.model.qualname(func) is None:
+                if not [a for a in n.args if a.keyword is None]:
+                    out.add(id(func.value))
+                continue
+            q = self.model.qualname(func)
+            if q and q.split(".")[0] == "numpy" and q.rsplit(".", 1)[-1] in nd.STATS and \
+                    len(n.args) == 1 and isinstance(n.args[0].value, cst.Name):
+                out.add(id(n.args[0].value))
+        return out
 
     def one_axis(self, call: cst.Call, name: str, size: cst.BaseExpression,
                  f: FunctionInfo | None) -> bool:
