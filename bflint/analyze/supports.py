@@ -121,13 +121,64 @@ def _uniform(family: str, call: cst.Call, names=("low", "high")) -> Bounded:
     return Bounded(family, "uniform", _bound(lo, 0), _bound(hi, 1))
 
 
+@functools.lru_cache(maxsize=16)
+def _bindings(node: cst.FunctionDef) -> dict[str, int]:
+    """How many times each name is bound in the function's own scope (assignments,
+    unpacking, ``+=``, loop and ``with`` targets, walrus, nested defs, imports)."""
+    out: dict[str, int] = {}
+
+    def names(t):
+        if isinstance(t, cst.Name):
+            out[t.value] = out.get(t.value, 0) + 1
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for el in t.elements:
+                names(el.value)
+        elif isinstance(t, cst.StarredElement):
+            names(t.value)
+
+    stack: list[cst.CSTNode] = list(iter_children(node.body))
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            names(n.name)
+            continue  # its own scope
+        if isinstance(n, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            continue
+        if isinstance(n, cst.Assign):
+            for t in n.targets:
+                names(t.target)
+        elif isinstance(n, (cst.AnnAssign, cst.AugAssign)):
+            names(n.target)
+        elif isinstance(n, cst.For):
+            names(n.target)
+        elif isinstance(n, cst.WithItem) and n.asname is not None:
+            names(n.asname.name)
+        elif isinstance(n, cst.NamedExpr):
+            names(n.target)
+        elif isinstance(n, cst.ExceptHandler) and n.name is not None:
+            names(n.name.name)
+        elif isinstance(n, (cst.Import, cst.ImportFrom)) and not isinstance(n.names, cst.ImportStar):
+            for a in n.names:
+                names(a.asname.name if a.asname is not None else a.name)
+        stack.extend(iter_children(n))
+    return out
+
+
+def _assigned(f: FunctionInfo | None, name: str) -> cst.BaseExpression | None:
+    """What ``name`` is bound to in ``f`` when that is its only binding (a name assigned
+    twice, in branches or after ``+=`` / unpacking, is not known by its last assignment)."""
+    if f is None or name not in f.assigns:
+        return None
+    return f.assigns[name] if _bindings(f.node).get(name, 0) <= 1 else None
+
+
 def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
                  depth: int = 12) -> Bounded | None:
     """Whether ``expr`` (a prior's returned value) has bounded support."""
     if expr is None or depth <= 0:
         return None
-    if isinstance(expr, cst.Name) and f is not None and expr.value in f.assigns:
-        return bounded_draw(model, f.assigns[expr.value], f, depth - 1)
+    if isinstance(expr, cst.Name) and _assigned(f, expr.value) is not None:
+        return bounded_draw(model, _assigned(f, expr.value), f, depth - 1)
     if isinstance(expr, cst.BinaryOperation):
         op = type(expr.operator)
         if op is cst.Power:
@@ -154,7 +205,7 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
     if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
         # an element of a bounded parameter vector has its support (``theta[0]``); other
         # indexing (``image[..., None]``) is left alone
-        if expr.value.value in (f.assigns if f is not None else ()) and _element_index(expr):
+        if _assigned(f, expr.value.value) is not None and _element_index(expr):
             return bounded_draw(model, expr.value, f, depth - 1)
         return None
     if isinstance(expr, (cst.List, cst.Tuple)) and len(expr.elements) == 1 and isinstance(
@@ -257,9 +308,9 @@ def draw_site(expr: cst.BaseExpression, f: FunctionInfo | None) -> cst.BaseExpre
             else:
                 break
         base = expr.value if isinstance(expr, cst.Subscript) else expr
-        if f is None or not isinstance(base, cst.Name) or base.value not in f.assigns:
+        if not isinstance(base, cst.Name) or _assigned(f, base.value) is None:
             break
-        expr = f.assigns[base.value]
+        expr = _assigned(f, base.value)
     return expr
 
 
@@ -349,8 +400,8 @@ def _infinite(model, expr, f: FunctionInfo | None, depth: int = 4) -> int:
         return 0
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         return -_infinite(model, expr.expression, f, depth - 1)
-    if isinstance(expr, cst.Name) and f is not None and expr.value in f.assigns:
-        return _infinite(model, f.assigns[expr.value], f, depth - 1)
+    if isinstance(expr, cst.Name) and _assigned(f, expr.value) is not None:
+        return _infinite(model, _assigned(f, expr.value), f, depth - 1)
     q = model.qualname(expr) if isinstance(expr, (cst.Attribute, cst.Name)) else None
     if q in ("numpy.inf", "numpy.infty", "numpy.Inf", "math.inf"):
         return 1
@@ -498,7 +549,7 @@ def prior_draws(model, sim) -> dict[str, tuple[FunctionInfo, cst.BaseExpression]
             continue
         for g, d in dicts:
             for key, expr in d.items():
-                out[key] = (g, expr if key == SPLAT else g.resolve_local(expr))
+                out[key] = (g, expr)  # names are followed where they are bound once
     return out or None
 
 
@@ -532,8 +583,9 @@ def output_support(model, outputs: dict[str, tuple[FunctionInfo, cst.BaseExpress
 def _literal_parts(model, f: FunctionInfo, expr) -> dict[str, cst.BaseExpression] | None:
     """A returned literal dict, also through a local name no statement mutates (``out =
     {**params, "trace": x}; return out``); a ``**name`` part is kept under ``SPLAT``."""
-    if isinstance(expr, cst.Name) and expr.value in f.assigns and not _mutated(f, expr.value):
-        expr = f.assigns[expr.value]
+    if isinstance(expr, cst.Name) and _assigned(f, expr.value) is not None and not _mutated(
+            f, expr.value):
+        expr = _assigned(f, expr.value)
     d = literal_dict(expr)
     if d is not None or not isinstance(expr, cst.Dict):
         return d
@@ -584,7 +636,7 @@ def _container_values(model, name: cst.Name, f: FunctionInfo, depth: int = 10
     ``None`` unless every stored value is bounded (an empty list, or a conversion of the
     entry itself, ``np.array(params[key])``, stores nothing new)."""
     x = name.value
-    init = f.assigns.get(x)
+    init = _assigned(f, x)
     if not isinstance(init, cst.DictComp) or any(isinstance(n, cst.For) and _binds(n.target, x)
                                                  for n in walk(f.node)):
         return None
@@ -659,7 +711,7 @@ def _parents(node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
 
 def _loop_iter(f: FunctionInfo, name: str) -> cst.BaseExpression | None:
     """``for name in it:`` the one binding of ``name`` in ``f``: ``it``."""
-    if name in f.assigns or name in f.params:
+    if name in f.assigns or name in f.params or _bindings(f.node).get(name, 0) != 1:
         return None
     found = [n for n in walk(f.node) if isinstance(n, cst.For) and _binds(n.target, name)]
     if len(found) != 1 or not (isinstance(found[0].target, cst.Name)):
@@ -677,17 +729,17 @@ def _element_draw(model, expr, f: FunctionInfo | None, depth: int
         return None
     if isinstance(expr, cst.Name) and f is not None:
         if expr.value in f.assigns:
-            return _element_draw(model, f.assigns[expr.value], f, depth - 1)
+            return _element_draw(model, _assigned(f, expr.value), f, depth - 1)
         it = _loop_iter(f, expr.value)
         return _element_draw(model, it, f, depth - 1) if it is not None else None
     if isinstance(expr, cst.Subscript):
         base = expr.value
-        if isinstance(base, cst.Name) and f is not None and base.value in f.assigns:
-            row = _zip_values(f.assigns[base.value])
+        bound = _assigned(f, base.value) if isinstance(base, cst.Name) else None
+        if bound is not None:
+            row = _zip_values(bound)
             if row is not None:  # ``dict(zip(keys, p))[key]``: an element of ``p``
                 return _element_draw(model, row, f, depth - 1)
-            if isinstance(f.assigns[base.value], (cst.Dict, cst.DictComp)) or literal_dict(
-                    f.assigns[base.value]) is not None:
+            if isinstance(bound, (cst.Dict, cst.DictComp)) or literal_dict(bound) is not None:
                 return None  # a dict's entries need not share a support
         return _element_draw(model, base, f, depth - 1)  # an item / a row of an array
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and \
@@ -731,7 +783,7 @@ def _zip_values(expr) -> cst.BaseExpression | None:
 
 def _appended(f: FunctionInfo, name: str) -> list[cst.BaseExpression] | None:
     """``name = []`` then only ``name.append(v)`` (and reads): the ``v``s; else ``None``."""
-    init = f.assigns.get(name)
+    init = _assigned(f, name)
     if not (isinstance(init, cst.List) and not init.elements):
         return None
     parents = _parents(f.node)
