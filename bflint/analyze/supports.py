@@ -308,9 +308,10 @@ def draw_site(expr: cst.BaseExpression, f: FunctionInfo | None) -> cst.BaseExpre
             else:
                 break
         base = expr.value if isinstance(expr, cst.Subscript) else expr
-        if not isinstance(base, cst.Name) or _assigned(f, base.value) is None:
+        bound = _assigned(f, base.value) if isinstance(base, cst.Name) else None
+        if bound is None:
             break
-        expr = _assigned(f, base.value)
+        expr = bound
     return expr
 
 
