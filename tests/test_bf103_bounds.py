@@ -91,3 +91,16 @@ wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior, lik]), inference_varia
 """
     found = lint_source(src, select=["BF103"])
     assert sorted(f.message.split("`")[1] for f in found) == ["a", "b"]
+
+
+def test_a_helper_parameter_rebound_inside_is_not_substituted() -> None:
+    """``low`` is shifted inside the helper: the call's ``low=0`` is not its value."""
+    src = HEAD.format(draw="clipped(0, 1)").replace("def prior():", '''def clipped(low, high):
+    low -= 10
+    return np.clip(np.random.normal(), low, high)
+
+
+def prior():''')
+    found = lint_source(src, select=["BF103"])
+    assert len(found) == 1
+    assert '.constrain("theta", lower=..., upper=1)' in (found[0].help or ""), found[0].help

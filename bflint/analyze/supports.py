@@ -500,7 +500,7 @@ def _helper_draw(model, call: cst.Call, f: FunctionInfo | None, depth: int,
     for k, v in _unpacked(info).items():
         assigns.setdefault(k, v)
     for name, (v, ctx) in bound.items():
-        if name in info.assigns:
+        if name in info.assigns or _bindings(info.node).get(name, 0):
             continue  # reassigned inside the helper
         n = number(model, v, ctx)
         if n is not None:
@@ -508,7 +508,11 @@ def _helper_draw(model, call: cst.Call, f: FunctionInfo | None, depth: int,
     inlined = dataclasses.replace(info, assigns=assigns)
     if element:  # every element of what it returns (``np.stack(samples, axis=1)``)
         return _element_draw(model, ret, inlined, depth - 1)
-    return bounded_draw(model, ret, inlined, depth - 1)
+    out = bounded_draw(model, ret, inlined, depth - 1)
+    if out is not None:  # the code of the helper's own names means nothing at the call
+        out.low = UNKNOWN if isinstance(out.low, str) else out.low
+        out.high = UNKNOWN if isinstance(out.high, str) else out.high
+    return out
 
 
 def _unpacked(info: FunctionInfo) -> dict[str, cst.BaseExpression]:
