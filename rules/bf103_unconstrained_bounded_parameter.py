@@ -21,10 +21,16 @@ class UnconstrainedBoundedParameter(Rule):
     """## What it does
     Flags a parameter that the prior draws from a bounded-support
     distribution (gamma, beta, exponential, uniform, lognormal, half-normal,
-    chi-square, Poisson, binomial, Dirichlet, or a draw wrapped in `abs` /
-    `exp` / `softplus`) and that is routed to `inference_variables` without
-    the adapter ever calling `.constrain(<key>, ...)` or `.log(<key>)`.
-    The finding is reported at the bounded draw in the prior.
+    chi-square, Poisson, binomial, Dirichlet, a truncated normal, or a draw
+    wrapped in `abs` / `exp` / `softplus` / `np.clip`, through affine maps and
+    sums or products of bounded draws) and that is routed to
+    `inference_variables` without the adapter ever calling
+    `.constrain(<key>, ...)` or `.log(<key>)`. The prior may draw through a
+    helper of the same file (`truncated_normal(mean, std, low, high)`), in a
+    loop over constant keys, or in the `sample` method of a simulator class;
+    the built-in `bf.simulators` benchmarks count with their measured priors.
+    The finding is reported at the bounded draw in the prior, and the advice
+    gives the bounds when they are known.
 
     ## Why is this bad?
     The inference network models an unbounded space: without a constraint
