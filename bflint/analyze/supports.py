@@ -96,9 +96,13 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def _bound(expr, default):
+def _bound(expr, default, model=None, f: FunctionInfo | None = None):
     if expr is None:
         return default
+    if model is not None and not isinstance(expr, (cst.Integer, cst.Float, cst.UnaryOperation)):
+        v = number(model, expr, f)  # ``rng.uniform(lo, hi)`` with ``lo`` a known number
+        if v is not None:
+            return v
     if isinstance(expr, (cst.Integer, cst.Float)) or (
             isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, (cst.Integer,
                                                                                  cst.Float))):
@@ -107,18 +111,23 @@ def _bound(expr, default):
     return _code(expr)
 
 
-def _family(name: str, library: str, call: cst.Call) -> Bounded:
+def _family(name: str, library: str, call: cst.Call, model=None,
+            f: FunctionInfo | None = None) -> Bounded:
     support = nd.SUPPORT[library][name]
-    return _uniform(name, call, nd.UNIFORM_BOUNDS[library]) if support == "uniform" else Bounded(
-        name, support)
+    if support != "uniform":
+        return Bounded(name, support)
+    return _uniform(name, call, nd.UNIFORM_BOUNDS[library], model, f)
 
 
-def _uniform(family: str, call: cst.Call, names=("low", "high")) -> Bounded:
+def _uniform(family: str, call: cst.Call, names=("low", "high"), model=None,
+             f: FunctionInfo | None = None) -> Bounded:
+    if any(a.star for a in call.args):
+        return Bounded(family, "other")  # ``rng.uniform(*bounds)``: bounded, bounds unknown
     lo = argument(call, 0, names[0])
     hi = argument(call, 1, names[1])
     if lo is None and hi is None:
         return Bounded(family, "unit")
-    return Bounded(family, "uniform", _bound(lo, 0), _bound(hi, 1))
+    return Bounded(family, "uniform", _bound(lo, 0, model, f), _bound(hi, 1, model, f))
 
 
 @functools.lru_cache(maxsize=16)
@@ -250,9 +259,9 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
     if qualname is not None:
         parts = qualname.split(".")
         if parts[:2] == ["numpy", "random"] and len(parts) == 3 and name in nd.SUPPORT["numpy"]:
-            return _family(name, "numpy", expr)
+            return _family(name, "numpy", expr, model, f)
         if parts[0] == "random" and len(parts) == 2 and name in nd.SUPPORT["random"]:
-            return _family(name, "random", expr)
+            return _family(name, "random", expr, model, f)
         if parts[:2] == ["scipy", "stats"] and len(parts) == 4 and parts[3] == "rvs":
             return _scipy(model, parts[2], expr, f)
         if (parts[:2] in (["jax", "random"], ["keras", "random"])) and name in nd.SUPPORT["jax"]:
@@ -271,7 +280,7 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
                 return _scipy(model, frozen, node, f)
         return None
     if method in nd.SUPPORT["numpy"] and event is not None and is_generator(event):
-        return _family(method, "numpy", expr)
+        return _family(method, "numpy", expr, model, f)
     return None
 
 
@@ -348,7 +357,7 @@ def _scipy(model, dist: str, call: cst.Call | None, f: FunctionInfo | None) -> B
     if support is None:
         return None
     if support == "scipy_uniform":  # [loc, loc + scale]
-        if call is None:
+        if call is None or any(a.star for a in call.args):
             return Bounded(dist, "other")
         loc, scale = (argument(call, i, k) for i, k in enumerate(nd.UNIFORM_BOUNDS["scipy.stats"]))
         if loc is None and scale is None:
@@ -367,7 +376,7 @@ def _scipy(model, dist: str, call: cst.Call | None, f: FunctionInfo | None) -> B
             return Bounded(dist, "other")
         return Bounded(dist, "uniform", low, high)
     if support == "scipy_truncnorm":  # [loc + a * scale, loc + b * scale]
-        if call is None:
+        if call is None or any(a.star for a in call.args):
             return Bounded(dist, "other")
         a, b, loc, scale = (argument(call, i, k) for i, k in enumerate(("a", "b", "loc", "scale")))
         if a is None or b is None:
@@ -833,6 +842,147 @@ def _union(found: list[tuple[Bounded, cst.CSTNode]]) -> tuple[Bounded, cst.CSTNo
     return out, found[0][1]
 
 
+def _keyed_dict(model, f: FunctionInfo, expr
+                ) -> list[tuple[FunctionInfo, dict[str, cst.BaseExpression]]] | None:
+    """A dict filled key by key: ``theta = {}`` then only ``theta["a"] = v`` or
+    ``theta[key] = v`` in ``for key in KEYS`` / ``for key, (lo, hi) in BOUNDS.items()``
+    (static keys), or ``{k: v for k in KEYS}``; each value with the loop's names bound
+    for its key (``lo, hi = BOUNDS[key]`` too). ``None`` when a store or use is not
+    one of those."""
+    if isinstance(expr, cst.DictComp):
+        return _comprehension_dict(model, f, expr)
+    if not isinstance(expr, cst.Name):
+        return None
+    x = expr.value
+    init = _assigned(f, x)
+    if isinstance(init, cst.DictComp):
+        return _comprehension_dict(model, f, init) if not _mutated(f, x) else None
+    if not (isinstance(init, cst.Dict) and not init.elements):
+        return None
+    parents = _parents(f.node)
+    out: list[tuple[FunctionInfo, dict[str, cst.BaseExpression]]] = []
+    for n in walk(f.node):
+        if not (isinstance(n, cst.Name) and n.value == x):
+            continue
+        up = parents.get(n)
+        if isinstance(up, cst.AssignTarget) or isinstance(up, cst.Return):
+            continue
+        if not (isinstance(up, cst.Subscript) and up.value is n and len(up.slice) == 1
+                and isinstance(up.slice[0].slice, cst.Index)):
+            return None
+        target = parents.get(up)
+        if not isinstance(target, cst.AssignTarget):
+            if isinstance(target, (cst.Del, cst.AugAssign)) or (
+                    isinstance(target, cst.Attribute) and target.value is up):
+                return None
+            continue  # a read: ``theta["a"] * 2``
+        assign = parents.get(target)
+        if not isinstance(assign, cst.Assign):
+            return None
+        key = up.slice[0].slice.value
+        static = string_value(key)
+        if static is not None:
+            out.append((f, {static: assign.value}))
+            continue
+        if not isinstance(key, cst.Name):
+            return None
+        loop = _enclosing_loop(parents, assign, key.value)
+        per_key = _loop_keys(model, f, loop, key.value) if loop is not None else None
+        if per_key is None:
+            return None
+        for k, env in per_key:
+            out.append((_with_names(model, f, env, loop), {k: assign.value}))
+    return out
+
+
+def _comprehension_dict(model, f: FunctionInfo, comp: cst.DictComp
+                        ) -> list[tuple[FunctionInfo, dict[str, cst.BaseExpression]]] | None:
+    """``{k: v for k in KEYS}`` (one ``for``, no ``if``) with static keys."""
+    loop = comp.for_in
+    if loop.inner_for_in is not None or loop.ifs or not isinstance(comp.key, cst.Name):
+        return None
+    per_key = _loop_keys(model, f, loop, comp.key.value)
+    if per_key is None:
+        return None
+    return [(_with_names(model, f, env, None), {k: comp.value}) for k, env in per_key]
+
+
+def _enclosing_loop(parents, node, name: str) -> cst.For | None:
+    """The innermost ``for`` around ``node`` that binds ``name``."""
+    up = parents.get(node)
+    while up is not None and not isinstance(up, cst.FunctionDef):
+        if isinstance(up, cst.For) and _binds(up.target, name):
+            return up
+        up = parents.get(up)
+    return None
+
+
+def _loop_keys(model, f: FunctionInfo, loop, name: str
+               ) -> list[tuple[str, dict[str, cst.BaseExpression]]] | None:
+    """For each static key the loop gives ``name``: the names it binds (``name`` and, over
+    ``BOUNDS.items()``, the value's parts) to literals."""
+    target, it = loop.target, loop.iter
+    items = isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and \
+        it.func.attr.value == "items" and not it.args
+    if items:
+        d = literal_dict(model.literal_node(it.func.value))
+        if not d or not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+            return None
+        first = target.elements[0].value
+        if not (isinstance(first, cst.Name) and first.value == name):
+            return None
+        out = []
+        for k, v in d.items():
+            env: dict[str, cst.BaseExpression] = {name: cst.SimpleString(repr(k))}
+            _unpack(target.elements[1].value, v, env)
+            out.append((k, env))
+        return out
+    if not (isinstance(target, cst.Name) and target.value == name):
+        return None
+    keys = model.strings(it)
+    if keys is None:
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and \
+                it.func.attr.value == "keys" and not it.args:
+            it = it.func.value
+        d = literal_dict(model.literal_node(it))
+        keys = list(d) if d else None
+    if not keys:
+        return None
+    return [(k, {name: cst.SimpleString(repr(k))}) for k in keys]
+
+
+def _unpack(target, value, env: dict[str, cst.BaseExpression]) -> None:
+    """``(lo, hi)`` against the literal ``(5.0, 30.0)``: ``lo`` -> ``5.0``, ``hi`` -> ``30.0``."""
+    if isinstance(target, cst.Name):
+        env[target.value] = value
+    elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) \
+            and len(target.elements) == len(value.elements):
+        for t, v in zip(target.elements, value.elements):
+            if isinstance(v, cst.Element):
+                _unpack(t.value, v.value, env)
+
+
+def _with_names(model, f: FunctionInfo, env: dict[str, cst.BaseExpression], loop) -> FunctionInfo:
+    """``f`` with the loop's names bound for one key, and ``lo, hi = BOUNDS[key]`` in the
+    loop's body looked up for that key."""
+    assigns = dict(f.assigns)
+    assigns.update(env)
+    if loop is not None:
+        for n in walk(loop.body):
+            if not (isinstance(n, cst.Assign) and len(n.targets) == 1):
+                continue
+            val = n.value
+            if isinstance(val, cst.Subscript) and len(val.slice) == 1 and isinstance(
+                    val.slice[0].slice, cst.Index):
+                idx = val.slice[0].slice.value
+                if isinstance(idx, cst.Name) and idx.value in env:
+                    d = literal_dict(model.literal_node(val.value))
+                    k = string_value(env[idx.value])
+                    if d is not None and k in d:
+                        _unpack(n.targets[0].target, d[k], assigns)
+    return dataclasses.replace(f, assigns=assigns)
+
+
 def _returned_dicts(model, f: FunctionInfo, depth: int = 2
                     ) -> list[tuple[FunctionInfo, dict[str, cst.BaseExpression]]] | None:
     """Every ``return`` of ``f`` a literal dict, or a call of a function of this file whose
@@ -844,6 +994,10 @@ def _returned_dicts(model, f: FunctionInfo, depth: int = 2
         d = _literal_parts(model, f, expr)
         if d is not None:
             out.append((f, d))
+            continue
+        keyed = _keyed_dict(model, f, expr)
+        if keyed is not None:
+            out.extend(keyed)
             continue
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
             fobj = model.value(expr.func)
