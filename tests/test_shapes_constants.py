@@ -113,3 +113,34 @@ no_image = bf.BasicWorkflow(simulator=bf.make_simulator([small]),
     found = runner.check_path(Path(train), engine._enabled(["BF601"]))
     assert [(f.row, f.code) for f in found] == [(15, "BF601")]
     assert "`a`, `b`" in found[0].message
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("H, W = 32, 24\ndef prior():\n    X, Y = np.meshgrid(np.linspace(0, 1, W), np.linspace(0, 1, H))\n"
+     "    x0 = rng.uniform()\n    blob = np.exp(-((X - x0) ** 2 + Y ** 2) / 0.1)\n    return {'v': blob[..., None]}",
+     (32, 24, 1)),
+    ("def prior():\n    X, Y = np.meshgrid(np.arange(16), np.arange(8), indexing='ij')\n"
+     "    return {'v': np.stack([X, Y], axis=-1)}", (16, 8, 2)),
+    ("def prior():\n    a, b = rng.normal(size=(2, 32, 32))\n"
+     "    return {'v': np.concatenate([a[..., None], b[..., None]], axis=-1)}", (32, 32, 2)),
+    ("G = np.zeros((28, 28))\ndef prior():\n    h, w = G.shape\n    return {'v': rng.normal(size=(h, w, 1))}",
+     (28, 28, 1)),
+    ("def prior():\n    x = rng.normal(size=(32, 32, 3))\n    r, g, b = np.moveaxis(x, -1, 0)\n    return {'v': r}",
+     None),
+    ("def prior():\n    a, b = rng.normal(size=(3, 32, 32))\n    return {'v': a}", None),
+    ("def prior():\n    X, Y = np.meshgrid(np.arange(16), np.arange(8), sparse=True)\n    return {'v': X}", None),
+])
+def test_shapes_of_unpacked_arrays(body, shape):
+    assert shape_of(body) == shape
+
+
+def test_chains_of_names_stay_cheap():
+    """``x1 = x0 + x0; x2 = x1 + x1; ...``: following names has a budget, so the
+    cost does not double with every link (it would be 2**40 walks)."""
+    import time
+
+    chain = "".join(f"    x{i + 1} = x{i} + x{i}\n" for i in range(40))
+    body = f"def prior():\n    x0 = rng.normal(size=(8, 8, 1))\n{chain}    return {{'v': x40}}"
+    start = time.perf_counter()
+    shape_of(body)
+    assert time.perf_counter() - start < 2.0

@@ -160,6 +160,7 @@ def static_int(model: "SemanticModel", expr: cst.CSTNode | None,
     """An integer known statically: literal, a name bound to one, simple arithmetic."""
     if expr is None or depth <= 0:
         return None
+    depth = min(depth, 8)  # callers with larger budgets (shapes): integers stay cheap
     if isinstance(expr, cst.Integer):
         try:
             return int(expr.evaluated_value)

@@ -19,6 +19,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from bflint.semantic.values import FunctionInfo
 
 
+# Budgets: each level of an expression costs 1, following a name to its binding
+# (or a parameter to the earlier simulator function) costs FOLLOW more, so long
+# arithmetic stays in reach while chains of names stay short (cost bounded even
+# for ``x1 = x0 + x0; x2 = x1 + x1; ...``).
+FOLLOW = 3
+DEPTH = 32
+
+
 def _shape_arg(model, expr, function, depth) -> tuple[int, ...] | None:
     """A ``size=`` / shape argument: int, tuple/list of ints, or None (scalar)."""
     if isinstance(expr, cst.Name) and expr.value == "None":
@@ -30,7 +38,7 @@ def _shape_arg(model, expr, function, depth) -> tuple[int, ...] | None:
     return None if dims is None or any(d < 0 for d in dims) else dims
 
 
-def static_dims(model, expr, function, depth: int = 8) -> tuple[int, ...] | None:
+def static_dims(model, expr, function, depth: int = DEPTH) -> tuple[int, ...] | None:
     """A tuple of integers known statically, as a shape is written: ``(H, W, 1)``,
     a name bound to one, ``SHAPE + (1,)``, ``(*SHAPE, 1)``, ``(28,) * 2``,
     ``SHAPE[:2]``, ``tuple(SHAPE)``, ``field.shape``. ``None`` when unknown."""
@@ -74,7 +82,7 @@ def static_dims(model, expr, function, depth: int = 8) -> tuple[int, ...] | None
     if isinstance(expr, cst.Subscript):
         if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Slice):
             found = follow_in(model, expr, function)
-            return None if found is None else static_dims(model, found[0], found[1], d)
+            return None if found is None else static_dims(model, found[0], found[1], d - FOLLOW)
         base = static_dims(model, expr.value, function, d)
         sl = expr.slice[0].slice
         if base is None or sl.step is not None:
@@ -91,7 +99,7 @@ def static_dims(model, expr, function, depth: int = 8) -> tuple[int, ...] | None
         return None
     if isinstance(expr, (cst.Name, cst.Attribute)):
         found = follow_in(model, expr, function)
-        return None if found is None else static_dims(model, found[0], found[1], d)
+        return None if found is None else static_dims(model, found[0], found[1], d - FOLLOW)
     return None
 
 
@@ -108,12 +116,12 @@ def _int(model, expr, function, depth: int) -> int | None:
             return None
         found = follow_in(model, expr, function)
         if found is None:
-            return None
+            return _unpacked_int(model, expr, depth - 1)
         expr, function = found
     return None
 
 
-def shape_item(model, expr: cst.Subscript, function, depth: int = 8) -> int | None:
+def shape_item(model, expr: cst.Subscript, function, depth: int = DEPTH) -> int | None:
     """``field.shape[0]`` / ``field.shape[-1]`` when the shape is known statically."""
     if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
         return None
@@ -136,7 +144,7 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None
 
 
 def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
-                 function: "FunctionInfo | None" = None, depth: int = 12) -> tuple[int, ...] | None:
+                 function: "FunctionInfo | None" = None, depth: int = DEPTH) -> tuple[int, ...] | None:
     """The shape of one simulated value when it is known statically: ``()``
     for scalars (numbers, draws without ``size``), ``(k,)`` for ``size=k``,
     ``(H, W, C)`` for ``rng.normal(size=(H, W, C))`` / ``np.zeros((H, W, C))``,
@@ -151,7 +159,9 @@ def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
         if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
             return ()
         found = follow_in(model, expr, function)
-        return None if found is None else static_shape(model, found[0], found[1], d)
+        if found is None:
+            return _unpacked_shape(model, expr, d - FOLLOW) if isinstance(expr, cst.Name) else None
+        return static_shape(model, found[0], found[1], d - FOLLOW)
     if isinstance(expr, cst.UnaryOperation):
         return static_shape(model, expr.expression, function, d)
     if isinstance(expr, cst.BinaryOperation):
@@ -162,6 +172,11 @@ def static_shape(model: "SemanticModel", expr: cst.CSTNode | None,
         a = static_shape(model, expr.left, function, d)
         b = static_shape(model, expr.right, function, d)
         return None if a is None or b is None else _broadcast(a, b)
+    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 and not isinstance(
+            expr.comparisons[0].operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)):
+        a = static_shape(model, expr.left, function, d)
+        b = None if a is None else static_shape(model, expr.comparisons[0].comparator, function, d)
+        return None if a is None or b is None else _broadcast(a, b)  # an element-wise mask
     if isinstance(expr, cst.IfExp):
         a = static_shape(model, expr.body, function, d)
         b = static_shape(model, expr.orelse, function, d)
@@ -296,6 +311,8 @@ def _call_shape(model, expr: cst.Call, function, depth):
             return None if sa is None or sb is None else _broadcast(sa, sb)
         if name == "where":
             return None
+        if name in ("stack", "concatenate"):
+            return _join_shape(model, expr, name, function, depth)
         if name == "expand_dims":
             base = static_shape(model, argument(expr, 0, "a"), function, depth)
             axis = _axis(model, argument(expr, 1, "axis"), function)
@@ -343,6 +360,123 @@ def _call_shape(model, expr: cst.Call, function, depth):
             shape = None if not dims or None in dims else tuple(dims)  # type: ignore[arg-type]
         return _reshape(base, shape)
     return None
+
+
+def _join_shape(model, expr: cst.Call, name: str, function, depth):
+    """``np.stack([a, b], axis=-1)`` / ``np.concatenate([a[..., None], b[..., None]], axis=-1)``
+    of arrays whose shapes are known."""
+    first = argument(expr, 0, "arrays")
+    if not isinstance(first, (cst.List, cst.Tuple)) or not first.elements or any(
+            not isinstance(el, cst.Element) for el in first.elements):
+        return None
+    shapes: list[tuple[int, ...]] = []
+    for el in first.elements:
+        sh = static_shape(model, el.value, function, depth)
+        if sh is None:
+            return None
+        shapes.append(sh)
+    axis_arg = argument(expr, 1, "axis")
+    axis = 0 if axis_arg is None else _axis(model, axis_arg, function)
+    if axis is None:
+        return None
+    base = shapes[0]
+    if name == "stack":
+        if any(sh != base for sh in shapes):
+            return None
+        n = len(base) + 1
+        axis = axis + n if axis < 0 else axis
+        return base[:axis] + (len(shapes),) + base[axis:] if 0 <= axis < n else None
+    n = len(base)
+    axis = axis + n if axis < 0 else axis
+    if not 0 <= axis < n or any(len(sh) != n or sh[:axis] + sh[axis + 1:] !=
+                                base[:axis] + base[axis + 1:] for sh in shapes):
+        return None
+    return base[:axis] + (sum(sh[axis] for sh in shapes),) + base[axis + 1:]
+
+
+def _unpacked_arrays(model) -> dict[int, tuple[cst.BaseExpression, int, int, object]]:
+    """Target name (by id) -> (value, position, number of targets, function) for an
+    unpacking of something other than a literal tuple: ``X, Y = np.meshgrid(x, y)``,
+    ``h, w = img.shape[:2]``, ``a, b = rng.normal(size=(2, 32, 32))``."""
+    out: dict[int, tuple[cst.BaseExpression, int, int, object]] = {}
+    for rec in model.assignments:
+        if isinstance(rec.value, (cst.Tuple, cst.List)):
+            continue
+        for target in rec.targets:
+            if not isinstance(target, (cst.Tuple, cst.List)) or any(
+                    isinstance(el, cst.StarredElement) for el in target.elements):
+                continue
+            n = len(target.elements)
+            for i, el in enumerate(target.elements):
+                if isinstance(el.value, cst.Name):
+                    out[id(el.value)] = (rec.value, i, n, rec.function)
+    return out
+
+
+def _unpacked_target(model, expr: cst.Name):
+    obj = model.value(expr)
+    if obj is None or obj.kind != "opaque" or not isinstance(obj.node, cst.Name) or \
+            obj.node.value != expr.value or model.alternatives(obj):
+        return None
+    return model.analysis(_unpacked_arrays).get(id(obj.node))
+
+
+def _unpacked_shape(model, expr: cst.Name, depth):
+    found = _unpacked_target(model, expr)
+    if found is None or depth <= 0:
+        return None
+    value, i, n, function = found
+    if isinstance(value, cst.Call):
+        event = model.call_event(value)
+        if event is not None and event.qualname == "numpy.meshgrid":
+            return _meshgrid(model, value, n, function, depth - 1)
+    if _int_dims(model, value, function, depth - 1) is not None:
+        return ()  # ``h, w = img.shape``: numbers
+    whole = static_shape(model, value, function, depth - 1)
+    # iterating an array walks its first axis
+    return whole[1:] if whole and whole[0] == n else None
+
+
+def _unpacked_int(model, expr: cst.Name, depth) -> int | None:
+    found = _unpacked_target(model, expr)
+    if found is None or depth <= 0:
+        return None
+    value, i, n, function = found
+    dims = _int_dims(model, value, function, depth - 1)
+    return dims[i] if dims is not None and len(dims) == n else None
+
+
+def _int_dims(model, value, function, depth):
+    """The integers of a shape-like value (``img.shape``, ``SHAPE[:2]``), not of an array."""
+    if isinstance(value, cst.Attribute) and value.attr.value == "shape" or (
+            isinstance(value, cst.Subscript) and isinstance(value.value, cst.Attribute)
+            and value.value.attr.value == "shape"):
+        return static_dims(model, value, function, depth)
+    return None
+
+
+def _meshgrid(model, call: cst.Call, n: int, function, depth):
+    """``np.meshgrid(x, y)`` of 1-D grids: every output has shape ``(len(y), len(x))``
+    (``indexing="xy"``, the default) or ``(len(x), len(y))`` (``"ij"``)."""
+    indexing = "xy"
+    lengths = []
+    for a in call.args:
+        if a.star:
+            return None
+        if a.keyword is not None:
+            if a.keyword.value == "indexing" and isinstance(a.value, cst.SimpleString):
+                indexing = a.value.evaluated_value  # type: ignore[assignment]
+                continue
+            return None  # sparse=, copy=: other shapes
+        sh = static_shape(model, a.value, function, depth)
+        if sh is None or len(sh) != 1:
+            return None
+        lengths.append(sh[0])
+    if len(lengths) != n or n < 2 or indexing not in ("xy", "ij"):
+        return None
+    if indexing == "xy":
+        lengths[0], lengths[1] = lengths[1], lengths[0]
+    return tuple(lengths)
 
 
 def _axis(model, expr, function) -> int | None:
