@@ -176,11 +176,13 @@ def _check_task(task: _Task, data: bytes | None = None):
 def _check_chunk(tasks: list[_Task]) -> list[tuple]:
     """The worker's job: a chunk of files (results with the modules read, for the
     statistics line)."""
-    before = dict(_INDEX.parses) if _INDEX is not None else {}
+    before = dict(_INDEX.parses + _INDEX.partial_parses) if _INDEX is not None else {}
+    if any(t.project for t in tasks):
+        project_index().prepare([t.path for t in tasks])
     out = [_check_task(t) for t in tasks]
     if _INDEX is not None and out:
-        parses = {p: n - before.get(p, 0) for p, n in _INDEX.parses.items()
-                  if n > before.get(p, 0)}
+        both = _INDEX.parses + _INDEX.partial_parses
+        parses = {p: n - before.get(p, 0) for p, n in both.items() if n > before.get(p, 0)}
         out[-1] = (*out[-1][:4], sorted(_INDEX.read), parses)
     return out
 
@@ -245,6 +247,8 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         contents.clear()  # workers read their own files
         done: Iterable[tuple] = _run_pool(todo, jobs)
     else:
+        if options.project:  # these files' own parses serve as their summaries
+            project_index().prepare([t.path for t in todo])
         done = (_check_task(t, contents.pop(t.index, None)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}
     for index, digest, found, deps, *read in done:

@@ -285,3 +285,83 @@ def test_summary_fingerprint() -> None:
     assert fingerprint(_SIM, ["later"]) != fingerprint(_SIM + "\ndef later():\n    pass\n",
                                                       ["later"])
     assert fingerprint("def broken(:\n", ["x"]) is None
+
+
+# -- parses: each module once per process, imported-only modules in part ----------
+
+def _ring(tmp_path: Path, n: int = 12) -> Path:
+    """n modules, each taking a prior and an adapter helper of 2 others (as bench 12)."""
+    root = tmp_path / "ring"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'ring'\n")
+    (root / "pkg" / "__init__.py").write_text("")
+    for i in range(n):
+        a, b = (i + 1) % n, (i + 5) % n
+        (root / "pkg" / f"m{i:02d}.py").write_text(f'''import bayesflow as bf
+import numpy as np
+
+from pkg.m{a:02d} import prior_{a}
+from pkg.m{b:02d} import make_adapter_{b}
+
+
+def prior_{i}():
+    return dict(alpha=np.random.uniform(0.0, 1.0))
+
+
+def likelihood_{i}(alpha):
+    return dict(x=np.random.normal(alpha, 1.0, size=(20, 1)))
+
+
+def make_adapter_{i}():
+    return bf.Adapter().as_set(["x"]).concatenate(["alpha"], into="inference_variables").concatenate(
+        ["x"], into="summary_variables")
+
+
+def unused_{i}():
+    return np.random.uniform(0.0, 1.0)
+
+
+wf_{i} = bf.BasicWorkflow(simulator=bf.make_simulator([prior_{a}, likelihood_{i}]),
+                         adapter=make_adapter_{b}(), summary_network=bf.networks.DeepSet(),
+                         standardize="all")
+''')
+    return root
+
+
+def test_pool_run_matches_the_serial_run_and_parses_each_module_once_per_worker(
+        tmp_path: Path, monkeypatch) -> None:
+    from bflint.project.index import ProjectIndex
+
+    root = _ring(tmp_path)
+    enabled = engine._enabled(None)
+    monkeypatch.setattr(runner, "_INDEX", ProjectIndex(parse=runner._parse_module))
+    serial, _ = runner.run([str(root)], runner.RunOptions(enabled, cache=False, jobs=1))
+    assert max(runner._INDEX.parses.values()) == 1 and not runner._INDEX.partial_parses
+    assert sum(f.code == "BF103" and "(the cause is in m" in f.message for f in serial) == 12
+    monkeypatch.setattr(runner, "_INDEX", ProjectIndex(parse=runner._parse_module))
+    monkeypatch.setattr(runner, "MIN_PARALLEL_BYTES", 0)
+    pooled, _ = runner.run([str(root)], runner.RunOptions(enabled, cache=False, jobs=2))
+    key = [(f.filename, f.row, f.code, f.message) for f in serial]
+    assert [(f.filename, f.row, f.code, f.message) for f in pooled] == key
+    parses = runner._INDEX.pool_parses
+    if parses:  # a pool ran (fork available): each module at most once per worker
+        assert max(parses.values()) <= 2, parses
+        assert sum(parses.values()) < 2 * 12, parses  # contiguous chunks: few shared modules
+
+
+def test_an_imported_only_module_is_summarised_in_part(tmp_path: Path, monkeypatch) -> None:
+    """``bflint one_file.py``: the modules it imports are parsed only in the
+    statements the names it takes depend on, with their rows (the message's file:line)."""
+    from bflint.project.index import ProjectIndex
+
+    root = _ring(tmp_path)
+    index = ProjectIndex(parse=runner._parse_module)
+    monkeypatch.setattr(runner, "_INDEX", index)
+    path = root / "pkg" / "m00.py"
+    found = runner.check_path(path, engine._enabled(["BF103"]))
+    assert [(f.row, f.code) for f in found] == [(25, "BF103")]
+    assert "(the cause is in m01.py:9)" in found[0].message
+    m01 = str((root / "pkg" / "m01.py").resolve())
+    assert index.partial_parses[m01] == 1 and index.parses[m01] == 0
+    whole = runner.check_path(path, engine._enabled(["BF103"]), project=True)
+    assert whole == found

@@ -16,7 +16,7 @@ import dataclasses
 import os
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bflint.project.resolve import Resolver, clear_caches
 from bflint.source import decode, may_need_analysis, nesting_guard, read_source
@@ -64,11 +64,14 @@ def _numeric_constant(v) -> bool:
     return isinstance(v.node, (cst.Integer, cst.Float, cst.UnaryOperation, cst.BinaryOperation))
 
 
+_UNPARSED: Any = object()  # read and measured, not parsed by LibCST yet
+
+
 @dataclasses.dataclass
 class _Parsed:
     digest: str | None   # None: unreadable
     text: str | None
-    module: cst.Module | None  # None when it does not parse
+    module: cst.Module | None  # None when it does not parse; _UNPARSED: not parsed yet
     stamp: tuple
     guard: tuple | None = None  # nesting_guard(text), when it was measured
 
@@ -83,13 +86,38 @@ class ProjectIndex:
         self.depth = depth
         self._parse_fn = parse
         self._parsed: dict[str, _Parsed] = {}
-        self._models: dict[tuple[str, str, int], object] = {}
+        self._models: dict[tuple[str, str, int, tuple[int, ...] | None], object] = {}
         self.parses: Counter = Counter()   # path -> times parsed (tests: never twice)
         self.pool_parses: Counter = Counter()  # the same, summed over a run's workers
+        self.partial_parses: Counter = Counter()  # path -> parses of a part (at most once)
         self.read: set[str] = set()         # project modules read (the statistics line)
         self.last_deps: dict[str, dict] = {}  # linted file -> its dependencies (see finished)
         self._tables: dict[str, fp_mod.Table | None] = {}  # content hash -> fingerprint table
         self._by_digest: dict[str, _Parsed] = {}  # content hash -> a module read (its guard)
+        # files this process lints in this run: their summaries use their own full
+        # parse; a module only imported is parsed in part (the statements taken)
+        self.linting: set[str] = set()
+        # module -> every name the files this process lints take from it (prepare):
+        # one part of it serves them all
+        self.shared: dict[str, frozenset[str] | None] = {}
+
+    def prepare(self, paths) -> None:
+        """The files this process lints in this run: their own parses serve as
+        their summaries; of the modules they only import, one part each is
+        parsed: what all of them take (a cheap scan of their import lines)."""
+        self.linting = {os.path.abspath(p) for p in paths}
+        shared: dict[str, frozenset[str] | None] = {}
+        for path in self.linting:
+            try:
+                text = read_source(path).decode("utf-8", "surrogateescape")
+            except (OSError, ValueError):
+                continue
+            for f, names in _plan(text, Resolver(path, None)).items():
+                if f in self.linting:
+                    continue
+                before = shared.get(f, frozenset())
+                shared[f] = before | names if names is not None and before is not None else None
+        self.shared = shared
 
     def new_run(self) -> None:
         """Forget what the file system looked like (modules created or deleted since)."""
@@ -97,7 +125,8 @@ class ProjectIndex:
         self.pool_parses.clear()
 
     # -- files ---------------------------------------------------------------
-    def parsed(self, path: str) -> _Parsed:
+    def parsed(self, path: str, parse: bool = True) -> _Parsed:
+        """The module at ``path`` read (and, with ``parse``, parsed by LibCST) once."""
         path = os.path.abspath(path)
         try:
             st = os.stat(path)
@@ -106,8 +135,12 @@ class ProjectIndex:
             stamp = ()
         found = self._parsed.get(path)
         if found is not None and found.stamp == stamp and stamp:
+            if parse and found.module is _UNPARSED:
+                found.module = self._parse(path, found.text or "")
             return found
         found = self._load(path, stamp)
+        if parse and found.module is _UNPARSED:
+            found.module = self._parse(path, found.text or "")
         if len(self._parsed) >= MAX_MEMO:
             for k in list(self._parsed)[: MAX_MEMO // 4]:
                 del self._parsed[k]
@@ -135,12 +168,12 @@ class ProjectIndex:
         deep, refusal = guard
         if deep or refusal is not None:
             return _Parsed(digest, text, None, stamp, guard)
-        return _Parsed(digest, text, self._parse(path, text), stamp, guard)
+        return _Parsed(digest, text, _UNPARSED, stamp, guard)
 
-    def _parse(self, path: str, text: str):
+    def _parse(self, path: str, text: str, partial: bool = False):
         import libcst as cst  # start-up: only a run that follows project imports parses them
 
-        self.parses[path] += 1
+        (self.partial_parses if partial else self.parses)[path] += 1
         try:
             return (self._parse_fn or cst.parse_module)(text)
         except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError):
@@ -169,7 +202,8 @@ class ProjectIndex:
     def known_parse(self, path: str, data_hash: str):
         """The module parsed earlier in this process for exactly these bytes, or None."""
         found = self._parsed.get(os.path.abspath(path))
-        if found is not None and found.digest == data_hash and found.module is not None:
+        if found is not None and found.digest == data_hash and found.module is not None \
+                and found.module is not _UNPARSED:
             return found.module
         return None
 
@@ -177,22 +211,44 @@ class ProjectIndex:
     def context(self, path: str, module, depth: int | None = None) -> "Context":
         return Context(self, path, module, self.depth if depth is None else depth)
 
-    def model(self, path: str, depth: int):
+    def model(self, path: str, depth: int, names: frozenset[str] | None = None):
         """The summary of the module at ``path`` (its SemanticModel, imports followed
-        ``depth`` levels), or None when it cannot be read or parsed."""
-        p = self.parsed(path)
-        if p.module is None or p.digest is None:
+        ``depth`` levels), or None when it cannot be read or parsed. ``names``: the
+        names the importer takes, when known: a module this process does not lint
+        itself is then parsed and modelled in part, only the statements those
+        names depend on (:meth:`bflint.project.fingerprint.Table.partial_text`:
+        the same rows and columns, the same values for those names)."""
+        path = os.path.abspath(path)
+        p = self.parsed(path, parse=False)
+        if p.module is None or p.digest is None or p.text is None:
             return None
-        key = (os.path.abspath(path), p.digest, depth)
+        text, kept = p.text, None
+        module: cst.Module | None = p.module
+        if names is not None and module is _UNPARSED and path not in self.linting:
+            wider = self.shared.get(path)
+            if wider is not None and names <= wider:
+                names = wider
+            table = self.table(p)
+            if table is not None:
+                text, kept = table.partial_text(names)
+                if (path, p.digest, depth, kept) not in self._models and self.partial_parses[path]:
+                    text, kept = p.text, None  # another part of it was parsed: parse it whole
+        key = (path, p.digest, depth, kept)
         if key in self._models:
             return self._models[key]
         self._models[key] = None  # re-entry (cannot happen with decreasing depth): unknown
+        if kept is not None:
+            module = self._parse(path, text, partial=True)
+        else:
+            module = self.parsed(path).module
+        if module is None:
+            return None
         # start-up: the model loads LibCST's node classes (a warm cached run never needs it)
         from bflint.semantic.model import SemanticModel
 
         try:
-            ctx = self.context(path, p.module, depth)
-            m = SemanticModel(p.module, p.text or "", path, project=ctx)
+            ctx = self.context(path, module, depth)
+            m = SemanticModel(module, text, path, project=ctx)
         except RecursionError:
             m = None
         except Exception:
@@ -223,19 +279,22 @@ class ProjectIndex:
         self.last_deps[os.path.abspath(path)] = {
             "hashes": dict(ctx.deps), "fingerprints": fps, "missing": sorted(ctx.all_missing())}
 
-    def fingerprint(self, path: str, names) -> str | None:
-        """The summary fingerprint of ``names`` of the module at ``path``
-        (:mod:`bflint.project.fingerprint`), or None."""
+    def table(self, p: _Parsed) -> fp_mod.Table | None:
+        """The fingerprint table of a module read (memo by content hash), or None."""
         from bflint.project import fingerprint as fp_mod  # start-up: only when a module was read
 
-        p = self.parsed(path)
         if p.digest is None or p.text is None:
             return None
         if p.digest not in self._tables:
             if len(self._tables) >= MAX_MEMO:
                 self._tables.clear()
             self._tables[p.digest] = fp_mod.table(p.text)
-        table = self._tables[p.digest]
+        return self._tables[p.digest]
+
+    def fingerprint(self, path: str, names) -> str | None:
+        """The summary fingerprint of ``names`` of the module at ``path``
+        (:mod:`bflint.project.fingerprint`), or None."""
+        table = self.table(self.parsed(path, parse=False))
         return table.fingerprint(names) if table is not None else None
 
 
@@ -255,18 +314,41 @@ class Context:
         self.foreign_functions: set[int] = set()
         self.adopted: list = []                  # summaries whose values the model uses
         self.names: dict[str, set[str]] = {}     # file -> the names taken from it
+        self.partial: set[str] = set()           # files whose summary covers only some names
+        self._plan: dict[str, frozenset[str] | None] | None = None
 
     # -- resolution ------------------------------------------------------------
-    def _summary(self, file: str):
+    def planned(self, file: str) -> frozenset[str] | None:
+        """The names this file's ``from ... import`` lines take from ``file`` (a
+        cheap scan of its text), or None when not known (``import pkg.mod``, a
+        star or a multi-line import): then the summary covers the whole module."""
+        if self._plan is None:
+            p = self.index._parsed.get(self.path)
+            r = self.resolver
+            seen_missing = set(r.missing)
+            self._plan = _plan(p.text if p is not None else None, r)
+            r.missing = seen_missing  # the builder's own lookups decide what was looked for
+        return self._plan.get(os.path.abspath(file))
+
+    def _summary(self, file: str, name: str | None = None):
         file = os.path.abspath(file)
         if file in self.models:
-            return self.models[file]
+            if name is None or file not in self.partial or name in (self.planned(file) or ()):
+                return self.models[file]
+            # a name the scan did not see: the whole module after all
+            self.partial.discard(file)
+            m = self.models[file] = self.index.model(file, self.depth - 1)
+            return m
         if self.depth <= 0 or len(self.models) >= MAX_MODULES:
             return None
         self.index.read.add(file)
         self.names.setdefault(file, set())
-        m = self.index.model(file, self.depth - 1)
-        p = self.index.parsed(file)
+        planned = self.planned(file) if name is not None else None
+        names = planned if planned is not None and name in planned else None
+        m = self.index.model(file, self.depth - 1, names)
+        if names is not None:
+            self.partial.add(file)
+        p = self.index.parsed(file, parse=False)
         if p.digest is not None:
             self.deps[file] = p.digest
         if m is not None:
@@ -277,7 +359,7 @@ class Context:
         return m
 
     def _export(self, file: str, name: str):
-        m = self._summary(file)
+        m = self._summary(file, name)
         if m is None:
             return None
         self.names.setdefault(os.path.abspath(file), set()).add(name)
@@ -373,6 +455,27 @@ class Context:
     @property
     def modules_read(self) -> int:
         return len(self.models)
+
+
+def _plan(text: str | None, r: Resolver) -> dict[str, frozenset[str] | None]:
+    """file -> the names ``from ... import`` lines of ``text`` take from it (None:
+    not known, e.g. a multi-line import), by a cheap scan of the text."""
+    plan: dict[str, frozenset[str] | None] = {}
+    for m in _IMPORT_LINE.finditer(text.encode("utf-8", "surrogatepass") if text else b""):
+        if m.group(4) is not None:
+            continue
+        level, module, raw = len(m.group(1)), m.group(2).decode("ascii", "ignore"), m.group(3)
+        f = r.relative(level, module) if level else r.absolute(module)
+        if f is None:
+            continue
+        f = os.path.abspath(f)
+        complete = not (b"(" in raw and b")" not in raw) and not raw.rstrip().endswith(b"\\")
+        names = frozenset(n.strip().split()[0].decode("ascii", "ignore")
+                          for n in raw.replace(b"(", b"").replace(b")", b"").split(b",")
+                          if n.strip())
+        before = plan.get(f, frozenset())
+        plan[f] = before | names if complete and before is not None else None
+    return plan
 
 
 # -- the pre-filter's view ----------------------------------------------------
