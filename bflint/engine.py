@@ -92,10 +92,14 @@ def parse_without_gc(parse, text: str):
 
 def check_text(text: str, filename: str, enabled: frozenset[str],
                show_traceback: bool = False, project=None, digest: str | None = None,
-               ) -> list[Finding]:
+               document=None) -> list[Finding]:
     """Analyse decoded source. Never raises for bad input. ``project``: a
     :class:`bflint.project.index.ProjectIndex` (imports of the project's own
-    modules are followed; ``digest`` is the hash of the file's bytes)."""
+    modules are followed; ``digest`` is the hash of the file's bytes).
+    ``document``: an object with ``parse(text)`` and ``positions(module,
+    nodes)`` that replaces the full parse and the positions pass (the
+    language server's :class:`bflint.server.incremental.Document`: the
+    same tree and positions, reusing the previous text's)."""
     import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
 
     lines = physical_lines(text)
@@ -111,7 +115,10 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     try:
         module = project.known_parse(filename, digest) if project is not None else None
         if module is None:
-            module = parse_without_gc(cst.parse_module, text)
+            if document is not None:
+                module = document.parse(text)
+            else:
+                module = parse_without_gc(cst.parse_module, text)
             if project is not None:
                 project.remember(filename, digest, text, module)
     except cst.ParserSyntaxError as exc:
@@ -158,7 +165,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
             for _, rep in reports:
                 if rep.fix is not None:
                     nodes.extend(edits.edit_nodes(rep.fix))
-        positions = _positions(module, nodes, text)
+        positions = _positions(module, nodes, text, document)
         elsewhere = {}
         if model.project is not None:
             away = [rep for _, rep in reports if rep.position is None and rep.node is not None
@@ -192,12 +199,14 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     return out
 
 
-def _positions(module, nodes, text: str | None = None) -> dict:
+def _positions(module, nodes, text: str | None = None, document=None) -> dict:
     """1-based (row, col, end_row, end_col) of the reported nodes only
     (``PositionProvider``'s ranges at a fraction of its cost)."""
     from bflint.positions import positions  # start-up: positions loads LibCST's metadata machinery
 
     try:
+        if document is not None:
+            return document.positions(module, nodes)
         return positions(module, nodes)
     except RecursionError:
         # Code generation of the whole module recurses once per nesting
@@ -233,10 +242,10 @@ def _positions_by_search(module, nodes, text: str | None) -> dict:
 
 def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
                  prefilter: bool = True, show_traceback: bool = False,
-                 project=None) -> list[Finding]:
+                 project=None, document=None) -> list[Finding]:
     """One file's findings. ``project``: a :class:`bflint.project.index.ProjectIndex`
     to follow the imports of the project's own modules (``filename`` must be the
-    file's path); None: the file alone."""
+    file's path); None: the file alone. ``document``: see :func:`check_text`."""
     digest = None
     if project is not None:
         from bflint.project.index import content_hash  # start-up: only project runs hash here
@@ -271,13 +280,15 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
         return [f] if f.code in enabled else []
     try:
         if deep:
-            return run_deep(check_text, text, filename, enabled, show_traceback, project, digest)
-        return check_text(text, filename, enabled, show_traceback, project, digest)
+            return run_deep(check_text, text, filename, enabled, show_traceback, project, digest,
+                            document)
+        return check_text(text, filename, enabled, show_traceback, project, digest, document)
     except RecursionError:
         try:
             if deep:
                 raise
-            return run_deep(check_text, text, filename, enabled, show_traceback, project, digest)
+            return run_deep(check_text, text, filename, enabled, show_traceback, project, digest,
+                            document)
         except RecursionError as exc:
             # the nesting guard passed: more likely unbounded recursion in bflint
             return [internal_error(exc, filename, show_traceback)]

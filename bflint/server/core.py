@@ -32,6 +32,7 @@ from bflint.discovery import _excluded
 from bflint.finding import Finding
 from bflint.fix import _line_starts, _offset
 from bflint.registry import rules_by_code
+from bflint.server.incremental import Document
 from bflint.source import physical_lines
 
 SOURCE = "bflint"
@@ -129,11 +130,31 @@ class Linter:
     """Findings for documents; keeps the last results of recent texts."""
 
     MEMORY = 64
+    DOCUMENTS = 16   # scripts whose last tree is kept for an incremental parse
 
-    def __init__(self, use_disk_cache: bool = True) -> None:
+    def __init__(self, use_disk_cache: bool = True, incremental: bool = True) -> None:
         self.settings = SettingsFinder()
         self.use_disk_cache = use_disk_cache
+        self.incremental = incremental
         self._memory: OrderedDict[tuple, list[Finding]] = OrderedDict()
+        self._documents: OrderedDict[str, Document] = OrderedDict()
+
+    def document(self, filename: str) -> Document | None:
+        """The incremental parse state of a script (the most recent ones)."""
+        if not self.incremental:
+            return None
+        doc = self._documents.get(filename)
+        if doc is None:
+            doc = self._documents[filename] = Document()
+            while len(self._documents) > self.DOCUMENTS:
+                self._documents.popitem(last=False)
+        else:
+            self._documents.move_to_end(filename)
+        return doc
+
+    def forget(self, filename: str) -> None:
+        """A closed document: its tree is no longer kept."""
+        self._documents.pop(filename, None)
 
     # the findings -----------------------------------------------------------------
     def findings(self, text: str, filename: str, settings: Settings, *, notebook: bytes | None = None,
@@ -168,7 +189,8 @@ class Linter:
                 if notebook is not None:
                     found = nb_mod.check_notebook(notebook, filename, settings.enabled)
                 else:
-                    found = engine.check_source(text, filename, settings.enabled)
+                    found = engine.check_source(text, filename, settings.enabled,
+                                                document=self.document(filename))
         except Exception as exc:  # the engine never raises; the server never dies of it
             found = [engine.internal_error(exc, filename)]
         if cache is not None:

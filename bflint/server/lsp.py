@@ -195,6 +195,7 @@ class BflintLanguageServer(LanguageServer):
         state.published = {u for u, d in by_uri.items() if d}
 
     def forget(self, uri: str) -> None:
+        self.linter.forget(_path(uri) or uri)
         state = self.docs.pop(uri, None)
         if state is None:
             return
