@@ -191,7 +191,9 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
     if fix or diff:
         findings, n_fixed, changed, not_fixed = _apply_fixes(findings, files, enabled, per_file,
                                                              root, unsafe_fixes, diff, prefilter,
-                                                             stdin_name, stdin_data, explicit_target)
+                                                             stdin_name, stdin_data, explicit_target,
+                                                             project=None if no_project
+                                                             else runner_mod.project_index())
         if diff:
             if changed:
                 click.echo(changed, nl=False)
@@ -251,7 +253,7 @@ def _excluded(path: str, patterns: list[str]) -> bool:
 
 
 def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilter, stdin_name,
-                 stdin_data, explicit_target=None):
+                 stdin_data, explicit_target=None, project=None):
     """Fix the files with applicable fixes; returns (findings after fixing,
     number fixed, the diff text, number of files that could not be written)."""
     import os
@@ -312,7 +314,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
         path = paths.get(name) or Path(name)
         with bayesflow_api.use_target(target_mod.for_file(path, explicit_target)):
             ff = fixes.fix_file(path, en, display=name, unsafe=unsafe, write=not diff,
-                                prefilter=prefilter)
+                                prefilter=prefilter, project=project)
         if ff is None:
             out.extend(fs)
             continue

@@ -144,9 +144,11 @@ class FixResult:
 
 
 def fix_text(text: str, filename: str, enabled: frozenset[str], *, unsafe: bool = False,
-             prefilter: bool = True) -> FixResult:
-    """Fix decoded source until no fix applies (at most MAX_ROUNDS rounds)."""
-    findings = engine.check_source(text, filename, enabled, prefilter=prefilter)
+             prefilter: bool = True, project=None) -> FixResult:
+    """Fix decoded source until no fix applies (at most MAX_ROUNDS rounds).
+    ``project``: a ProjectIndex: each round is checked with the project's modules
+    (issue 12), as the run that reported the findings was."""
+    findings = engine_check(text, filename, enabled, prefilter, project)
     fixed: list[Finding] = []
     skip: set = set()
     for _ in range(MAX_ROUNDS):
@@ -168,7 +170,7 @@ def fix_text(text: str, filename: str, enabled: frozenset[str], *, unsafe: bool 
                 break
         text = new
         fixed.extend(applied)
-        findings = engine.check_source(text, filename, enabled, prefilter=prefilter)
+        findings = engine_check(text, filename, enabled, prefilter, project)
     return FixResult(text, fixed, findings)
 
 
@@ -263,7 +265,8 @@ class FileFix:
 
 
 def fix_file(path: Path, enabled: frozenset[str], *, display: str | None = None,
-             unsafe: bool = False, write: bool = True, prefilter: bool = True) -> FileFix | None:
+             unsafe: bool = False, write: bool = True, prefilter: bool = True,
+             project=None) -> FileFix | None:
     """Fix one ``.py`` file; None when it cannot be read as source. When the
     fixed file cannot or must not be written, ``error`` says why, the file is
     untouched and ``result`` holds the original's findings (nothing fixed)."""
@@ -272,7 +275,7 @@ def fix_file(path: Path, enabled: frozenset[str], *, display: str | None = None,
         text, encoding, (state, st) = _read(path)
     except (OSError, FixError):
         return None
-    result = fix_text(text, name, enabled, unsafe=unsafe, prefilter=prefilter)
+    result = fix_text(text, name, enabled, unsafe=unsafe, prefilter=prefilter, project=project)
     ff = FileFix(name, text, result, encoding)
     if write and ff.changed:
         error = None
@@ -294,7 +297,7 @@ def fix_file(path: Path, enabled: frozenset[str], *, display: str | None = None,
                     error = f"not fixed: cannot write the file: {_os_reason(exc)}"
         if error is not None:
             ff.error = error
-            ff.result = FixResult(text, [], engine_check(text, name, enabled, prefilter))
+            ff.result = FixResult(text, [], engine_check(text, name, enabled, prefilter, project))
     return ff
 
 
@@ -305,5 +308,8 @@ def _os_reason(exc: OSError) -> str:
     return f"{reason} (os error {exc.errno})" if exc.errno else reason
 
 
-def engine_check(text: str, name: str, enabled: frozenset[str], prefilter: bool) -> list[Finding]:
-    return engine.check_source(text, name, enabled, prefilter=prefilter)
+def engine_check(text: str, name: str, enabled: frozenset[str], prefilter: bool,
+                 project=None) -> list[Finding]:
+    if project is None:
+        return engine.check_source(text, name, enabled, prefilter=prefilter)
+    return engine.check_source(text, name, enabled, prefilter=prefilter, project=project)

@@ -229,8 +229,12 @@ def cells_of(nb: dict) -> list[Cell]:
 
 
 def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
-                   prefilter: bool = True, show_traceback: bool = False) -> list[Finding]:
-    if prefilter and not engine.may_need_analysis(data):
+                   prefilter: bool = True, show_traceback: bool = False,
+                   project=None) -> list[Finding]:
+    """``project``: a :class:`bflint.project.index.ProjectIndex` (issue 12): the
+    cells' imports of the project's own modules are followed, as a script's."""
+    if prefilter and not engine.may_need_analysis(data) and not (
+            project is not None and project.may_matter(filename, data)):
         return []
     try:
         nb = load(data)
@@ -252,7 +256,7 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
     with_bf000 = enabled | {engine.PARSE_ERROR}
     text, rowmap = _join(cells, broken)
     result = engine.check_source(text, filename, with_bf000, prefilter=False,
-                                 show_traceback=show_traceback)
+                                 show_traceback=show_traceback, project=project)
     was_too_complex = False
     for attempt in range(2):
         errors = [f for f in result if f.code == engine.PARSE_ERROR]

@@ -124,7 +124,8 @@ def check_data(data: bytes, name: str, enabled: frozenset[str], *, notebook: boo
     imports of the project's own modules (``name`` is the file's path)."""
     if notebook:
         return nb.check_notebook(data, name, enabled, prefilter=prefilter,
-                                 show_traceback=show_traceback)
+                                 show_traceback=show_traceback,
+                                 project=project_index() if project else None)
     return engine.check_source(data, name, enabled, prefilter=prefilter,
                                show_traceback=show_traceback,
                                project=project_index() if project else None)
@@ -235,7 +236,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
                 results[i] = hit
                 continue
         todo.append(_Task(i, name, name, enabled, options.prefilter, options.show_traceback,
-                          len(data), sel, series, options.project and not name.endswith(".ipynb")))
+                          len(data), sel, series, options.project))
         if kept + len(data) <= _KEEP_BYTES:
             contents[i] = data
             kept += len(data)

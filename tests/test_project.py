@@ -365,3 +365,64 @@ def test_an_imported_only_module_is_summarised_in_part(tmp_path: Path, monkeypat
     assert index.partial_parses[m01] == 1 and index.parses[m01] == 0
     whole = runner.check_path(path, engine._enabled(["BF103"]), project=True)
     assert whole == found
+
+
+# -- notebooks and --fix follow the project too (issue 12) -------------------------
+
+def _notebook(cells: list[str]) -> str:
+    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None,
+                                  "outputs": [], "source": c.splitlines(keepends=True)}
+                                 for c in cells],
+                       "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+                       "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_a_notebook_follows_project_imports(tmp_path: Path) -> None:
+    proj = _copy(tmp_path)
+    (proj / "notebooks").mkdir()
+    nb = proj / "notebooks" / "explore.ipynb"
+    nb.write_text(_notebook([
+        "import sys\nsys.path.append('..')\n",
+        "import bayesflow as bf\nfrom model.simulation import likelihood, prior\n",
+        "wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior, likelihood]),\n"
+        "    inference_variables=['alpha', 'mu', 'sigma'], summary_variables=['x'],\n"
+        "    summary_network=bf.networks.SetTransformer(), standardize='all')\n"]))
+    found = runner.check_path(nb, engine._enabled(["BF103"]))
+    assert {(f.cell, f.code) for f in found} == {(3, "BF103")}, found
+    [alpha] = [f for f in found if f.message.startswith("`alpha`")]
+    assert "(the cause is in ../model/simulation.py:6)" in alpha.message
+    assert runner.check_path(nb, engine._enabled(["BF103"]), project=False) == []
+    # through the runner too, with its cache entry depending on simulation.py
+    options = runner.RunOptions(engine._enabled(["BF103"]), cache=True,
+                                cache_dir=str(tmp_path / "cache"), jobs=1)
+    assert len(runner.run([str(nb)], options)[0]) == len(found)
+    sim = proj / "model" / "simulation.py"
+    sim.write_text(sim.read_text().replace("np.random.uniform(0.5, 2.0)", "np.random.normal()"))
+    assert len(runner.run([str(nb)], options)[0]) == len(found) - 1
+
+
+def test_a_notebook_that_only_imports_the_project_passes_the_prefilter(tmp_path: Path) -> None:
+    proj = _copy(tmp_path)
+    nb = proj / "train.ipynb"
+    nb.write_text(_notebook(["from model.workflow import create_workflow\n",
+                             "workflow, simulator, adapter = create_workflow()\n"
+                             "history = workflow.fit_offline(simulator.sample(100), epochs=1)\n"]))
+    select = engine._enabled(["BF401"])
+    assert runner.check_path(nb, select, prefilter=True) == runner.check_path(
+        nb, select, prefilter=False) != []
+
+
+def test_fix_relints_with_the_project(tmp_path: Path) -> None:
+    """``--fix`` re-checks the fixed text with the project's modules: a finding
+    caused by another module is still reported after the fix round."""
+    from click.testing import CliRunner
+
+    from bflint.cli import main
+
+    proj = _copy(tmp_path)
+    wf = proj / "model" / "workflow.py"
+    wf.write_text(wf.read_text().replace('        standardize="all",\n', ""))
+    res = CliRunner().invoke(main, ["check", "--no-cache", "--select", "BF103,BF107", "--fix",
+                                    "--unsafe-fixes", str(wf)])
+    assert "standardize=" in wf.read_text()  # BF107 fixed
+    assert "BF103" in res.output and "(the cause is in simulation.py:6)" in res.output, res.output

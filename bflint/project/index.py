@@ -182,11 +182,14 @@ class ProjectIndex:
             return None
 
     def remember(self, path: str, data_hash: str, text: str, module) -> None:
-        """A linted file's own parse, reused when another file imports it."""
+        """A linted file's own parse, reused when another file imports it (only
+        when it is the file's content: ``--fix`` checks texts it has not written yet)."""
         path = os.path.abspath(path)
         try:
             st = os.stat(path)
             stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if content_hash(read_source(path)) != data_hash:
+                return
         except OSError:
             return
         self.parses[path] += 1
@@ -263,6 +266,8 @@ class ProjectIndex:
         them passes the pre-filter. ``sys.path`` edits count as imports of anything."""
         if b"import" not in raw:
             return False
+        if path.endswith(".ipynb"):  # the cells' lines are JSON strings: one per line
+            raw = raw.replace(b'"', b"\n")
         if b"sys.path" in raw:
             return True
         return _may_matter(os.path.abspath(path), raw, self.depth - 1, set())
