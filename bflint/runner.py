@@ -255,9 +255,9 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     for index, digest, found, deps, *read in done:
         results[index] = found
         if read and options.project:  # a worker's project modules and parses
-            index = project_index()
-            index.read.update(read[0])
-            index.pool_parses.update(read[1])
+            project = project_index()
+            project.read.update(read[0])
+            project.pool_parses.update(read[1])
         if cache is not None and digest is not None:
             cache.put(files[index], str(files[index]), digest, selection_of[index], found, deps)
     if cache is not None:

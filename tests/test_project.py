@@ -340,9 +340,13 @@ def test_pool_run_matches_the_serial_run_and_parses_each_module_once_per_worker(
     assert sum(f.code == "BF103" and "(the cause is in m" in f.message for f in serial) == 12
     monkeypatch.setattr(runner, "_INDEX", ProjectIndex(parse=runner._parse_module))
     monkeypatch.setattr(runner, "MIN_PARALLEL_BYTES", 0)
-    pooled, _ = runner.run([str(root)], runner.RunOptions(enabled, cache=False, jobs=2))
+    pooled, _ = runner.run([str(root)], runner.RunOptions(enabled, cache=True, jobs=2,
+                                                          cache_dir=str(tmp_path / "cache")))
     key = [(f.filename, f.row, f.code, f.message) for f in serial]
     assert [(f.filename, f.row, f.code, f.message) for f in pooled] == key
+    warm, _ = runner.run([str(root)], runner.RunOptions(enabled, cache=True, jobs=2,
+                                                        cache_dir=str(tmp_path / "cache")))
+    assert [(f.filename, f.row, f.code, f.message) for f in warm] == key
     parses = runner._INDEX.pool_parses
     if parses:  # a pool ran (fork available): each module at most once per worker
         assert max(parses.values()) <= 2, parses
