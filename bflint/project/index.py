@@ -86,7 +86,7 @@ class ProjectIndex:
         self.depth = depth
         self._parse_fn = parse
         self._parsed: dict[str, _Parsed] = {}
-        self._models: dict[tuple[str, str, int, tuple[int, ...] | None], object] = {}
+        self._models: dict[tuple, object] = {}  # (path, hash, depth, part) -> summary
         self.parses: Counter = Counter()   # path -> times parsed (tests: never twice)
         self.pool_parses: Counter = Counter()  # the same, summed over a run's workers
         self.partial_parses: Counter = Counter()  # path -> parses of a part (at most once)
@@ -134,22 +134,23 @@ class ProjectIndex:
         except OSError:
             stamp = ()
         found = self._parsed.get(path)
-        if found is not None and found.stamp == stamp and stamp:
-            if parse and found.module is _UNPARSED:
-                found.module = self._parse(path, found.text or "")
-            return found
-        found = self._load(path, stamp)
+        if found is None or found.stamp != stamp or not stamp:
+            found = self._load(path, stamp)
+            if len(self._parsed) >= MAX_MEMO:
+                for k in list(self._parsed)[: MAX_MEMO // 4]:
+                    del self._parsed[k]
+                self._models.clear()
+            self._parsed[path] = found
         if parse and found.module is _UNPARSED:
-            found.module = self._parse(path, found.text or "")
-        if len(self._parsed) >= MAX_MEMO:
-            for k in list(self._parsed)[: MAX_MEMO // 4]:
-                del self._parsed[k]
-            self._models.clear()
-        self._parsed[path] = found
-        if found.digest is not None and found.guard is not None:
-            if len(self._by_digest) >= MAX_MEMO:
-                self._by_digest.clear()
-            self._by_digest[found.digest] = found
+            # measured first (LibCST's parser must never see pathological nesting); a
+            # module parsed only in part is measured in that part (model)
+            found.guard = nesting_guard(found.text or "")
+            deep, refusal = found.guard
+            found.module = None if deep or refusal is not None else self._parse(path, found.text or "")
+            if found.digest is not None:
+                if len(self._by_digest) >= MAX_MEMO:
+                    self._by_digest.clear()
+                self._by_digest[found.digest] = found
         return found
 
     def _load(self, path: str, stamp: tuple) -> _Parsed:
@@ -164,11 +165,7 @@ class ProjectIndex:
             text = decode(data)
         except Exception:
             return _Parsed(digest, None, None, stamp)
-        guard = nesting_guard(text)
-        deep, refusal = guard
-        if deep or refusal is not None:
-            return _Parsed(digest, text, None, stamp, guard)
-        return _Parsed(digest, text, _UNPARSED, stamp, guard)
+        return _Parsed(digest, text, _UNPARSED, stamp)
 
     def _parse(self, path: str, text: str, partial: bool = False):
         import libcst as cst  # start-up: only a run that follows project imports parses them
@@ -225,33 +222,41 @@ class ProjectIndex:
         p = self.parsed(path, parse=False)
         if p.module is None or p.digest is None or p.text is None:
             return None
-        text, kept = p.text, None
+        text, kept, walked = p.text, None, None
         module: cst.Module | None = p.module
-        if names is not None and module is _UNPARSED and path not in self.linting:
+        table = self.table(p) if names is not None else None
+        if table is not None and names is not None and module is _UNPARSED \
+                and path not in self.linting:
             wider = self.shared.get(path)
             if wider is not None and names <= wider:
                 names = wider
-            table = self.table(p)
-            if table is not None:
-                text, kept = table.partial_text(names)
-                if (path, p.digest, depth, kept) not in self._models and self.partial_parses[path]:
-                    text, kept = p.text, None  # another part of it was parsed: parse it whole
-        key = (path, p.digest, depth, kept)
+            text, kept = table.partial_text(names)
+            if (path, p.digest, depth, kept) not in self._models and self.partial_parses[path]:
+                text, kept = p.text, None  # another part of it was parsed: parse it whole
+        elif table is not None and names is not None:
+            # linted here: its own full parse, only the statements taken walked
+            walked = tuple(table.closure(names)[0])
+        key = (path, p.digest, depth, kept if walked is None else ("walked", walked))
         if key in self._models:
             return self._models[key]
         self._models[key] = None  # re-entry (cannot happen with decreasing depth): unknown
         if kept is not None:
-            module = self._parse(path, text, partial=True)
+            deep, refusal = nesting_guard(text)
+            module = None if deep or refusal is not None else self._parse(path, text, partial=True)
         else:
             module = self.parsed(path).module
         if module is None:
             return None
+        full = module
+        if walked is not None and table is not None:
+            module = _statements(module, set(walked), len(table.code)) or module
         # start-up: the model loads LibCST's node classes (a warm cached run never needs it)
         from bflint.semantic.model import SemanticModel
 
         try:
             ctx = self.context(path, module, depth)
             m = SemanticModel(module, text, path, project=ctx)
+            m.full_module = full  # type: ignore[attr-defined]  # where its nodes are (positions)
         except RecursionError:
             m = None
         except Exception:
@@ -460,6 +465,23 @@ class Context:
     @property
     def modules_read(self) -> int:
         return len(self.models)
+
+
+def _statements(module, kept: set[int], count: int):
+    """``module`` with only the top-level statements whose ``ast`` statements
+    (``count`` of them, in order: a LibCST line ``a = 1; b = 2`` holds two) are
+    ``kept``; the same node objects. None when the two parsers disagree."""
+    import libcst as cst  # start-up: reached only once a project module was parsed
+
+    body, k = [], 0
+    for st in module.body:
+        n = len(st.body) if isinstance(st, cst.SimpleStatementLine) else 1
+        if any(i in kept for i in range(k, k + n)):
+            body.append(st)
+        k += n
+    if k != count:
+        return None
+    return module.with_changes(body=body)
 
 
 def _plan(text: str | None, r: Resolver) -> dict[str, frozenset[str] | None]:

@@ -32,7 +32,9 @@ def relocate(model, reports, positions_of) -> dict:
     for other in others:
         if not pending:
             break
-        found = positions_of(other.module, [rep.node for rep in pending], other.source)
+        # a summary walks some statements of its module: positions are in the whole module
+        whole = getattr(other, "full_module", None) or other.module
+        found = positions_of(whole, [rep.node for rep in pending], other.source)
         rest = []
         for rep in pending:
             if rep.node in found:
