@@ -1,5 +1,21 @@
+import libcst as cst
+
 from bflint.analyze.workflows import summary_network_given
 from bflint.rule import Rule
+
+
+def _replaced_estimators(model) -> set[int]:
+    """Workflows whose estimator is replaced after construction
+    (``workflow.approximator = keras.saving.load_model(path)``): the loaded model brings
+    its own summary network."""
+    out: set[int] = set()
+    for rec in model.assignments:
+        for t in rec.targets:
+            if isinstance(t, cst.Attribute) and t.attr.value in ("approximator", "estimator"):
+                v = model.value(t.value)
+                if v is not None and v.kind == "workflow":
+                    out.add(id(v))
+    return out
 
 
 class SummaryVariablesWithoutSummaryNetwork(Rule):
@@ -41,8 +57,13 @@ class SummaryVariablesWithoutSummaryNetwork(Rule):
                  "`TimeSeriesNetwork()` for time series)")
 
     def check(self, model):
+        replaced = None
         for wf in model.workflows:
             if summary_network_given(wf) is not False:
+                continue
+            if replaced is None:
+                replaced = _replaced_estimators(model)
+            if id(wf) in replaced:
                 continue
             routes = wf.routes()
             if not routes or not routes["summary_variables"]:
