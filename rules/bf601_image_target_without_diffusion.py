@@ -29,8 +29,11 @@ class ImageTargetWithoutDiffusion(Rule):
     with its default `time_mlp` subnet) flatten the image into an unstructured vector: they
     ignore the spatial structure and scale badly with the number of pixels, so the generated
     images are blurry or wrong. Image-valued targets need a diffusion model whose subnet is
-    convolutional (`UNet`) or a vision transformer (`UViT`, `ResidualUViT`). The rule is
-    silent when the shapes of the simulator outputs are not known statically.
+    convolutional (`UNet`) or a vision transformer (`UViT`, `ResidualUViT`). Shapes are
+    followed through names and constants (`H = W = 28`, `SHAPE + (1,)`, `CONFIG["size"]`,
+    `field[..., None]`, `field.shape`, `np.meshgrid`, `np.stack(..., axis=-1)`, constants
+    imported from a project module); the rule is silent when the shapes of the simulator
+    outputs are not known statically (also when a constant depends on a branch).
 
     ## Example
     ```python
