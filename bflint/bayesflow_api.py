@@ -14,10 +14,9 @@ same object (``"bayesflow.workflows.BasicWorkflow"``) are resolved through the `
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import json
-from importlib import resources
+import os
 from typing import Any
 
 __all__ = [
@@ -109,8 +108,20 @@ _KERAS_FIT_POSITIONAL = ("x", "y", "batch_size", "epochs", "verbose", "callbacks
 # --------------------------------------------------------------------------- loading
 
 
+_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
 def _load(name: str) -> dict:
-    text = resources.files("bflint.data").joinpath(name).read_text(encoding="utf-8")
+    """The packaged data file ``name``: read from the folder next to this module (importing
+    ``importlib.resources`` cost ~10 ms of every run's start-up, issue 18 §2), through
+    ``importlib.resources`` only when there is no such folder (a zip import)."""
+    try:
+        with open(os.path.join(_DATA_DIR, name), encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError:
+        from importlib import resources
+
+        text = resources.files("bflint.data").joinpath(name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -552,5 +563,7 @@ def legacy(name: str, section: str | None = None) -> str | None:
 
 def closest(name: str, candidates, cutoff: float = 0.75) -> str | None:
     """The single best spelling suggestion among candidates (difflib ratio >= cutoff), or None."""
+    import difflib  # start-up: only a misspelling asks (~2 ms of every run's imports)
+
     matches = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from bflint import __version__, bayesflow_api, engine, notebook, notebook_fix, output, selection
-from bflint import add_noqa as add_noqa_mod
+from bflint import __version__, bayesflow_api, engine, notebook, output, selection
 from bflint import config as config_mod
-from bflint import fix as fixes
 from bflint import runner as runner_mod
 from bflint import target as target_mod
 from bflint.discovery import _excluded as excluded
@@ -185,6 +183,8 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         click.echo("warning: No Python files found under the given path(s)", err=True)
 
     if add_noqa:  # issue 13 §3: bflint/add_noqa.py
+        from bflint import add_noqa as add_noqa_mod  # start-up: a plain check never loads it
+
         sys.exit(add_noqa_mod.report(findings, stdin=stdin_data is not None, fix=fix or diff))
 
     n_fixed = not_fixed = 0
@@ -258,6 +258,9 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
     number fixed, the diff text, number of files that could not be written)."""
     import os
 
+    # start-up: only --fix / --diff load the fixers (hashlib's OpenSSL with them)
+    from bflint import fix as fixes
+    from bflint import notebook_fix
 
     by_file: dict[str, list] = {}
     for f in findings:

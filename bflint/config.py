@@ -25,11 +25,9 @@ Keys::
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 import os
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,11 +35,7 @@ from typing import Any
 from bflint import selection, target
 from bflint.gitignore import Matcher
 from bflint.registry import rule_codes
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from bflint.source import LazyPattern
 
 CONFIG_FILES = ("bflint.toml", "pyproject.toml")
 
@@ -92,6 +86,8 @@ def parse(table: dict[str, Any], path: Path | None = None, prefix: str = "") -> 
     for key, value in table.items():
         where = prefix + key
         if key not in KEYS:
+            import difflib  # start-up: only an unknown key asks
+
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else f" (known keys: {', '.join(KEYS)})"
             raise ConfigError(f"unknown key `{where}`{hint}")
@@ -132,6 +128,7 @@ def _validate(selection, items: list[str], codes: list[str], where: str) -> None
 def read(path: Path) -> Config | None:
     """The configuration in one file (None: a pyproject.toml without
     ``[tool.bflint]``). Raises ConfigError."""
+    tomllib = target.toml()
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -175,6 +172,7 @@ def _has_bflint_table(p: Path) -> bool:
         return False
     if "bflint" not in text:
         return False
+    tomllib = target.toml()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -238,7 +236,7 @@ def _relative(path: str, root: Path) -> str:
             return Path(path).as_posix()
 
 
-_MAGIC = re.compile(r"[*?\[]")
+_MAGIC = LazyPattern(r"[*?\[]")
 
 
 class _Glob:

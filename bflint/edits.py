@@ -5,7 +5,6 @@ the engine import this, never ``bflint.fix``."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -73,6 +72,8 @@ def to_json(fix, positions: dict) -> dict[str, Any] | None:
 def unique_match(name: str, candidates, cutoff: float = 0.8) -> str | None:
     """The spelling correction when exactly one candidate is close (difflib
     ratio >= cutoff, 0.8 by default): what a safe rename fix may use."""
+    import difflib  # start-up: a cached run imports this module, only a correction needs difflib
+
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=2, cutoff=cutoff)
     return matches[0] if len(matches) == 1 else None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import traceback
 from collections.abc import Iterable
 
 from bflint import edits, registry, selection, suppression
@@ -48,6 +47,8 @@ def make_finding(code: str, message: str, filename: str, row: int, column: int,
 
 def internal_error(exc: BaseException, filename: str, show_traceback: bool = False) -> Finding:
     """The BF999 finding for an exception raised while checking a file."""
+    import traceback  # start-up: only an internal error needs it (with textwrap: ~2 ms)
+
     detail = "".join(traceback.format_exception(exc)) if show_traceback else ""
     msg = (f"internal error while checking this file: {type(exc).__name__}: {exc}. "
            "Please report it with the file (run with --show-traceback for details)")

@@ -21,13 +21,13 @@ import re
 
 from bflint import engine
 from bflint.finding import Finding
-from bflint.source import TOO_COMPLEX, physical_lines  # not str.splitlines: form feeds are not breaks
+from bflint.source import TOO_COMPLEX, LazyPattern, physical_lines  # not str.splitlines: form feeds are not breaks
 
-_MAGIC = re.compile(r"^(\s*)(%|!|\?)")
-_ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", *]+?\s*=\s*)(%|!)")
-_HELP = re.compile(r"^(\s*)[\w.]+(\(\))?\?{1,2}\s*$")
+_MAGIC = LazyPattern(r"^(\s*)(%|!|\?)")
+_ASSIGN_MAGIC = LazyPattern(r"^(\s*[\w.\[\]'\", *]+?\s*=\s*)(%|!)")
+_HELP = LazyPattern(r"^(\s*)[\w.]+(\(\))?\?{1,2}\s*$")
 # line magics whose argument is a Python statement: the statement is kept
-_PY_LINE_MAGIC = re.compile(r"^(\s*)(%(?:time|timeit|prun)\s+)(?=[^\s-])")
+_PY_LINE_MAGIC = LazyPattern(r"^(\s*)(%(?:time|timeit|prun)\s+)(?=[^\s-])")
 # cell magics whose body is Python
 _PY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "px", "autoreload"})
 
@@ -48,8 +48,8 @@ class _Scanner:
     """Tracks whether the next line starts a logical line (not inside
     brackets, a triple-quoted string or after a backslash continuation)."""
 
-    _TOKEN = re.compile(r"""(?P<str>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))|(?P<com>\#)"""
-                        r"""|(?P<open>[(\[{])|(?P<close>[)\]}])""")
+    _TOKEN = LazyPattern(r"""(?P<str>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))|(?P<com>\#)"""
+                         r"""|(?P<open>[(\[{])|(?P<close>[)\]}])""")
 
     def __init__(self) -> None:
         self.depth = 0

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from bflint import __version__, engine, notebook
 from bflint.finding import SEVERITIES, Finding, rule_url
 from bflint.registry import all_rules, rules_by_code
+from bflint.source import LazyPattern
 from bflint.source import physical_lines as _source_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,10 +37,10 @@ _COLORS = {"E": "red", "W": "yellow", "I": "blue"}
 # line/paragraph separators become ``\u202e``-style escapes. A tab is kept only
 # in code frames (expanded there). JSON and SARIF stay exact.
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                     "\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_NO_TAB = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                            "\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = LazyPattern("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                      "\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_NO_TAB = LazyPattern("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                             "\u202a-\u202e\u2066-\u2069]")
 
 
 def _picture(m: re.Match) -> str:

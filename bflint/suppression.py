@@ -17,10 +17,12 @@ import io
 import re
 import tokenize
 
-_LINE = re.compile(r"#\s*noqa(?P<sep>:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?",
-                   re.IGNORECASE)
-_FILE = re.compile(r"^\s*#\s*bflint\s*:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?\s*$",
-                   re.IGNORECASE | re.MULTILINE)
+from bflint.source import LazyPattern
+
+_LINE = LazyPattern(r"#\s*noqa(?P<sep>:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?",
+                    re.IGNORECASE)
+_FILE = LazyPattern(r"^\s*#\s*bflint\s*:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?\s*$",
+                    re.IGNORECASE | re.MULTILINE)
 ALL = None  # sentinel: every code
 
 

@@ -22,24 +22,33 @@ file is judged against is, in this order:
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from bflint.source import LazyPattern
+
+
+def toml():
+    """The TOML reader (``tomllib``, ``tomli`` before 3.11), imported when a file is read:
+    a run without a pyproject.toml never pays its import (~5 ms, issue 18 §2)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    return tomllib
+
 
 SERIES = ("2.0", "2.1")
 LATEST = "2.1"
 # the release each series' data was generated from (scripts/gen_bayesflow_api.py --bayesflow)
 RELEASES = {"2.0": "2.0.14", "2.1": "2.1.0"}
 
-_NAME = re.compile(r"(?<![\w.-])bayesflow(?![\w.-])", re.IGNORECASE)
+_NAME = LazyPattern(r"(?<![\w.-])bayesflow(?![\w.-])", re.IGNORECASE)
 # `bayesflow[extra] >=2.0, <2.1 ; python_version >= "3.10"` (after the name)
-_SPEC_TAIL = re.compile(r"^\s*(?:\[[^\]]*\])?\s*(?P<spec>(?:[<>=!~^]=?=?\s*[\w.*+!-]+\s*,?\s*)*)")
-_ONE = re.compile(r"(?P<op>===|==|!=|~=|>=|<=|>|<|\^|=)\s*(?P<v>[\w.*+!-]+)")
+_SPEC_TAIL = LazyPattern(r"^\s*(?:\[[^\]]*\])?\s*(?P<spec>(?:[<>=!~^]=?=?\s*[\w.*+!-]+\s*,?\s*)*)")
+_ONE = LazyPattern(r"(?P<op>===|==|!=|~=|>=|<=|>|<|\^|=)\s*(?P<v>[\w.*+!-]+)")
 
 
 class TargetError(ValueError):
@@ -156,6 +165,7 @@ def _first(requirements) -> str | None | bool:
 
 
 def _pyproject(path: Path) -> str | None | bool:
+    tomllib = toml()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError):
@@ -235,9 +245,9 @@ def pin_in(directory: Path) -> tuple[str | None, Path] | None:
     names bayesflow; None when none does."""
     candidates: list[tuple[Path, object]] = [(directory / "pyproject.toml", _pyproject),
                                              (directory / "setup.cfg", _setup_cfg)]
-    try:
-        names = sorted(p.name for p in directory.iterdir()
-                       if p.name.lower().startswith("requirements") and p.name.lower().endswith(".txt"))
+    try:  # names as strings: a Path per entry cost ~1 ms per directory up to the root (issue 18 §2)
+        names = sorted(n for n in os.listdir(directory)
+                       if n.lower().startswith("requirements") and n.lower().endswith(".txt"))
     except OSError:
         names = []
     candidates += [(directory / n, _requirements) for n in names]

@@ -31,7 +31,8 @@ def distribution_version(name: str) -> str:
         except OSError:
             continue
         for n in names:
-            if n.endswith(".dist-info"):
+            # a cheap test first: site-packages holds hundreds of entries (issue 18 §2)
+            if n[:1].lower() == want[:1] and n.endswith(".dist-info"):
                 dist, _, ver = n[: -len(".dist-info")].partition("-")
                 if _normal(dist) == want and ver:
                     version = ver
