@@ -284,17 +284,17 @@ class Document:
         """As :func:`bflint.positions.positions` (1-based, exclusive end column)."""
         if module is not self.module:
             return positions_mod.positions(module, nodes)
-        line_of = {}
+        line_of: dict[cst.CSTNode, int] = {}
         at = len(module.header)
-        for stmt in module.body:
-            line_of[stmt] = at
-            at += self._info(module, stmt).lines
+        for top in module.body:
+            line_of[top] = at
+            at += self._info(module, top).lines
         out, missing = {}, []
         where = self.where
         for n in nodes:
             stmt = where.get(n)
             base = line_of.get(stmt) if stmt is not None else None
-            if base is None:
+            if stmt is None or base is None:
                 missing.append(n)
                 continue
             r, c, er, ec = self.info[stmt].ranges[n]
