@@ -435,7 +435,9 @@ local fa = client:request_sync('textDocument/codeAction', { textDocument = { uri
   context = { diagnostics = {}, only = { 'source.fixAll.bflint' } } }, 20000, 0)
 local action = fa and fa.result and fa.result[1]
 if action then
-  vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+  say('action ' .. action.title)
+  -- the README's command, as a user types it
+  vim.cmd([[README_FIX_ALL]])
   vim.wait(20000, function()
     for _, d in ipairs(vim.diagnostic.get(0)) do if d.code == 'BF108' then return false end end
     return true end, 50)
@@ -476,7 +478,8 @@ def test_neovim_headless(project: Path, tmp_path_factory):
     init = re.search(r"```lua\n(.*?)```", section, re.S).group(1)
     conf = tmp_path_factory.mktemp("nvim")
     (conf / "init.lua").write_text(init)
-    (conf / "drive.lua").write_text(NVIM_DRIVE)
+    fix_all = re.search(r"Fix all \(.*?\):\n`(:lua .*?)`", section, re.S).group(1)
+    (conf / "drive.lua").write_text(NVIM_DRIVE.replace("README_FIX_ALL", fix_all[1:]))
     (project / "train.py").write_text(SCRIPT)
     out = conf / "out.txt"
     env = dict(os.environ, BFLINT_NVIM_OUT=str(out), XDG_STATE_HOME=str(conf),
@@ -489,8 +492,151 @@ def test_neovim_headless(project: Path, tmp_path_factory):
     assert said[0] == "client bflint"
     assert {"diag BF101 4", "diag BF108 4"} <= set(said), said
     assert "hover # adapter-with-shorthand (BF101)" in said
+    assert "action bflint: fix all auto-fixable problems" in said
     assert "after BF101" in said and "after BF108" not in said
     assert 'line     standardize="inference_variables",' in said
+
+
+# -- JupyterLab's server side: jupyter-lsp with the README's configuration ---------------
+
+JUPYTER_DRIVE = r"""
+import json, sys, time
+from tornado import ioloop, websocket
+
+async def main(cfg):
+    ws = await websocket.websocket_connect(cfg["url"])
+    out = {}
+
+    async def send(msg):
+        await ws.write_message(json.dumps(msg))
+
+    async def wait(pred, timeout=60):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            m = await ws.read_message()
+            if m is None:
+                raise SystemExit("websocket closed")
+            m = json.loads(m)
+            if pred(m):
+                return m
+        raise SystemExit("timeout")
+
+    def diags(uri, version):
+        return lambda m: (m.get("method") == "textDocument/publishDiagnostics"
+                          and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+    await send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": None, "rootUri": cfg["root"], "capabilities": {"textDocument": {
+            "publishDiagnostics": {}, "hover": {"contentFormat": ["markdown"]}}}}})
+    out["server"] = (await wait(lambda m: m.get("id") == 1))["result"]["serverInfo"]["name"]
+    await send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    uri = cfg["uri"]
+    await send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 0, "text": cfg["text"]}}})
+    d = (await wait(diags(uri, 0)))["params"]["diagnostics"]
+    out["opened"] = [(x["code"], x["range"]["start"]["line"]) for x in d]
+    await send({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": uri}, "position": d[0]["range"]["start"]}})
+    out["hover"] = (await wait(lambda m: m.get("id") == 2))["result"]["contents"]["value"]
+    # jupyterlab-lsp sends the whole virtual document on each change
+    await send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"text": cfg["changed"]}]}})
+    d = (await wait(diags(uri, 1)))["params"]["diagnostics"]
+    out["changed"] = [(x["code"], x["range"]["start"]["line"]) for x in d]
+    await send({"jsonrpc": "2.0", "id": 3, "method": "shutdown", "params": None})
+    await wait(lambda m: m.get("id") == 3)
+    await send({"jsonrpc": "2.0", "method": "exit", "params": None})
+    ws.close()
+    print(json.dumps(out))
+
+ioloop.IOLoop.current().run_sync(lambda: main(json.load(sys.stdin)))
+"""
+
+
+def _jupyter() -> str | None:
+    """A ``jupyter`` whose Python has jupyter-lsp (BFLINT_JUPYTER, else PATH)."""
+    import os
+    import shutil
+
+    exe = os.environ.get("BFLINT_JUPYTER") or shutil.which("jupyter")
+    if not exe:
+        return None
+    python = Path(exe).with_name("python")
+    if not python.exists():
+        return None
+    ok = subprocess.run([str(python), "-c", "import jupyter_lsp, jupyter_server, tornado"],
+                        capture_output=True, timeout=60).returncode == 0
+    return exe if ok else None
+
+
+def test_jupyter_lsp_headless(tmp_path: Path):
+    """The Jupyter server with jupyter-lsp and the README's
+    jupyter_server_config.json, word for word: /lsp/status lists bflint, and a
+    session over jupyter-lsp's websocket, with a notebook's cells as
+    jupyterlab-lsp sends them (one virtual document), gets the CLI's
+    diagnostics, a hover and the diagnostics of the changed document."""
+    import os
+    import re
+    import socket
+    import time
+    import urllib.request
+
+    exe = _jupyter()
+    if exe is None:
+        pytest.skip("jupyter with jupyter-lsp not found (set BFLINT_JUPYTER or put jupyter on PATH)")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("**JupyterLab**", 1)[1]
+    config = re.search(r"```json\n(.*?)```", section, re.S).group(1)
+    conf, root = tmp_path / "conf", tmp_path / "root"
+    conf.mkdir()
+    (root / ".git").mkdir(parents=True)
+    (conf / "jupyter_server_config.json").write_text(config)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(conf), JUPYTER_DATA_DIR=str(tmp_path / "data"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}" + os.environ.get("PATH", ""))
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen([exe, "server", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+                               f"--port={port}", "--IdentityProvider.token=t",
+                               f"--ServerApp.root_dir={root}"], env=env, stdout=log,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        status = None
+        deadline = time.monotonic() + 120
+        while status is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lsp/status?token=t",
+                                            timeout=5) as r:
+                    status = json.loads(r.read())
+            except OSError:
+                time.sleep(0.5)
+        assert status is not None, (tmp_path / "server.log").read_text()[-3000:]
+        assert "bflint" in status["sessions"], sorted(status["sessions"])
+        cells = ["import bayesflow as bf",
+                 'adapter = bf.Adapter().concatenate(["theta"], into="inference_variables")',
+                 SCRIPT.split("\n\n", 1)[1].split("\n", 1)[1].strip()]
+        text = "\n\n\n".join(cells) + "\n"
+        cfg = {"url": f"ws://127.0.0.1:{port}/lsp/ws/bflint?token=t", "root": root.as_uri(),
+               "uri": (root / ".virtual_documents" / "nb.ipynb").as_uri(), "text": text,
+               "changed": text.replace('"inference_variable"', '"inference_variables"')}
+        run = subprocess.run([str(Path(exe).with_name("python")), "-c", JUPYTER_DRIVE],
+                             input=json.dumps(cfg), capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-3000:]
+        out = json.loads(run.stdout)
+        assert out["server"] == "bflint"
+        assert {c for c, _ in out["opened"]} == {"BF101", "BF108"}, out
+        assert all(line == 6 for _, line in out["opened"]), out  # the third cell's first line
+        assert out["hover"].startswith("# adapter-with-shorthand (BF101)")
+        assert [c for c, _ in out["changed"]] == ["BF101"], out
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
 
 
 TARGET_SCRIPT = """\
