@@ -179,7 +179,7 @@ def _check_chunk(tasks: list[_Task]) -> list[tuple]:
     statistics line)."""
     before = dict(_INDEX.parses + _INDEX.partial_parses) if _INDEX is not None else {}
     if any(t.project for t in tasks):
-        project_index().prepare([t.path for t in tasks])
+        project_index().prepare([t.path for t in tasks], fingerprints=any(t.selection for t in tasks))
     out = [_check_task(t) for t in tasks]
     if _INDEX is not None and out:
         both = _INDEX.parses + _INDEX.partial_parses
@@ -249,7 +249,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         done: Iterable[tuple] = _run_pool(todo, jobs)
     else:
         if options.project:  # these files' own parses serve as their summaries
-            project_index().prepare([t.path for t in todo])
+            project_index().prepare([t.path for t in todo], fingerprints=cache is not None)
         done = (_check_task(t, contents.pop(t.index, None)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}
     for index, digest, found, deps, *read in done:

@@ -97,14 +97,17 @@ class ProjectIndex:
         # files this process lints in this run: their summaries use their own full
         # parse; a module only imported is parsed in part (the statements taken)
         self.linting: set[str] = set()
+        self.fingerprints = True  # compute the summary fingerprints (the cache's) in finished
         # module -> every name the files this process lints take from it (prepare):
         # one part of it serves them all
         self.shared: dict[str, frozenset[str] | None] = {}
 
-    def prepare(self, paths) -> None:
+    def prepare(self, paths, fingerprints: bool = True) -> None:
         """The files this process lints in this run: their own parses serve as
         their summaries; of the modules they only import, one part each is
-        parsed: what all of them take (a cheap scan of their import lines)."""
+        parsed: what all of them take (a cheap scan of their import lines).
+        ``fingerprints``: whether the results go to the cache (which needs them)."""
+        self.fingerprints = fingerprints
         self.linting = {os.path.abspath(p) for p in paths}
         shared: dict[str, frozenset[str] | None] = {}
         for path in self.linting:
@@ -282,7 +285,7 @@ class ProjectIndex:
         ``{"hashes": {file: content hash}, "fingerprints": {file: [fingerprint,
         names taken from it]}, "missing": [files an import looked for]}``."""
         fps = {}
-        for file, names in ctx.all_names().items():
+        for file, names in (ctx.all_names() if self.fingerprints else {}).items():
             fp = self.fingerprint(file, names)
             if fp is not None:
                 fps[file] = [fp, sorted(names)]
