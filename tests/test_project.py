@@ -430,3 +430,26 @@ def test_fix_relints_with_the_project(tmp_path: Path) -> None:
                                     "--unsafe-fixes", str(wf)])
     assert "standardize=" in wf.read_text()  # BF107 fixed
     assert "BF103" in res.output and "(the cause is in simulation.py:6)" in res.output, res.output
+
+
+def test_a_warm_run_after_an_edit_no_importer_sees_never_loads_libcst(tmp_path: Path) -> None:
+    """The importer's entry is validated by the changed module's fingerprint (``ast``):
+    nothing is parsed, LibCST is not even imported."""
+    import subprocess
+    import sys
+
+    sim, wf = _two_files(tmp_path)
+    script = (
+        "import sys; from bflint import runner, engine\n"
+        f"o = runner.RunOptions(engine._enabled(['BF103']), cache=True, cache_dir={str(tmp_path / 'c')!r}, jobs=1)\n"
+        f"f, _ = runner.run([{str(wf)!r}], o)\n"
+        "print(len(f), 'libcst' in sys.modules)\n")
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              check=True, timeout=300).stdout.split()
+    assert run() == ["1", "True"]       # cold: checked
+    assert run() == ["1", "False"]      # warm, nothing changed
+    sim.write_text(_SIM.replace("return 1", "return 3"))
+    assert run() == ["1", "False"]      # warm, sim.py changed where wf.py does not look
+    sim.write_text(_SIM.replace("0.5, 2.0", "0.5, 3.0"))
+    assert run() == ["1", "True"]       # the prior wf.py takes changed: checked again
