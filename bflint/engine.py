@@ -275,6 +275,8 @@ def check_source(source: str | bytes, filename: str, enabled: frozenset[str], *,
         text = source
     # a project module imported earlier in this run was measured already (issue 12)
     known = project.known_guard(digest) if project is not None else None
+    if known is None and document is not None:  # the server: the unchanged statements' measures
+        known = document.known_guard(text)
     deep, refusal = known if known is not None else nesting_guard(text)
     if refusal is not None:
         f = make_finding(PARSE_ERROR, refusal, filename, 1, 1)

@@ -333,8 +333,11 @@ def _text_estimate(text: str) -> tuple[int, int]:
     return max(best, run), cost
 
 
-def nesting_guard(text: str) -> tuple[bool, str | None]:
+def nesting_guard(text: str, measured: tuple[int, int, int, int] | None = None,
+                  ) -> tuple[bool, str | None]:
     """(whether to analyse on the deep stack, why to refuse the file or None).
+    ``measured``: what ``measure_ast`` gives for ``text``'s tree, known
+    already (the language server adds up its statements' measures).
 
     Every file is measured with CPython's own parser, which fails fast and
     safely on pathological nesting where LibCST's native parser would crash
@@ -348,7 +351,7 @@ def nesting_guard(text: str) -> tuple[bool, str | None]:
     try:
         with warnings.catch_warnings():  # no "SyntaxWarning: invalid escape sequence" on stderr
             warnings.simplefilter("ignore")
-            tree = ast.parse(text)
+            tree = ast.parse(text) if measured is None else None
     except (RecursionError, MemoryError) as exc:
         return True, (f"{TOO_COMPLEX}: it is nested too deeply for Python itself to compile it "
                       f"({exc}); bflint does not analyse it")
@@ -364,7 +367,8 @@ def nesting_guard(text: str) -> tuple[bool, str | None]:
         brackets = _bracket_depth(text, strip=True)
     else:
         brackets = min(brackets, 200)  # CPython accepted it: at most 200 levels
-        depth, statements, cost, concat = measure_ast(tree, physical_lines(text) if "\n" in text else [text])
+        depth, statements, cost, concat = measured if measured is not None else measure_ast(
+            tree, physical_lines(text) if "\n" in text else [text])
     if brackets > MAX_BRACKETS or bracket_cost > BRACKET_BUDGET:
         return True, (f"{TOO_COMPLEX}: it is nested too deeply (more than {MAX_BRACKETS} levels of "
                       "brackets, or too many deeply nested bracket groups; Python itself allows 200 "

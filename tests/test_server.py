@@ -702,20 +702,21 @@ def _fixture_texts() -> list[tuple[str, str]]:
 
 def test_incremental_parse_is_the_full_parse():
     """Random edits of the fixtures, one after another: the tree a
-    Document splices is the full parse's (deep_equals), the findings with
-    the Document are the findings without it, and most edits are spliced."""
+    Document splices is the full parse's (deep_equals), its nesting guard
+    the whole text's, the findings with the Document are the findings
+    without it, and most edits are spliced."""
     import random
 
     import libcst as cst
 
-    from bflint import engine
+    from bflint import engine, source
     from bflint.server.incremental import Document
 
     rng = random.Random(14)
     enabled = engine._enabled()
     texts = _fixture_texts()
     assert len(texts) > 40
-    spliced = checked = 0
+    spliced = checked = guarded = 0
     for path, text in rng.sample(texts, 40):
         doc = Document()
         doc.parse(text)
@@ -726,6 +727,10 @@ def test_incremental_parse_is_the_full_parse():
             except Exception:
                 full = None
             before = doc.stats["incremental"]
+            known = doc.known_guard(new)  # the nesting guard from the statements' measures
+            if known is not None:
+                guarded += 1
+                assert known == source.nesting_guard(new), (path, new)
             try:
                 got = doc.parse(new)
             except Exception:
@@ -741,7 +746,7 @@ def test_incremental_parse_is_the_full_parse():
                     checked += 1
                     assert engine.check_source(new, path, enabled, document=doc) \
                         == engine.check_source(new, path, enabled)
-    assert spliced > 60 and checked > 10, (spliced, checked)
+    assert spliced > 60 and checked > 10 and guarded > 60, (spliced, checked, guarded)
 
 
 def test_incremental_falls_back_where_libcst_does_not_round_trip():
@@ -795,3 +800,21 @@ def test_incremental_positions_are_the_engines():
     nodes = [n for n in walk(module) if n is not module]
     assert doc.positions(module, nodes) == positions_mod.positions(module, nodes)
     assert cst.parse_module(new).deep_equals(module)
+
+
+def test_incremental_guard_leaves_limits_to_the_whole_text():
+    """Measures near a limit: the Document does not judge (the whole text's
+    guard says which limit a file passes and refuses it)."""
+    from bflint import source
+    from bflint.server.incremental import Document
+
+    head = "".join(f"def f{i}(a):\n    return a\n" for i in range(8))
+    tail = "".join(f"def g{i}(a):\n    return a\n" for i in range(8))
+    chain = "x = " + " + ".join(["a"] * (source.MAX_NESTING + 5)) + "\n"
+    doc = Document()
+    doc.parse(head + "y = 1\n" + tail)
+    text = head + chain + tail
+    assert source.nesting_guard(text)[1] is not None  # refused
+    assert doc.known_guard(text) is None
+    small = head + "y = 2\n" + tail
+    assert doc.known_guard(small) == source.nesting_guard(small)

@@ -27,14 +27,16 @@ thread at a time (the server's single worker)."""
 
 from __future__ import annotations
 
+import ast
 import bisect
 import re
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import libcst as cst
 
-from bflint import engine
+from bflint import engine, source
 from bflint import positions as positions_mod
 
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -99,6 +101,20 @@ def _first_block(body: Iterable[cst.CSTNode]) -> int | None:
     return None
 
 
+def _combine(parts) -> tuple[int, int, int, int]:
+    """The measures of a module from its statements': depths are maxima, the cost a sum."""
+    depth = statements = cost = concat = 0
+    for d, st, c, cc in parts:
+        depth, statements, cost, concat = max(depth, d), max(statements, st), cost + c, max(concat, cc)
+    return depth, statements, cost, concat
+
+
+def _near_limit(m: tuple[int, int, int, int]) -> bool:
+    depth, statements, cost, concat = m
+    return (depth >= source.MAX_NESTING or statements >= source.MAX_STATEMENTS
+            or cost >= source.EXPR_BUDGET or concat >= source.MAX_CONCATENATION)
+
+
 class _Info:
     """One top-level statement's code, line count and its nodes' relative ranges."""
 
@@ -135,6 +151,9 @@ class Document:
         self.module: cst.Module | None = None
         self.first_block: int | None = None   # index of the first statement with a block
         self.round_trips = False              # the tree generates the text back exactly
+        self.measures: dict[cst.CSTNode, tuple[int, int, int, int]] = {}  # the nesting guard's
+        self._planned: tuple[str, Any] | None = None   # (text, _plan(text))
+        self._chunk_tree: tuple[str, ast.Module, list[str]] | None = None  # known_guard's parse
         self.info: dict[cst.CSTNode, _Info] = {}   # statement object -> _Info
         self.where: dict[cst.CSTNode, cst.CSTNode] = {}  # node -> its top-level statement
         self.verify = verify                  # tests: compare every splice with a full parse
@@ -160,6 +179,8 @@ class Document:
                                  *(self._info(module, st).code for st in module.body),
                                  _lines_code(module.footer, module)])
             self.round_trips = _round_trips(generated, text, module.has_trailing_newline)
+            if self.round_trips:
+                self._measure(text, module, module.body, len(module.header))
         else:
             self.stats["incremental"] += 1
             if self.verify:
@@ -167,6 +188,7 @@ class Document:
                 if not full.deep_equals(module):  # pragma: no cover - a bug: say so loudly
                     raise AssertionError("incremental parse differs from the full parse")
         self.text, self.module = text, module
+        self._planned = None  # plans are relative to the previous tree
         self._prune()
         return module
 
@@ -181,10 +203,20 @@ class Document:
         out.append(at)
         return out
 
-    def _splice(self, text: str) -> cst.Module | None:
+    def _plan(self, text: str) -> tuple[int, int, str] | None:
+        """(first, last statement to parse again, the chunk of ``text`` that
+        replaces them), or None when the whole text must be parsed."""
+        if self._planned is not None and self._planned[0] is text:
+            return self._planned[1]
+        plan = self._make_plan(text)
+        self._planned = (text, plan)
+        return plan
+
+    def _make_plan(self, text: str) -> tuple[int, int, str] | None:
         old, old_text = self.module, self.text
-        assert old is not None and old_text is not None
-        body = list(old.body)
+        if old is None or old_text is None or not self.round_trips:
+            return None
+        body = old.body
         if len(body) < MIN_STATEMENTS:
             return None
         p = _common_prefix(old_text, text)
@@ -214,7 +246,75 @@ class Document:
         new_end = old_end + len(text) - len(old_text)
         if new_end < start or (new_end - start) > self.MAX_SHARE * len(text):
             return None
-        chunk = text[start:new_end]
+        return i, j, text[start:new_end]
+
+    # -- the nesting guard -----------------------------------------------------------
+    def known_guard(self, text: str) -> tuple[bool, str | None] | None:
+        """``source.nesting_guard(text)`` from the measures of the unchanged
+        statements and of the chunk parsed again (CPython's parse of the
+        whole file is ~half the guard); None: the guard must measure the whole
+        text (no plan, a chunk CPython rejects or with a ``__future__`` import,
+        or measures near a limit: the whole text says which limit it passes)."""
+        plan = self._plan(text)
+        if plan is None or self.module is None:
+            return None
+        i, j, chunk = plan
+        if "__future__" in chunk:
+            return None  # its place in the file matters to CPython
+        body = self.module.body
+        parts = []
+        for stmt in (*body[:i], *body[j + 1:]):
+            m = self.measures.get(stmt)
+            if m is None:
+                return None
+            parts.append(m)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(chunk)
+            lines = source.physical_lines(chunk) if "\n" in chunk else [chunk]
+            parts.append(source.measure_ast(tree, lines))
+        except Exception:  # SyntaxError, RecursionError, ValueError...: the whole text decides
+            return None
+        self._chunk_tree = (chunk, tree, lines)
+        total = _combine(parts)
+        if _near_limit(total):
+            return None
+        return source.nesting_guard(text, total)
+
+    def _measure(self, text: str, module: cst.Module, stmts, first_line: int,
+                 tree: ast.Module | None = None, lines: list[str] | None = None) -> None:
+        """The guard's measures of each statement of ``stmts`` (top-level
+        statements of ``module`` from line ``first_line`` of ``text``, 0-based)."""
+        try:
+            if tree is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(text)
+                lines = source.physical_lines(text) if "\n" in text else [text]
+        except Exception:
+            return
+        ends, at = [], first_line
+        for stmt in stmts:
+            at += self._info(module, stmt).lines
+            ends.append(at)
+        groups: list[list[ast.stmt]] = [[] for _ in stmts]
+        k = 0
+        for node in tree.body:
+            while k < len(ends) - 1 and node.lineno - 1 >= ends[k]:
+                k += 1
+            groups[k].append(node)
+        for stmt, group in zip(stmts, groups):
+            self.measures[stmt] = source.measure_ast(ast.Module(body=group, type_ignores=[]), lines)
+
+    def _splice(self, text: str) -> cst.Module | None:
+        old = self.module
+        plan = self._plan(text)
+        if plan is None or old is None:
+            return None
+        body = old.body
+        i, j, chunk = plan
+        at_start, at_end = i == 0, j == len(body) - 1
         cm = engine.parse_without_gc(cst.parse_module, chunk)
         if not cm.body or cm.encoding != old.encoding:
             return None
@@ -246,6 +346,11 @@ class Document:
             changes["footer"] = cm.footer
             changes["has_trailing_newline"] = cm.has_trailing_newline
         module = old.with_changes(**changes)
+        known = self._chunk_tree
+        if known is not None and known[0] is chunk:  # known_guard parsed this chunk
+            self._measure(chunk, module, new_stmts, len(cm.header) if at_start else 0,
+                          known[1], known[2])
+        self._chunk_tree = None
         if self.first_block is not None and self.first_block < i:
             pass
         elif block is not None:
@@ -278,6 +383,7 @@ class Document:
             return
         alive = set(module.body)
         self.info = {s: i for s, i in self.info.items() if s in alive}
+        self.measures = {s: m for s, m in self.measures.items() if s in alive}
         self.where = {n: s for n, s in self.where.items() if s in alive}
 
     def positions(self, module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict:
