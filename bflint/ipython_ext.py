@@ -31,6 +31,7 @@ from typing import Any
 from bflint import notebook
 from bflint.finding import SEVERITIES, Finding
 from bflint.server.core import SettingsFinder
+from bflint.server.incremental import Document
 
 try:  # the rejection IPython honours; a stand-in when IPython is absent (imports only)
     from IPython.core.error import InputRejected
@@ -135,6 +136,7 @@ class CellChecker:
         self._transformer = _Reject(self)
 
         self._settings = SettingsFinder()
+        self._document = Document()  # the history grows at its end: parsed incrementally
         hist = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None) or []
         self.history = [c for c in list(hist)[1:] if isinstance(c, str)]
 
@@ -202,7 +204,7 @@ class CellChecker:
         if settings.error:
             print(f"bflint: {settings.error} (checking with the default settings)")
         found = notebook.check_notebook(json.dumps(nb).encode("utf-8", "surrogatepass"), name,
-                                        settings.enabled)
+                                        settings.enabled, document=self._document)
         mine = [dataclasses.replace(f, cell=None) for f in found if f.cell == len(cells)]
         return CellReport(mine, getattr(self.shell, "execution_count", None))
 

@@ -230,9 +230,10 @@ def cells_of(nb: dict) -> list[Cell]:
 
 def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                    prefilter: bool = True, show_traceback: bool = False,
-                   project=None) -> list[Finding]:
+                   project=None, document=None) -> list[Finding]:
     """``project``: a :class:`bflint.project.index.ProjectIndex` (issue 12): the
-    cells' imports of the project's own modules are followed, as a script's."""
+    cells' imports of the project's own modules are followed, as a script's.
+    ``document``: the joined cells' incremental parse (engine.check_text)."""
     if prefilter and not engine.may_need_analysis(data) and not (
             project is not None and project.may_matter(filename, data)):
         return []
@@ -256,7 +257,8 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
     with_bf000 = enabled | {engine.PARSE_ERROR}
     text, rowmap = _join(cells, broken)
     result = engine.check_source(text, filename, with_bf000, prefilter=False,
-                                 show_traceback=show_traceback, project=project)
+                                 show_traceback=show_traceback, project=project,
+                                 document=document)
     was_too_complex = False
     for attempt in range(2):
         errors = [f for f in result if f.code == engine.PARSE_ERROR]
@@ -309,7 +311,7 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                 pass
         text, rowmap = _join(cells, broken)
         result = engine.check_source(text, filename, with_bf000, prefilter=False,
-                                     show_traceback=show_traceback)
+                                     show_traceback=show_traceback, document=document)
     for f in result:
         if 0 < f.row <= len(rowmap):
             cell, row, off = rowmap[f.row - 1]

@@ -818,3 +818,39 @@ def test_incremental_guard_leaves_limits_to_the_whole_text():
     assert doc.known_guard(text) is None
     small = head + "y = 2\n" + tail
     assert doc.known_guard(small) == source.nesting_guard(small)
+
+
+def test_incremental_notebooks_as_the_cli():
+    """Notebooks (LSP notebook sync, %load_ext bflint): the joined cells go
+    through a Document; each cell edited in turn gives check_notebook's
+    findings without it, and the splices happen."""
+    import dataclasses
+    import random
+
+    from bflint import engine
+    from bflint import notebook as nb_mod
+    from bflint.server.incremental import Document
+
+    rng = random.Random(3)
+    enabled = engine._enabled()
+    root = Path(__file__).parent / "fixtures"
+    paths = sorted(root.rglob("*.ipynb"))
+    assert paths
+    spliced = 0
+    for path in paths:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        doc = Document()
+        for _ in range(6):
+            code = [c for c in nb["cells"] if c.get("cell_type") == "code"]
+            if not code:
+                break
+            cell = rng.choice(code)
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = src + rng.choice(["\nzz = 1", "  # c", "\nbf.BasicWorkflow()", "\n(", ""])
+            data = json.dumps(nb).encode()
+            before = doc.stats["incremental"]
+            got = nb_mod.check_notebook(data, str(path), enabled, document=doc)
+            want = nb_mod.check_notebook(data, str(path), enabled)
+            assert [dataclasses.astuple(f) for f in got] == [dataclasses.astuple(f) for f in want]
+            spliced += doc.stats["incremental"] > before
+    assert spliced > 5, spliced

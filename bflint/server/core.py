@@ -187,7 +187,8 @@ class Linter:
         try:
             with bayesflow_api.use_target(settings.target):
                 if notebook is not None:
-                    found = nb_mod.check_notebook(notebook, filename, settings.enabled)
+                    found = nb_mod.check_notebook(notebook, filename, settings.enabled,
+                                                  document=self.document(filename + "#cells"))
                 else:
                     found = engine.check_source(text, filename, settings.enabled,
                                                 document=self.document(filename))

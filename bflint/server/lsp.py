@@ -196,6 +196,7 @@ class BflintLanguageServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         self.linter.forget(_path(uri) or uri)
+        self.linter.forget((_path(uri) or uri) + "#cells")
         state = self.docs.pop(uri, None)
         if state is None:
             return
