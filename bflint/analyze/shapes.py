@@ -204,7 +204,7 @@ def _subscript_shape(model, expr: cst.Subscript, function, depth):
     base = static_shape(model, expr.value, function, depth)
     if base is None:
         return None
-    items = []
+    items: list = []
     for el in expr.slice:
         s = el.slice
         if isinstance(s, cst.Index):
@@ -219,17 +219,24 @@ def _subscript_shape(model, expr: cst.Subscript, function, depth):
                 return None
         elif isinstance(s, cst.Slice) and s.lower is None and s.upper is None and s.step is None:
             items.append(":")
+        elif isinstance(s, cst.Slice):  # ``x[:N_TRAIN]``, ``x[N:N + M]`` with static bounds
+            bounds = [None if b is None else _int(model, b, function, depth)
+                      for b in (s.lower, s.upper, s.step)]
+            if any(b is None and e is not None for b, e in zip(bounds, (s.lower, s.upper, s.step))) \
+                    or bounds[2] == 0:
+                return None
+            items.append(tuple(bounds))
         else:
             return None
     if items.count("...") > 1:
         return None
+    real = [x for x in items if x not in ("...", "new")]
     if "..." in items:
         i = items.index("...")
         head, tail = items[:i], items[i + 1:]
-        n_real = len([x for x in head + tail if x == ":"])
-        if n_real > len(base):
+        if len(real) > len(base):
             return None
-        items = head + [":"] * (len(base) - n_real) + tail
+        items = head + [":"] * (len(base) - len(real)) + tail
     out, k = [], 0
     for x in items:
         if x == "new":
@@ -237,7 +244,7 @@ def _subscript_shape(model, expr: cst.Subscript, function, depth):
         else:
             if k >= len(base):
                 return None
-            out.append(base[k])
+            out.append(base[k] if x == ":" else len(range(base[k])[slice(*x)]))
             k += 1
     return tuple(out) + base[k:]
 
@@ -394,11 +401,11 @@ def _join_shape(model, expr: cst.Call, name: str, function, depth):
     return base[:axis] + (sum(sh[axis] for sh in shapes),) + base[axis + 1:]
 
 
-def _unpacked_arrays(model) -> dict[int, tuple[cst.BaseExpression, int, int, object]]:
+def _unpacked_arrays(model) -> dict[int, tuple[cst.BaseExpression, object, int, object]]:
     """Target name (by id) -> (value, position, number of targets, function) for an
     unpacking of something other than a literal tuple: ``X, Y = np.meshgrid(x, y)``,
     ``h, w = img.shape[:2]``, ``a, b = rng.normal(size=(2, 32, 32))``."""
-    out: dict[int, tuple[cst.BaseExpression, int, int, object]] = {}
+    out: dict[int, tuple[cst.BaseExpression, object, int, object]] = {}
     for rec in model.assignments:
         if isinstance(rec.value, (cst.Tuple, cst.List)):
             continue
@@ -410,6 +417,11 @@ def _unpacked_arrays(model) -> dict[int, tuple[cst.BaseExpression, int, int, obj
             for i, el in enumerate(target.elements):
                 if isinstance(el.value, cst.Name):
                     out[id(el.value)] = (rec.value, i, n, rec.function)
+                elif isinstance(el.value, (cst.Tuple, cst.List)):
+                    # ``(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()``
+                    for j, inner in enumerate(el.value.elements):
+                        if isinstance(inner, cst.Element) and isinstance(inner.value, cst.Name):
+                            out[id(inner.value)] = (rec.value, (i, j), n, rec.function)
     return out
 
 
@@ -428,8 +440,15 @@ def _unpacked_shape(model, expr: cst.Name, depth):
     value, i, n, function = found
     if isinstance(value, cst.Call):
         event = model.call_event(value)
-        if event is not None and event.qualname == "numpy.meshgrid":
+        if event is not None and event.qualname == "numpy.meshgrid" and isinstance(i, int):
             return _meshgrid(model, value, n, function, depth - 1)
+        dataset = _dataset(event)
+        if dataset is not None and isinstance(i, tuple) and n == 2:
+            return dataset[i[0]][i[1]]
+        if dataset is not None:
+            return None
+    if not isinstance(i, int):
+        return None
     if _int_dims(model, value, function, depth - 1) is not None:
         return ()  # ``h, w = img.shape``: numbers
     whole = static_shape(model, value, function, depth - 1)
@@ -442,6 +461,8 @@ def _unpacked_int(model, expr: cst.Name, depth) -> int | None:
     if found is None or depth <= 0:
         return None
     value, i, n, function = found
+    if not isinstance(i, int):
+        return None
     dims = _int_dims(model, value, function, depth - 1)
     return dims[i] if dims is not None and len(dims) == n else None
 
@@ -453,6 +474,57 @@ def _int_dims(model, value, function, depth):
             and value.value.attr.value == "shape"):
         return static_dims(model, value, function, depth)
     return None
+
+
+# ``keras.datasets.<name>.load_data()``: ((x_train, y_train), (x_test, y_test)) shapes
+_DATASETS = {
+    "mnist": (((60000, 28, 28), (60000,)), ((10000, 28, 28), (10000,))),
+    "fashion_mnist": (((60000, 28, 28), (60000,)), ((10000, 28, 28), (10000,))),
+    "cifar10": (((50000, 32, 32, 3), (50000, 1)), ((10000, 32, 32, 3), (10000, 1))),
+    "cifar100": (((50000, 32, 32, 3), (50000, 1)), ((10000, 32, 32, 3), (10000, 1))),
+}
+
+
+def _dataset(event):
+    """The shapes a keras image dataset's ``load_data()`` returns (default arguments)."""
+    q = event.qualname if event is not None else None
+    if not q or not q.endswith(".load_data") or event.node.args:
+        return None
+    parts = q.split(".")
+    if len(parts) < 4 or parts[-3] != "datasets" or parts[0] not in ("keras", "tensorflow"):
+        return None
+    return _DATASETS.get(parts[-2])
+
+
+def training_data_shapes(model, wf) -> dict[str, tuple[int, ...]]:
+    """key -> the shape of one simulation in the offline training data the workflow is
+    fit on (``fit_offline(data={"field": x_train, ...})``, the dict literal or a name bound
+    to one; the first axis is the batch). Keys whose calls disagree are left out."""
+    out: dict[str, tuple[int, ...] | None] = {}
+    for ev in model.calls:
+        if ev.bf != "fit_offline" or ev.receiver is not wf:
+            continue
+        data = ev.argument(0, "data")
+        for _ in range(3):
+            if not isinstance(data, cst.Name):
+                break
+            found = follow_in(model, data, ev.function)
+            data = found[0] if found is not None else None
+        if not isinstance(data, cst.Dict):
+            continue
+        for el in data.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+                continue
+            key = el.key.evaluated_value
+            shape = static_shape(model, el.value, ev.function)
+            one = shape[1:] if shape else None
+            if not isinstance(key, str):
+                continue
+            if key in out and out[key] != one:
+                out[key] = None
+            else:
+                out[key] = one
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _meshgrid(model, call: cst.Call, n: int, function, depth):
@@ -530,10 +602,12 @@ def image_targets(model, wf) -> list[tuple[str, tuple[int, ...]]]:
     """(key, shape) of the image-valued simulator outputs the workflow routes into
     ``inference_variables`` (shapes known statically, through names and constants)."""
     routes = wf.routes()
-    if not routes or not routes["inference_variables"]:
+    if not routes:
         return []
     outputs = wf.simulator_outputs()
     if not outputs:
+        return _offline_image_targets(model, wf, routes)
+    if not routes["inference_variables"]:
         return []
     found: dict[str, tuple[int, ...]] = {}
     for key, _ in routes["inference_variables"]:
@@ -544,3 +618,13 @@ def image_targets(model, wf) -> list[tuple[str, tuple[int, ...]]]:
         if shape is not None and is_image_shape(shape):
             found[key] = shape
     return list(found.items())
+
+
+def _offline_image_targets(model, wf, routes) -> list[tuple[str, tuple[int, ...]]]:
+    """Image targets of a workflow trained offline: the routed keys of its training data
+    (or the data's own ``"inference_variables"`` when the adapter routes nothing there)."""
+    if wf.simulator is not None:
+        return []  # a simulator the model cannot read: its outputs are unknown
+    shapes = training_data_shapes(model, wf)
+    keys = [k for k, _ in routes["inference_variables"]] or ["inference_variables"]
+    return [(k, shapes[k]) for k in dict.fromkeys(keys) if is_image_shape(shapes.get(k))]
