@@ -41,6 +41,22 @@ def _shown_names(model) -> frozenset[int]:
     return frozenset(out)
 
 
+def _assignments_by_value(model) -> dict[int, list]:
+    """The assignments of the file by the id of their value (per file)."""
+    out: dict[int, list] = {}
+    for rec in model.assignments:
+        out.setdefault(id(rec.value), []).append(rec)
+    return out
+
+
+def _names_by_spelling(model) -> dict[str, list]:
+    """Every Name node of the file by its spelling (per file: linear, issue 18)."""
+    out: dict[str, list] = {}
+    for n in model.nodes(cst.Name):
+        out.setdefault(n.value, []).append(n)
+    return out
+
+
 def _only_shown(model, loop) -> bool:
     """The comprehension is bound to names whose every use is plotted or printed
     (``draws = [prior() for _ in range(1000)]; plt.hist([d["mu"] for d in draws])``): a
@@ -48,7 +64,7 @@ def _only_shown(model, loop) -> bool:
     if not isinstance(loop, _COMPREHENSIONS):
         return False
     names: set[str] = set()
-    for rec in model.assignments:
+    for rec in model.analysis(_assignments_by_value).get(id(loop), ()):
         if rec.value is loop:
             for t in rec.targets:
                 if not isinstance(t, cst.Name):
@@ -56,10 +72,11 @@ def _only_shown(model, loop) -> bool:
                 names.add(t.value)
     if not names:
         return False
-    targets = {id(t) for rec in model.assignments if rec.value is loop for t in rec.targets}
+    targets = {id(t) for rec in model.analysis(_assignments_by_value).get(id(loop), ()) for t in rec.targets}
     uses = []  # the names bound to this comprehension's value (not a later rebinding)
-    for n in model.nodes(cst.Name):
-        if n.value in names and id(n) not in targets:
+    by_name = model.analysis(_names_by_spelling)
+    for n in (n for name in names for n in by_name.get(name, ())):
+        if id(n) not in targets:
             v = model.value(n)
             if v is None or v.node is loop:
                 uses.append(n)
