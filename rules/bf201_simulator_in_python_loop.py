@@ -64,19 +64,19 @@ def _only_shown(model, loop) -> bool:
     if not isinstance(loop, _COMPREHENSIONS):
         return False
     names: set[str] = set()
+    targets: set[int] = set()
     for rec in model.analysis(_assignments_by_value).get(id(loop), ()):
-        if rec.value is loop:
-            for t in rec.targets:
-                if not isinstance(t, cst.Name):
-                    return False
-                names.add(t.value)
-    if not names:
-        return False
-    targets = {id(t) for rec in model.analysis(_assignments_by_value).get(id(loop), ()) for t in rec.targets}
-    uses = []  # the names bound to this comprehension's value (not a later rebinding)
+        for t in rec.targets:
+            if not isinstance(t, cst.Name):
+                return False
+            names.add(t.value)
+            targets.add(id(t))
     by_name = model.analysis(_names_by_spelling)
-    for n in (n for name in names for n in by_name.get(name, ())):
-        if id(n) not in targets:
+    uses = []  # the names bound to this comprehension's value (not a later rebinding)
+    for name in names:
+        for n in by_name.get(name, ()):
+            if id(n) in targets:
+                continue
             v = model.value(n)
             if v is None or v.node is loop:
                 uses.append(n)

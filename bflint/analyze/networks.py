@@ -92,14 +92,7 @@ def image_diffusion(model, wf) -> bool:
     network (``UNet`` / ``UViT`` / ``ResidualUViT``, class or instance): its inference
     variables are images and its conditions are concatenated with them spatially."""
     ref = workflow_network(model, wf, "inference_network")
-    if ref.kind != "call" or ref.qualname != DIFFUSION:
-        return False
-    args = bound_args(ref.event, ref.qualname)
-    subnet = None if args is None else args.get("subnet")
-    if subnet is None:
-        return False
-    sub = resolve_expr(model, subnet, subnet)
-    return sub.kind in ("call", "class") and sub.qualname in IMAGE_SUBNETS
+    return ref.qualname == DIFFUSION and _image_subnet(model, ref)
 
 
 def _image_subnet(model, ref: NetworkRef) -> bool:
@@ -128,10 +121,8 @@ def image_workflow(model, wf) -> bool:
     the wrong one, which BF601 reports), or a network this file cannot resolve
     (``eval(config["subnet"])``, passed under an unknown keyword) in a file that imports or
     builds an image subnet."""
-    if image_diffusion(model, wf):
-        return True
     ref = workflow_network(model, wf, "inference_network")
-    if ref.kind == "call":
+    if ref.kind == "call":  # a DiffusionModel with an image subnet among them
         return _image_subnet(model, ref)
     if ref.kind in ("unknown", "missing"):
         return model.analysis(_mentions_image_subnet)
