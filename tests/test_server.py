@@ -668,6 +668,173 @@ def test_target_bayesflow_as_the_cli(tmp_path: Path):
             ed.close()
 
 
+# -- project-wide analysis in the editor (issue 14: issue 12's analysis, live) ------
+
+MODEL_SETTINGS = '''import bayesflow as bf
+import numpy as np
+
+
+def prior():
+    mu = np.random.normal(0.0, 1.0)
+    sigma = np.random.gamma(2.0, 1.0)
+    return dict(mu=mu, sigma=sigma)
+
+
+def likelihood(mu, sigma):
+    return dict(x=np.random.normal(mu, sigma, size=50))
+
+
+def create_adapter():
+    return (
+        bf.Adapter()
+        .as_set(["x"])
+        .concatenate(["mu", "sigma"], into="inference_variables")
+        .concatenate(["x"], into="summary_variables")
+    )
+'''
+CONSTRAINED = MODEL_SETTINGS.replace('.as_set(["x"])\n',
+                                     '.as_set(["x"])\n        .constrain("sigma", lower=0)\n')
+WORKFLOW = '''import bayesflow as bf
+
+from model_settings import create_adapter, likelihood, prior
+
+workflow = bf.BasicWorkflow(
+    simulator=bf.make_simulator([prior, likelihood]),
+    adapter=create_adapter(),
+    summary_network=bf.networks.SetTransformer(),
+    standardize="all",
+)
+'''
+WATCHING = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}},
+            "textDocument": {"synchronization": {"didSave": True},
+                             "publishDiagnostics": {"relatedInformation": True}}}
+
+
+def _bf103(diags: list[dict]) -> list[dict]:
+    return [d for d in diags if d["code"] == "BF103"]
+
+
+def test_project_modules_and_their_changes_recheck_importers(tmp_path: Path):
+    """workflow.py imports an adapter from model_settings.py, where the cause of
+    its BF103 lies: the server reports what ``bflint check workflow.py`` does
+    (the other module named), and every change of model_settings.py -- on disk
+    (the watcher the server registers), typed in the editor, closed unsaved,
+    broken, deleted, created again -- re-publishes workflow.py's diagnostics
+    without any change of workflow.py."""
+    (tmp_path / "pyproject.toml").write_text("[tool.bflint]\n")
+    settings, workflow = tmp_path / "model_settings.py", tmp_path / "workflow.py"
+    settings.write_text(MODEL_SETTINGS)
+    workflow.write_text(WORKFLOW)
+    c = StdioClient([sys.executable, "-m", "bflint", "server"], cwd=str(tmp_path))
+    wf_uri, ms_uri = workflow.as_uri(), settings.as_uri()
+
+    def republished(mark: int) -> list[dict]:
+        p = c.wait_notification(DIAG, lambda p: p["uri"] == wf_uri, since=mark, timeout=30)
+        assert p.get("version") == 1  # workflow.py itself never changed
+        return p["diagnostics"]
+
+    def on_disk(text: str | None, kind: int = 2) -> list[dict]:
+        if text is None:
+            settings.unlink()
+        else:
+            settings.write_text(text)
+        mark = len(c.notifications)
+        c.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": ms_uri, "type": kind}]})
+        return republished(mark)
+
+    try:
+        c.initialize(tmp_path.as_uri(), capabilities=WATCHING)
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": wf_uri, "languageId": "python", "version": 1, "text": WORKFLOW}})
+        first = c.wait_notification(DIAG, lambda p: p["uri"] == wf_uri)["diagnostics"]
+        # the watcher for modules, registered dynamically as ruff's server does
+        regs = [r for req in c.server_requests if req["method"] == "client/registerCapability"
+                for r in req["params"]["registrations"]]
+        globs = {w["globPattern"] for r in regs for w in r["registerOptions"]["watchers"]}
+        assert "**/*.py" in globs, regs
+
+        # the CLI's findings, cross-module ones included, with the cause's place
+        cli = cli_json(workflow, tmp_path)
+        assert sorted((d["range"]["start"]["line"] + 1, d["code"], d["message"]) for d in first) \
+            == sorted((f["location"]["row"], f["code"], f["message"]) for f in cli)
+        [bf103] = _bf103(first)
+        assert "(the cause is in model_settings.py:7)" in bf103["message"]
+        [rel] = bf103["relatedInformation"]
+        assert rel["location"]["uri"] == ms_uri and rel["location"]["range"]["start"]["line"] == 6
+
+        # 1. model_settings.py changes on disk (not open): the watcher's event
+        assert not _bf103(on_disk(CONSTRAINED))
+        assert _bf103(on_disk(MODEL_SETTINGS))
+
+        # 2. model_settings.py open in the editor: its unsaved buffer is what importers see
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": ms_uri, "languageId": "python", "version": 1, "text": MODEL_SETTINGS}})
+        c.wait_notification(DIAG, lambda p: p["uri"] == ms_uri)
+        version = 1
+
+        def typed(text: str) -> list[dict]:
+            nonlocal version
+            version += 1
+            mark = len(c.notifications)
+            c.notify("textDocument/didChange", {"textDocument": {"uri": ms_uri, "version": version},
+                                                "contentChanges": [{"text": text}]})
+            return republished(mark)
+
+        assert not _bf103(typed(CONSTRAINED))
+        assert settings.read_text() == MODEL_SETTINGS  # nothing saved
+        assert _bf103(typed(MODEL_SETTINGS))
+        # a half-typed module: its importer keeps working (no crash, no BF999; the
+        # module's values are unknown, as to the CLI)
+        broken = typed(MODEL_SETTINGS.replace("def prior():", "def prior(:"))
+        assert not [d for d in broken if d["code"] in ("BF000", "BF999")] and not _bf103(broken)
+        assert _bf103(typed(MODEL_SETTINGS))
+        assert not _bf103(typed(CONSTRAINED))
+        # saved, then closed: the file is what it imports
+        settings.write_text(CONSTRAINED)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": ms_uri}})
+        assert _bf103(typed(MODEL_SETTINGS))  # unsaved again
+        mark = len(c.notifications)
+        c.notify("textDocument/didClose", {"textDocument": {"uri": ms_uri}})
+        assert not _bf103(republished(mark))  # closed without saving: the saved file again
+
+        # 3. a module that goes away and comes back (the import resolves again)
+        assert _bf103(on_disk(MODEL_SETTINGS))
+        gone = on_disk(None, kind=3)
+        assert not _bf103(gone) and not [d for d in gone if d["code"] in ("BF000", "BF999")]
+        assert _bf103(on_disk(MODEL_SETTINGS, kind=1))
+        assert c.shutdown() == 0
+    finally:
+        if not c.stderr.closed:
+            c.close()
+
+
+PROJECT_FILES = sorted((Path(__file__).parent / "projects").rglob("*.py"))
+
+
+def test_project_fixtures_as_the_cli(tmp_path: Path):
+    """Each file of the fixture projects (relative imports, ``sys.path.append``,
+    a module with a syntax error, an import cycle), opened in the editor, gets
+    the findings of ``bflint check FILE``."""
+    import shutil
+
+    root = tmp_path / "projects"
+    shutil.copytree(Path(__file__).parent / "projects", root)
+    ed = Editor(root)
+    elsewhere = 0
+    try:
+        for src in PROJECT_FILES:
+            path = root / src.relative_to(Path(__file__).parent / "projects")
+            ed.open(path)
+            got = sorted((d["range"]["start"]["line"] + 1, d["code"], d["message"]) for d in ed.last)
+            cli = sorted((f["location"]["row"], f["code"], f["message"])
+                         for f in cli_json(path, path.parent))
+            assert got == cli, path
+            elsewhere += sum("the cause is in" in m for _, _, m in got)
+        assert elsewhere >= 3  # findings whose cause is in another module
+    finally:
+        ed.close()
+
+
 # -- the incremental parse and positions (bflint.server.incremental) --------------
 
 def _edits(text: str, rng) -> str:

@@ -33,6 +33,7 @@ from bflint.finding import Finding
 from bflint.fix import _line_starts, _offset
 from bflint.registry import rules_by_code
 from bflint.server.incremental import Document
+from bflint.server.project import ServerIndex, dependencies
 from bflint.source import physical_lines
 
 SOURCE = "bflint"
@@ -132,12 +133,18 @@ class Linter:
     MEMORY = 64
     DOCUMENTS = 16   # scripts whose last tree is kept for an incremental parse
 
-    def __init__(self, use_disk_cache: bool = True, incremental: bool = True) -> None:
+    def __init__(self, use_disk_cache: bool = True, incremental: bool = True,
+                 project: bool = True) -> None:
         self.settings = SettingsFinder()
         self.use_disk_cache = use_disk_cache
         self.incremental = incremental
-        self._memory: OrderedDict[tuple, list[Finding]] = OrderedDict()
+        # key -> (findings, the modules the check read: ProjectIndex.finished's record)
+        self._memory: OrderedDict[tuple, tuple[list[Finding], dict | None]] = OrderedDict()
         self._documents: OrderedDict[str, Document] = OrderedDict()
+        # the CLI's project analysis (issue 12), open documents read from their buffers
+        self.index: ServerIndex | None = ServerIndex() if project else None
+        # filename -> the files its last check depends on (None: not known)
+        self.deps: dict[str, frozenset[str] | None] = {}
 
     def document(self, filename: str) -> Document | None:
         """The incremental parse state of a script (the most recent ones)."""
@@ -155,16 +162,40 @@ class Linter:
     def forget(self, filename: str) -> None:
         """A closed document: its tree is no longer kept."""
         self._documents.pop(filename, None)
+        self.deps.pop(filename, None)
+
+    def project_for(self, filename: str) -> ServerIndex | None:
+        """The index when ``filename`` is a file on disk (imports resolve from its folder)."""
+        if self.index is None or not os.path.isabs(filename) or not os.path.isfile(filename):
+            return None
+        return self.index
+
+    def dependents(self, path: str, candidates) -> list[str]:
+        """The filenames of ``candidates`` whose last check read the module at
+        ``path`` (directly or through another module, as far as the analysis
+        follows imports), looked for a module there, or is not known."""
+        path = os.path.abspath(path)
+        out = []
+        for name in candidates:
+            if os.path.abspath(name) == path:
+                continue
+            deps = self.deps.get(name)
+            if deps is None or path in deps:
+                out.append(name)
+        return out
 
     # the findings -----------------------------------------------------------------
     def findings(self, text: str, filename: str, settings: Settings, *, notebook: bytes | None = None,
                  disk: str | None = None) -> list[Finding]:
         """The findings of a script (``text``) or of a notebook's JSON
-        (``notebook``). ``disk``: the file's path when the text is what is
-        saved there (open and save): the CLI's result cache is then read
-        and written."""
+        (``notebook``), with the project's modules it imports (the buffers of
+        open ones). ``disk``: the file's path when the text is what is saved
+        there (open and save): the CLI's result cache is then read and written,
+        unless a module the check depends on has unsaved changes."""
         if settings.excluded:
+            self.deps[filename] = frozenset()
             return []
+        project = self.project_for(filename)
         data = notebook if notebook is not None else text.encode("utf-8", "surrogatepass")
         digest = content_hash(data)
         sel = selection_key(settings.enabled)
@@ -172,36 +203,48 @@ class Linter:
             sel = f"{sel}@{settings.target}"  # as the CLI's runner keys its cache
         key = (filename, notebook is not None, digest, sel)
         hit = self._memory.get(key)
-        if hit is not None:
+        if hit is not None and (project is None or project.current(hit[1])):
             self._memory.move_to_end(key)
-            return hit
+            self.deps[filename] = _dependencies(hit[1], project)
+            return hit[0]
         cache = name = None
         if disk is not None and self.use_disk_cache:
             cache, name = self._disk_cache(settings, disk)
             if cache is not None:
                 found = cache.get(disk, name, digest, sel)
-                if found is not None:
+                deps = _cached_deps(cache, disk) if project is not None else None
+                if found is not None and (project is None or not _unsaved(project, deps)):
                     found = [dataclasses.replace(f, filename=filename) for f in found]
-                    self._remember(key, found)
+                    self.deps[filename] = _dependencies(deps, project)
+                    self._remember(key, found, deps)
                     return found
+        deps = None
         try:
             with bayesflow_api.use_target(settings.target):
+                if project is not None:
+                    project.fingerprints = cache is not None  # only cache entries need them
                 if notebook is not None:
                     found = nb_mod.check_notebook(notebook, filename, settings.enabled,
-                                                  document=self.document(filename + "#cells"))
+                                                  document=self.document(filename + "#cells"),
+                                                  project=project)
                 else:
                     found = engine.check_source(text, filename, settings.enabled,
-                                                document=self.document(filename))
+                                                document=self.document(filename), project=project)
         except Exception as exc:  # the engine never raises; the server never dies of it
             found = [engine.internal_error(exc, filename)]
-        if cache is not None:
-            cache.put(disk, name, digest, sel, [dataclasses.replace(f, filename=name) for f in found])
+        if project is not None:
+            # None: the pre-filter left the file out (then any module change re-checks it)
+            deps = project.last_deps.pop(os.path.abspath(filename), None)
+        self.deps[filename] = _dependencies(deps, project)
+        if cache is not None and not (project is not None and _unsaved(project, deps)):
+            cache.put(disk, name, digest, sel, [dataclasses.replace(f, filename=name) for f in found],
+                      deps)
             cache.save()
-        self._remember(key, found)
+        self._remember(key, found, deps)
         return found
 
-    def _remember(self, key: tuple, found: list[Finding]) -> None:
-        self._memory[key] = found
+    def _remember(self, key: tuple, found: list[Finding], deps: dict | None = None) -> None:
+        self._memory[key] = (found, deps)
         while len(self._memory) > self.MEMORY:
             self._memory.popitem(last=False)
 
@@ -251,6 +294,34 @@ class Linter:
                 edits = _cell_edits(f, rowmap, cells)
             out.append(Problem(dataclasses.replace(f, cell=index + 1), cells[index].uri, edits))
         return out
+
+
+def _dependencies(deps: dict | None, project: ServerIndex | None) -> frozenset[str] | None:
+    return frozenset() if project is None else dependencies(deps)
+
+
+def _unsaved(project: ServerIndex, deps: dict | None) -> bool:
+    """Whether a module the check read (or may have read: not known) has unsaved
+    changes: its findings are then not the saved files' (no result cache)."""
+    files = dependencies(deps)
+    return files is None or bool(project.dirty & files)
+
+
+def _cached_deps(cache, path: str) -> dict | None:
+    """The project modules a result-cache entry was computed with (the record
+    ``Cache.put`` keeps: ``[digest, selection, name, findings, {file: hash},
+    {"missing": [...], ...}]``), or None when it cannot be read."""
+    entry = cache.entries.get(os.path.abspath(path))
+    if not isinstance(entry, list) or len(entry) < 4:
+        return None
+    hashes = entry[4] if len(entry) > 4 else {}
+    extra = entry[5] if len(entry) > 5 else {}
+    if not isinstance(hashes, dict) or not isinstance(extra, dict):
+        return None
+    missing = extra.get("missing", [])
+    if not isinstance(missing, list):
+        return None
+    return {"hashes": dict(hashes), "missing": [m for m in missing if isinstance(m, str)]}
 
 
 def notebook_json(cells: Sequence[Cell], metadata: dict | None = None) -> dict:
@@ -316,13 +387,20 @@ def apply_text_edits(text: str, edits: Sequence[tuple[tuple[int, int, int, int],
     return text
 
 
-def fix_all_script(text: str, filename: str, settings: Settings) -> str | None:
-    """The document after ``bflint check --fix`` (safe fixes, every round);
-    None when nothing changes."""
+def fix_all_script(text: str, filename: str, settings: Settings,
+                   project: ServerIndex | None = None) -> str | None:
+    """The document after ``bflint check --fix`` (safe fixes, every round, each
+    checked with the project's modules as the CLI's ``--fix`` does); None when
+    nothing changes."""
     if settings.excluded:
         return None
     with bayesflow_api.use_target(settings.target):
-        result = fixes.fix_text(text, filename, settings.enabled, unsafe=False)
+        if project is not None:
+            project.fingerprints = False
+            result = fixes.fix_text(text, filename, settings.enabled, unsafe=False, project=project)
+            project.last_deps.pop(os.path.abspath(filename), None)
+        else:
+            result = fixes.fix_text(text, filename, settings.enabled, unsafe=False)
     return result.text if result.text != text else None
 
 

@@ -8,6 +8,11 @@
   ``source.fixAll.bflint`` (the safe fixes of ``bflint check --fix``) and
   "add ``# noqa: BFxxx``".
 * Hover on a flagged range: the rule's documentation (``bflint rule``).
+* Project-wide analysis (:mod:`bflint.server.project`): imports of the
+  project's own modules are followed as ``bflint check`` follows them, open
+  modules read from their buffers; a change of a module (typed, saved, or
+  on disk through ``workspace/didChangeWatchedFiles``) re-checks the open
+  documents whose last check read it.
 
 The analysis is :mod:`bflint.server.core` (the CLI's code). Checks run on
 one worker thread, the newest text of a document only; a half-typed file
@@ -18,17 +23,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from bflint import __version__, engine
 from bflint.registry import all_rules
 from bflint.server import core
+from bflint.source import decode, read_source
 
 log = logging.getLogger("bflint.server")
 
@@ -37,6 +44,8 @@ DEBOUNCE = 0.03  # seconds of quiet typing before a changed document is checked
 
 # a change of one of these files re-checks every open document (the CLI's names)
 CONFIG_NAMES = ("pyproject.toml", "bflint.toml")
+# a change of one of these re-checks the open documents that import it (project analysis)
+MODULE_GLOB = "**/*.py"
 
 _SEVERITY = {"E": T.DiagnosticSeverity.Error, "W": T.DiagnosticSeverity.Warning,
              "I": T.DiagnosticSeverity.Information}
@@ -121,7 +130,11 @@ class BflintLanguageServer(LanguageServer):
         return self.linter.check_script(snap["uri"], snap["text"], snap["path"], settings,
                                         saved=saved)
 
-    async def check(self, uri: str, *, delay: float = 0.0, saved: bool = False) -> None:
+    async def check(self, uri: str, *, delay: float = 0.0, saved: bool = False,
+                    quiet: bool = False) -> None:
+        """Check the newest text of ``uri`` and publish its diagnostics (``quiet``:
+        not when they are what was published for this version: a module it
+        imports changed, and not in a way that matters here)."""
         state = self.docs.setdefault(uri, _Doc())
         current = asyncio.current_task()
         if state.pending is not None and state.pending is not current and not state.pending.done():
@@ -145,6 +158,8 @@ class BflintLanguageServer(LanguageServer):
             latest = self.snapshot(uri)
             if problems is None or latest is None or latest["version"] != snap["version"]:
                 return  # a newer change is (or will be) checked
+            if quiet and state.version == snap["version"] and state.problems == problems:
+                return
             self.publish(uri, snap, problems)
         except asyncio.CancelledError:
             pass
@@ -152,16 +167,34 @@ class BflintLanguageServer(LanguageServer):
             if state.pending is current:
                 state.pending = None
 
-    def changed(self, uri: str) -> None:
+    def changed(self, uri: str, quiet: bool = False) -> None:
         """Debounce: the first change after a pause is checked at once (no
         added latency); changes that follow within ``debounce`` seconds of
-        each other are coalesced into one check of the newest text."""
+        each other are coalesced into one check of the newest text.
+        ``quiet``: a module it imports changed (see :meth:`check`)."""
         state = self.docs.setdefault(uri, _Doc())
         now = time.monotonic()
         burst = now - state.last_change < self.debounce
         state.last_change = now
         busy = state.pending is not None and not state.pending.done()
-        asyncio.ensure_future(self.check(uri, delay=self.debounce if burst or busy else 0.0))
+        asyncio.ensure_future(self.check(uri, delay=self.debounce if burst or busy else 0.0,
+                                         quiet=quiet))
+
+    # -- project modules (issue 12's analysis in the editor) -------------------------
+    def module_changed(self, path: str | None, *, on_disk: bool = False,
+                       created_or_deleted: bool = False) -> None:
+        """The module at ``path`` changed (in the editor, or on disk): its parse
+        and summaries are forgotten (on the worker, before any check that
+        follows), and every open document whose last check read it (or looked
+        for a module there) is checked again, debounced as a change of its own."""
+        index = self.linter.index
+        if path is None or index is None:
+            return
+        if on_disk or created_or_deleted:
+            self.executor.submit(index.invalidate, path, created_or_deleted)
+        names = {(_path(uri) or uri): uri for uri in self.docs}
+        for name in self.linter.dependents(path, names):
+            self.changed(names[name], quiet=True)
 
     def recheck_all(self) -> None:
         """A configuration changed: every open script and notebook again."""
@@ -194,6 +227,12 @@ class BflintLanguageServer(LanguageServer):
                 T.PublishDiagnosticsParams(uri=u, diagnostics=diags, version=version))
         state.published = {u for u, d in by_uri.items() if d}
 
+    def module_path(self, uri: str) -> str | None:
+        """The file of a Python script URI (an importable module), or None."""
+        if uri in self.owner or not uri.endswith(".py"):
+            return None
+        return _path(uri)
+
     def forget(self, uri: str) -> None:
         self.linter.forget(_path(uri) or uri)
         self.linter.forget((_path(uri) or uri) + "#cells")
@@ -224,7 +263,31 @@ class BflintLanguageServer(LanguageServer):
             source=core.SOURCE,
             data={"name": f.name, "fixable": bool(f.fix),
                   "applicability": (f.fix or {}).get("applicability")},
+            related_information=self.related(f),
         )
+
+    def related(self, f) -> list[T.DiagnosticRelatedInformation] | None:
+        """Where the cause of a finding lies in another module of the project
+        (the CLI's "the cause is in model_settings.py:7"), when the client shows it."""
+        where = f.related_location()
+        caps = self.client_capabilities.text_document
+        shown = caps.publish_diagnostics if caps is not None else None
+        if where is None or shown is None or not shown.related_information:
+            return None
+        path = where["filename"]
+        index = self.linter.index
+        text = index.buffers.get(os.path.abspath(path)) if index is not None else None
+        if text is None:
+            try:
+                text = decode(read_source(path))
+            except Exception:
+                text = ""
+        lines = core.lines_of(text)
+        line, character = core.to_units(lines, where["row"], where["column"], self.encoding)
+        pos = T.Position(line=line, character=character)
+        return [T.DiagnosticRelatedInformation(
+            location=T.Location(uri=from_fs_path(path) or path, range=T.Range(start=pos, end=pos)),
+            message=f"the cause of this {f.code} finding")]
 
     def state_for(self, uri: str) -> tuple[str, _Doc] | None:
         key = self.owner.get(uri, uri)
@@ -271,22 +334,41 @@ def build() -> BflintLanguageServer:
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounceMs"), (int, float)):
             ls.debounce = max(0.0, min(float(opts["debounceMs"]), 5000.0)) / 1000
+        if isinstance(opts, dict) and opts.get("project") is False:  # as ``--no-project``
+            ls.linter.index = None
 
     @server.feature(T.INITIALIZED)
     def initialized(ls: BflintLanguageServer, params: T.InitializedParams):
-        # ask the client to tell us when a configuration file changes on disk
+        # ask the client to tell us when a configuration file or (for the project
+        # analysis) a Python module changes on disk, as ruff's server does
         caps = ls.client_capabilities.workspace
         watched = caps.did_change_watched_files if caps is not None else None
         if watched is not None and watched.dynamic_registration:
-            ls.client_register_capability(T.RegistrationParams(registrations=[T.Registration(
+            registrations = [T.Registration(
                 id="bflint-config", method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=[
-                    T.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]))]))
+                    T.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]))]
+            if ls.linter.index is not None:
+                registrations.append(T.Registration(
+                    id="bflint-modules", method=T.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=T.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                        T.FileSystemWatcher(glob_pattern=MODULE_GLOB)])))
+            ls.client_register_capability(T.RegistrationParams(registrations=registrations))
 
     @server.feature(T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files(ls: BflintLanguageServer, params: T.DidChangeWatchedFilesParams):
         if any(c.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for c in params.changes):
             ls.recheck_all()
+            return
+        index = ls.linter.index
+        for c in params.changes:
+            path = _path(c.uri)
+            if path is None or not path.endswith(".py") or index is None:
+                continue
+            if os.path.abspath(path) in index.buffers:
+                continue  # open: importers read the editor's buffer, not the file
+            ls.module_changed(path, on_disk=True, created_or_deleted=c.type in (
+                T.FileChangeType.Created, T.FileChangeType.Deleted))
 
     @server.feature(T.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def changed_configuration(ls: BflintLanguageServer, params: T.DidChangeConfigurationParams):
@@ -294,14 +376,25 @@ def build() -> BflintLanguageServer:
 
     @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: BflintLanguageServer, params: T.DidOpenTextDocumentParams):
-        if params.text_document.uri in ls.owner:
+        uri = params.text_document.uri
+        if uri in ls.owner:
             return  # a notebook cell: checked with its notebook
-        await ls.check(params.text_document.uri)
+        path = ls.module_path(uri)
+        if path is not None and ls.linter.index is not None:
+            ls.linter.index.invalidate_resolution()
+            if ls.linter.index.open_buffer(path, params.text_document.text):
+                ls.module_changed(path)  # restored with unsaved changes: importers see them
+        await ls.check(uri)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: BflintLanguageServer, params: T.DidChangeTextDocumentParams):
         uri = params.text_document.uri
         ls.changed(ls.owner.get(uri, uri))
+        path = ls.module_path(uri)
+        doc = ls.workspace.text_documents.get(uri)
+        if path is not None and doc is not None and ls.linter.index is not None:
+            ls.linter.index.change_buffer(path, doc.source)
+            ls.module_changed(path)
 
     @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: BflintLanguageServer, params: T.DidSaveTextDocumentParams):
@@ -309,12 +402,25 @@ def build() -> BflintLanguageServer:
         if uri.rsplit("/", 1)[-1] in CONFIG_NAMES:  # a configuration edited in the editor
             ls.recheck_all()
             return
+        path = ls.module_path(uri)
+        doc = ls.workspace.text_documents.get(uri)
+        if path is not None and doc is not None and ls.linter.index is not None:
+            ls.linter.index.saved_buffer(path, doc.source)
+            # what importers read is unchanged (the buffer); checked again anyway, quietly:
+            # a client may have changed the text with the save
+            ls.module_changed(path)
         await ls.check(ls.owner.get(uri, uri), saved=uri not in ls.owner)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: BflintLanguageServer, params: T.DidCloseTextDocumentParams):
-        if params.text_document.uri not in ls.owner:
-            ls.forget(params.text_document.uri)
+        uri = params.text_document.uri
+        if uri in ls.owner:
+            return
+        path = ls.module_path(uri)
+        ls.forget(uri)
+        if path is not None and ls.linter.index is not None \
+                and ls.linter.index.close_buffer(path):
+            ls.module_changed(path, on_disk=True)  # unsaved changes dropped: the file again
 
     @server.feature(T.NOTEBOOK_DOCUMENT_DID_OPEN)
     async def nb_open(ls: BflintLanguageServer, params: T.DidOpenNotebookDocumentParams):
@@ -393,7 +499,9 @@ def build() -> BflintLanguageServer:
                     kind=T.CodeActionKind.QuickFix, diagnostics=[ls.diagnostic(p, lines)],
                     edit=ls.workspace_edit([(uri, rng, content)], texts)))
         if _wants(only, core.FIX_ALL_KIND):
-            edit = fix_all(ls, key, snap, state)
+            # on the check worker: the project index is used by that thread only
+            edit = await asyncio.get_running_loop().run_in_executor(
+                ls.executor, fix_all, ls, key, snap, state)
             if edit is not None:
                 actions.append(T.CodeAction(title="bflint: fix all auto-fixable problems",
                                             kind=core.FIX_ALL_KIND, edit=edit))
@@ -440,7 +548,8 @@ def build() -> BflintLanguageServer:
 def fix_all(ls: BflintLanguageServer, key: str, snap, state: _Doc) -> T.WorkspaceEdit | None:
     if snap["kind"] == "script":
         settings = ls.linter.settings.for_path(snap["path"], ls.fallback_dir())
-        new = core.fix_all_script(snap["text"], snap["path"] or key, settings)
+        filename = snap["path"] or key
+        new = core.fix_all_script(snap["text"], filename, settings, ls.linter.project_for(filename))
         if new is None:
             return None
         # the whole document, replaced (as ruff does)
