@@ -835,6 +835,45 @@ def test_project_fixtures_as_the_cli(tmp_path: Path):
         ed.close()
 
 
+def test_notebook_follows_project_modules(tmp_path: Path):
+    """A notebook's cells import from model_settings.py: the CLI's cross-module
+    finding on its cell; an unsaved edit of the open module re-publishes the cell."""
+    (tmp_path / "pyproject.toml").write_text("[tool.bflint]\n")
+    (tmp_path / "model_settings.py").write_text(MODEL_SETTINGS)
+    cells = ["import bayesflow as bf\nfrom model_settings import create_adapter, likelihood, prior\n",
+             WORKFLOW.split("\n\n", 2)[2]]
+    nb_path = tmp_path / "train.ipynb"
+    nb_path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "source": t, "metadata": {}, "outputs": [],
+                   "execution_count": None} for t in cells],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    cell_uris = [f"vscode-notebook-cell:{nb_path}#cell{i}" for i in range(2)]
+    ed = Editor(tmp_path)
+    c = ed.c
+    try:
+        mark = len(c.notifications)
+        c.notify("notebookDocument/didOpen", {
+            "notebookDocument": {"uri": nb_path.as_uri(), "notebookType": "jupyter-notebook",
+                                 "version": 1, "cells": [{"kind": 2, "document": u} for u in cell_uris]},
+            "cellTextDocuments": [{"uri": u, "languageId": "python", "version": 1, "text": t}
+                                  for u, t in zip(cell_uris, cells)]})
+        second = c.wait_notification(DIAG, lambda p: p["uri"] == cell_uris[1], since=mark)
+        [bf103] = _bf103(second["diagnostics"])
+        [cli] = [f for f in cli_json(nb_path, tmp_path) if f["code"] == "BF103"]
+        assert (cli["cell"], cli["location"]["row"], cli["message"]) == (
+            2, bf103["range"]["start"]["line"] + 1, bf103["message"])
+        assert "(the cause is in model_settings.py:7)" in bf103["message"]
+
+        ms = ed.open(tmp_path / "model_settings.py")
+        mark = len(c.notifications)
+        c.notify("textDocument/didChange", {"textDocument": {"uri": ms, "version": 2},
+                                            "contentChanges": [{"text": CONSTRAINED}]})
+        again = c.wait_notification(DIAG, lambda p: p["uri"] == cell_uris[1], since=mark)
+        assert not _bf103(again["diagnostics"])
+    finally:
+        ed.close()
+
+
 # -- the incremental parse and positions (bflint.server.incremental) --------------
 
 def _edits(text: str, rng) -> str:
@@ -1021,3 +1060,37 @@ def test_incremental_notebooks_as_the_cli():
             assert [dataclasses.astuple(f) for f in got] == [dataclasses.astuple(f) for f in want]
             spliced += doc.stats["incremental"] > before
     assert spliced > 5, spliced
+
+
+def test_incremental_positions_leave_other_modules_nodes_out(monkeypatch):
+    """A node of another module (a project module's cause, issue 12) has no
+    position here and costs no code generation of this module (the whole
+    pass, for the module's own header and footer only)."""
+    import libcst as cst
+
+    from bflint import positions as positions_mod
+    from bflint.server.incremental import Document
+
+    whole = positions_mod.positions
+    asked: list = []
+
+    def spy(module, nodes):
+        asked.append(list(nodes))
+        return whole(module, asked[-1])
+
+    monkeypatch.setattr(positions_mod, "positions", spy)
+
+    text = "# header\n" + "".join(f"x{i} = f({i})\n" for i in range(40)) + "# footer\n"
+    doc = Document()
+    module = doc.parse(text)
+    other = cst.parse_module("y = g(1)\n")
+    own = [module.body[3].body[0].value, module, module.header[0]]
+    foreign = [other.body[0].body[0].value]
+    doc.positions(module, own)  # every statement generated once
+    before = doc.stats["generated"]
+    asked.clear()
+    got = doc.positions(module, own + foreign)
+    assert asked == [own[1:]]  # the module and its header: not the other module's node
+    assert got == whole(module, own + foreign)
+    assert foreign[0] not in got and len(got) == 3
+    assert doc.stats["generated"] == before

@@ -406,5 +406,23 @@ class Document:
             r, c, er, ec = self.info[stmt].ranges[n]
             out[n] = (r + base + 1, c + 1, er + base + 1, ec + 1)
         if missing:
-            out.update(positions_mod.positions(module, missing))
+            # outside every statement: the module itself, its header or footer; any
+            # other node is not in this module (a project module's node, issue 12: the
+            # engine relocates it), which the whole pass would generate the module for
+            edges = self._edges(module)
+            own = [n for n in missing if n is module or n in edges]
+            if own:
+                out.update(positions_mod.positions(module, own))
         return out
+
+    @staticmethod
+    def _edges(module: cst.Module) -> set[cst.CSTNode]:
+        """The nodes of the module's header and footer (comments, blank lines)."""
+        seen: set[cst.CSTNode] = set()
+        stack: list[cst.CSTNode] = [*module.header, *module.footer]
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(n.children)
+        return seen
