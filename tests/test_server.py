@@ -874,6 +874,56 @@ def test_notebook_follows_project_modules(tmp_path: Path):
         ed.close()
 
 
+def _cli_cached(path: Path, cwd: Path) -> list[dict]:
+    proc = subprocess.run([sys.executable, "-m", "bflint", "check", "--format", "json", path.name],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+    return json.loads(proc.stdout)
+
+
+def test_result_cache_shared_with_the_cli_carries_dependencies(tmp_path: Path, monkeypatch):
+    """The server and the CLI share ``.bflint_cache``: an entry either writes
+    holds the project modules it was computed with, so the other notices when
+    only model_settings.py changed; an unsaved change of an open module is
+    never read from (nor written to) the cache."""
+    from bflint.server import core
+
+    (tmp_path / "pyproject.toml").write_text("[tool.bflint]\n")
+    ms, wf = tmp_path / "model_settings.py", tmp_path / "workflow.py"
+    ms.write_text(MODEL_SETTINGS)
+    wf.write_text(WORKFLOW)
+    (tmp_path / ".bflint_cache").mkdir()
+
+    def codes(found) -> set[str]:
+        return {f.code if hasattr(f, "code") else f["code"] for f in found}
+
+    # the server writes the entry: the CLI reads it, and drops it once the module changed
+    linter = core.Linter()
+    settings = linter.settings.for_path(str(wf))
+    assert codes(linter.findings(WORKFLOW, str(wf), settings, disk=str(wf))) == {"BF103"}
+    assert str(ms) in linter.deps[str(wf)]
+    assert codes(_cli_cached(wf, tmp_path)) == {"BF103"}
+    ms.write_text(CONSTRAINED)
+    assert codes(_cli_cached(wf, tmp_path)) == set()
+    ms.write_text(MODEL_SETTINGS)
+    assert codes(_cli_cached(wf, tmp_path)) == {"BF103"}  # the CLI's entry now
+
+    # a new server reads the CLI's entry (never analysing) and learns what it depends on
+    linter = core.Linter()
+
+    def never(*args, **kwargs):
+        raise AssertionError("analysed: the cache entry was not used")
+
+    monkeypatch.setattr(core.engine, "check_source", never)
+    assert codes(linter.findings(WORKFLOW, str(wf), settings, disk=str(wf))) == {"BF103"}
+    assert str(ms) in linter.deps[str(wf)]
+    monkeypatch.undo()
+    # model_settings.py open with unsaved changes: its buffer decides, not the cache
+    linter.index.open_buffer(str(ms), MODEL_SETTINGS)
+    linter.index.change_buffer(str(ms), CONSTRAINED)
+    assert codes(linter.findings(WORKFLOW, str(wf), settings, disk=str(wf))) == set()
+    assert codes(_cli_cached(wf, tmp_path)) == {"BF103"}  # the saved files' entry is intact
+
+
 # -- the incremental parse and positions (bflint.server.incremental) --------------
 
 def _edits(text: str, rng) -> str:
