@@ -504,8 +504,6 @@ def measure_sweep(lines: int, seed_path: str | None) -> dict:
     """One size, in a fresh process: the best of a few runs of each stage (CPU seconds)."""
     import gc
 
-    import libcst
-
     from bflint import engine
     from bflint.model import SemanticModel
     from bflint.registry import all_rules
@@ -515,12 +513,13 @@ def measure_sweep(lines: int, seed_path: str | None) -> dict:
     engine.check_text(sweep_text(200, sweep_seed(Path(seed_path) if seed_path else None)),
                       "warm.py", enabled)  # imports, lazy tables
     clock = time.process_time  # CPU time: other processes on the machine count less
-    runs = 3 if lines <= 8_000 else 2 if lines <= 16_000 else 1
+    runs = 3 if lines <= 16_000 else 2
     best: dict[str, float] = {}
     for _ in range(runs):
         gc.collect()
+        gc.disable()  # as engine.check_text does for the whole analysis
         t0 = clock()
-        module = engine.parse_without_gc(libcst.parse_module, text)
+        module = engine.parse_module(text)
         t1 = clock()
         model = SemanticModel(module, text, "sweep.py")
         t2 = clock()
@@ -531,6 +530,7 @@ def measure_sweep(lines: int, seed_path: str | None) -> dict:
         t3 = clock()
         engine._positions(module, nodes, text)
         t4 = clock()
+        gc.enable()
         del model, module
         gc.collect()
         t5 = clock()

@@ -91,6 +91,18 @@ def parse_without_gc(parse, text: str):
             gc.enable()
 
 
+def parse_module(text: str):
+    """``libcst.parse_module(text)`` with the collector paused; a large text
+    is parsed in pieces (:mod:`bflint.chunked`: the same tree, at a cost per
+    line that does not grow with the file)."""
+    import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
+
+    from bflint import chunked
+
+    return parse_without_gc(lambda t: chunked.parse_in_pieces(cst.parse_module, t)
+                            or cst.parse_module(t), text)
+
+
 def check_text(text: str, filename: str, enabled: frozenset[str],
                show_traceback: bool = False, project=None, digest: str | None = None,
                document=None) -> list[Finding]:
@@ -101,6 +113,21 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
     nodes)`` that replaces the full parse and the positions pass (the
     language server's :class:`bflint.server.incremental.Document`: the
     same tree and positions, reusing the previous text's)."""
+    # The collector stays paused for the whole analysis, not only the parse:
+    # with a large tree alive every collection walks it, which made the model
+    # and the rules grow faster than the file (issue 18 §1). What the analysis
+    # leaves in cycles is collected once the collector resumes.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check_text(text, filename, enabled, show_traceback, project, digest, document)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _check_text(text: str, filename: str, enabled: frozenset[str], show_traceback: bool,
+                project, digest: str | None, document) -> list[Finding]:
     import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
 
     lines = physical_lines(text)
@@ -119,7 +146,7 @@ def check_text(text: str, filename: str, enabled: frozenset[str],
             if document is not None:
                 module = document.parse(text)
             else:
-                module = parse_without_gc(cst.parse_module, text)
+                module = parse_module(text)
             if project is not None:
                 project.remember(filename, digest, text, module)
     except cst.ParserSyntaxError as exc:
