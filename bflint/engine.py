@@ -7,7 +7,7 @@ import bisect
 import gc
 from collections.abc import Iterable
 
-from bflint import edits, registry, selection, suppression
+from bflint import chunked, edits, registry, selection, suppression
 from bflint.finding import Finding
 from bflint.source import (  # noqa: F401  (re-exported: callers still use engine.decode etc.)
     INTERNAL_ERROR,
@@ -96,8 +96,6 @@ def parse_module(text: str):
     is parsed in pieces (:mod:`bflint.chunked`: the same tree, at a cost per
     line that does not grow with the file)."""
     import libcst as cst  # start-up: only files that pass the pre-filter load LibCST
-
-    from bflint import chunked
 
     return parse_without_gc(lambda t: chunked.parse_in_pieces(cst.parse_module, t)
                             or cst.parse_module(t), text)

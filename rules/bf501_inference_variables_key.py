@@ -98,19 +98,28 @@ class InferenceVariablesKey(Rule):
             cache[key] = self._description(model, obj, workflows)
         return cache[key]
 
-    def _description(self, model, obj, workflows):
-        if obj.kind == "samples":
-            what = "the result of `sample(...)`"
-        else:
-            what = "the result of `simulate(...)`"
+    @staticmethod
+    def _simulator_keys(model, kind: str) -> list | None:
         keys = None
         for sim in model.simulators:
-            if obj.kind == "sims":
+            if kind == "sims":
                 out = sim.outputs()
                 keys = list(out) if out else keys
             elif sim.functions and sim.functions[0] is not None:
                 dicts = sim.functions[0].returned_dicts()
                 keys = [k for d in dicts for k in d] or keys
+        return keys
+
+    def _description(self, model, obj, workflows):
+        if obj.kind == "samples":
+            what = "the result of `sample(...)`"
+        else:
+            what = "the result of `simulate(...)`"
+        # the simulators' keys do not depend on the workflow: once per file and kind
+        cache = model.analysis(_descriptions)
+        if ("simulators", obj.kind) not in cache:
+            cache[("simulators", obj.kind)] = self._simulator_keys(model, obj.kind)
+        keys = cache[("simulators", obj.kind)]
         if obj.kind == "samples":
             # parameter names: what the adapter routes into inference variables
             for wf in workflows:
