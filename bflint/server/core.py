@@ -164,6 +164,12 @@ class Linter:
         self._documents.pop(filename, None)
         self.deps.pop(filename, None)
 
+    def reset(self) -> None:
+        """Forget the results kept in memory and what imports resolved to."""
+        self._memory.clear()
+        if self.index is not None:
+            self.index.invalidate_resolution()
+
     def project_for(self, filename: str) -> ServerIndex | None:
         """The index when ``filename`` is a file on disk (imports resolve from its folder)."""
         if self.index is None or not os.path.isabs(filename) or not os.path.isfile(filename):

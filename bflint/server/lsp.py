@@ -197,7 +197,9 @@ class BflintLanguageServer(LanguageServer):
             self.changed(names[name], quiet=True)
 
     def recheck_all(self) -> None:
-        """A configuration changed: every open script and notebook again."""
+        """A configuration changed: every open script and notebook again (what
+        imports resolve to may change with a project marker: resolved again)."""
+        self.executor.submit(self.linter.reset)  # on the worker, before the checks
         for uri in list(self.docs):
             asyncio.ensure_future(self.check(uri))
 
