@@ -5,6 +5,7 @@ from bflint.analyze.histories import (
     escapes,
     fit_histories,
     history_name,
+    uses,
 )
 from bflint.rule import Rule, first_arg_name
 
@@ -19,8 +20,8 @@ _NOT_A_HISTORY_FILE = frozenset(
 )
 
 
-def _inspected(h) -> bool:
-    return any(use.callee.rsplit(".", 1)[-1] == INSPECTOR for use in h.uses)
+def _inspected(model, h) -> bool:
+    return any(use.callee.rsplit(".", 1)[-1] == INSPECTOR for use in uses(model, h))
 
 
 def _inspects_a_file(model) -> bool:
@@ -94,7 +95,7 @@ class HistoryNotInspected(Rule):
         if not histories or _inspects_a_file(model):
             return
         for h in histories:
-            if _inspected(h) or escapes(model, h):
+            if _inspected(model, h) or escapes(model, h):
                 continue
             ev = model.call_event(h.node)
             method = ev.bf if ev is not None else "fit"

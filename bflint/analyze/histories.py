@@ -47,6 +47,34 @@ def fit_histories(model) -> list[HistoryObj]:
     return out
 
 
+def uses(model, h: HistoryObj) -> list:
+    """Where ``h`` (or data derived from it) is passed: its own uses, and the
+    uses after it of a History bound to the same name in another branch of an
+    ``if`` (``history = wf.fit_online(...)`` / ``else: history =
+    wf.fit_offline(...)``, then ``json.dump(history.history, f)``: the model's
+    walk keeps the last binding, and the dump saves whichever ran)."""
+    return model.analysis(_shared_uses).get(id(h), h.uses)
+
+
+def _shared_uses(model) -> dict[int, list]:
+    out: dict[int, list] = {}
+
+    def index(node) -> int:
+        ev = model.call_event(node)
+        return ev.index if ev is not None else -1
+
+    for v in model.histories:
+        for alt in model.alternatives(v):
+            if not isinstance(alt, HistoryObj) or alt is v:
+                continue
+            after = max(index(v.node), index(alt.node))
+            extra = [u for u in v.uses if index(u.node) > after]
+            if extra:
+                out.setdefault(id(alt), list(alt.uses)).extend(
+                    u for u in extra if u not in out[id(alt)])
+    return out
+
+
 def _root(model, obj):
     while obj is not None and obj.kind == "history_dict" and obj.parent is not None:
         obj = obj.parent
@@ -75,7 +103,7 @@ def escapes(model, h: HistoryObj) -> bool:
     """The history (or data derived from it) leaves the model's sight, so
     whether it is saved / inspected elsewhere cannot be known."""
     local = _local_names(model)
-    for use in h.uses:
+    for use in uses(model, h):
         callee = use.callee
         name = callee.rsplit(".", 1)[-1]
         if name in _CONTAINER_METHODS:
@@ -204,7 +232,7 @@ def json_saved(model, h: HistoryObj) -> bool | str:
     writer; ``"whole"`` when only the History object itself does (not
     serialisable); False otherwise."""
     whole = False
-    for use in h.uses:
+    for use in uses(model, h):
         parts = use.callee.split(".")
         if len(parts) < 2 or parts[0] not in JSON_ROOTS or parts[-1] not in ("dump", "dumps"):
             continue
@@ -235,7 +263,7 @@ def _printed_args(model) -> frozenset[int]:
 
 def non_json_writers(model, h: HistoryObj) -> list[str]:
     found: list[str] = []
-    for use in h.uses:
+    for use in uses(model, h):
         for pattern, label in _NON_JSON:
             if pattern.search(use.callee) and label not in found:
                 found.append(label)
