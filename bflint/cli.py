@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bflint import __version__, bayesflow_api, engine, notebook, output, selection
+from bflint import __version__, bayesflow_api, codecache, engine, notebook, output, selection
 from bflint import config as config_mod
 from bflint import runner as runner_mod
 from bflint import target as target_mod
@@ -57,6 +57,8 @@ def main() -> None:
     """bflint: find silent mistakes in BayesFlow 2.x scripts before they run.
 
     `bflint [OPTIONS] [PATHS]...` is `bflint check [OPTIONS] [PATHS]...`."""
+    # start-up: LibCST's ~620 dataclass methods are not compiled again in every run (codecache)
+    codecache.install()
 
 
 @main.command("check")

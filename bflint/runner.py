@@ -248,7 +248,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
         contents.clear()  # workers read their own files
         done: Iterable[tuple] = _run_pool(todo, jobs)
     else:
-        if options.project:  # these files' own parses serve as their summaries
+        if options.project and todo:  # these files' own parses serve as their summaries
             project_index().prepare([t.path for t in todo], fingerprints=cache is not None)
         done = (_check_task(t, contents.pop(t.index, None)) for t in todo)
     selection_of = {t.index: t.selection for t in todo}

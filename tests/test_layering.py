@@ -19,7 +19,7 @@ LAYERS: dict[str, int] = {
     # leaves: bytes, text, facts
     "bflint.finding": 0, "bflint.source": 0, "bflint.versions": 0, "bflint.groups": 0,
     "bflint.atomic": 0, "bflint.gitignore": 0, "bflint.bayesflow_api": 0, "bflint.data": 0,
-    "bflint.target": 0, "bflint.chunked": 0,
+    "bflint.target": 0, "bflint.chunked": 0, "bflint.codecache": 0,
     # settings: which rules, which files, which lines
     "bflint.rules": 1,  # the package itself (its __init__), not the rule modules
     "bflint.registry": 1, "bflint.selection": 1, "bflint.suppression": 1, "bflint.discovery": 1,

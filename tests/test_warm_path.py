@@ -43,3 +43,106 @@ def test_module_patterns_compile_on_first_use() -> None:
             "assert o._UNSAFE.pattern.startswith('[')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# -- the dataclass code table (bflint.codecache) ------------------------------------
+
+def _code_env(tmp_path: Path) -> dict:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",
+                                                             "BFLINT_NO_CODE_CACHE")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    return env
+
+
+def test_code_table_gives_the_same_classes_and_a_second_run_compiles_nothing(tmp_path: Path) -> None:
+    code = ("import sys, bflint.codecache as cc\n"
+            "assert cc.install()\n"
+            "import libcst\n"
+            "m = libcst.parse_module('x = f(1)\\n')\n"
+            "assert m.code == 'x = f(1)\\n' and m.deep_equals(libcst.parse_module('x = f(1)\\n'))\n"
+            "assert repr(libcst.Name('a')).startswith('Name(') and libcst.Name('a').value == 'a'\n"
+            "print(len(cc._new), len(cc._table))\n")
+    env = _code_env(tmp_path)
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert first.returncode == 0, first.stderr
+    new, old = map(int, first.stdout.split())
+    assert new > 300 and old == 0  # LibCST's methods, compiled and then written at exit
+    stored = tmp_path / "xdg" / "bflint"
+    assert [p.name for p in stored.iterdir()] == [f"dataclass-code-{sys.implementation.cache_tag}.bin"]
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["0", str(new)]
+    # Python told not to write byte code: the table is read, never written
+    (stored / f"dataclass-code-{sys.implementation.cache_tag}.bin").unlink()
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    third = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert third.returncode == 0 and list(stored.iterdir()) == []
+
+
+def test_code_table_methods_equal_compiled_ones() -> None:
+    import dataclasses
+
+    from bflint import codecache
+
+    def make():
+        @dataclasses.dataclass(frozen=True, order=True)
+        class A:
+            x: int
+            y: list = dataclasses.field(default_factory=list)
+            z: str = "z"
+
+        @dataclasses.dataclass(slots=True, kw_only=True, eq=True, unsafe_hash=True)
+        class B:
+            a: int = 0
+            b: "A | None" = None
+        return A, B
+
+    plain = make()
+    installed = codecache.install()
+    try:
+        cached = make()  # compiled by the table's exec (and kept in _new)
+        again = make()   # taken from it
+    finally:
+        if installed:
+            codecache.uninstall()
+    for names in (("__init__", "__repr__", "__eq__", "__lt__", "__setattr__", "__hash__"),
+                  ("__init__", "__repr__", "__eq__", "__hash__")):
+        for p, c, a in zip(plain, cached, again):
+            for name in names:
+                f = getattr(p, name, None)
+                if f is None or not hasattr(f, "__code__"):
+                    continue
+                assert f.__code__ == getattr(c, name).__code__ == getattr(a, name).__code__, name
+                assert f.__annotations__ == getattr(a, name).__annotations__
+    assert again[0](1, [2]) < again[0](2) and repr(again[1](a=1)).endswith("B(a=1, b=None)")
+
+
+def test_code_table_ignores_damaged_foreign_and_writable_files(tmp_path: Path, monkeypatch) -> None:
+    import marshal
+    import os
+
+    from bflint import codecache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = Path(codecache.table_path())
+    path.parent.mkdir(parents=True)
+    good = codecache._header() + marshal.dumps({"x = 1": compile("x = 1", "<string>", "exec")})
+    path.write_bytes(good)
+    path.chmod(0o600)
+    assert list(codecache._read(str(path))) == ["x = 1"]
+    for bad in (good[:-3], b"other" + good, codecache._header() + marshal.dumps({"x": 1}),
+                codecache._header() + marshal.dumps([1])):
+        path.write_bytes(bad)
+        assert codecache._read(str(path)) == {}
+    path.write_bytes(good)
+    path.chmod(0o666)  # others may write it: it could hold anyone's code
+    assert codecache._read(str(path)) == {}
+    path.chmod(0o600)
+    link = path.with_name("link.bin")
+    os.symlink(path, link)
+    assert codecache._read(str(link)) == {}
