@@ -802,6 +802,17 @@ def test_project_modules_and_their_changes_recheck_importers(tmp_path: Path):
         gone = on_disk(None, kind=3)
         assert not _bf103(gone) and not [d for d in gone if d["code"] in ("BF000", "BF999")]
         assert _bf103(on_disk(MODEL_SETTINGS, kind=1))
+
+        # 4. a client that does not watch files: the next check of workflow.py sees the
+        # module's new content (stat stamps), here after an undo back to its first text
+        settings.write_text(CONSTRAINED)
+        for v, text in ((2, WORKFLOW + "# edited\n"), (3, WORKFLOW)):
+            mark = len(c.notifications)
+            c.notify("textDocument/didChange", {"textDocument": {"uri": wf_uri, "version": v},
+                                                "contentChanges": [{"text": text}]})
+            p = c.wait_notification(DIAG, lambda p: p["uri"] == wf_uri and p.get("version") == v,
+                                    since=mark)
+            assert not _bf103(p["diagnostics"])
         assert c.shutdown() == 0
     finally:
         if not c.stderr.closed:
