@@ -311,7 +311,8 @@ def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,
                 pass
         text, rowmap = _join(cells, broken)
         result = engine.check_source(text, filename, with_bf000, prefilter=False,
-                                     show_traceback=show_traceback, document=document)
+                                     show_traceback=show_traceback, project=project,
+                                     document=document)
     for f in result:
         if 0 < f.row <= len(rowmap):
             cell, row, off = rowmap[f.row - 1]

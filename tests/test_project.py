@@ -405,6 +405,24 @@ def test_a_notebook_follows_project_imports(tmp_path: Path) -> None:
     assert len(runner.run([str(nb)], options)[0]) == len(found) - 1
 
 
+def test_a_notebook_with_a_broken_cell_still_follows_project_imports(tmp_path: Path) -> None:
+    """The other cells are analysed together again without the broken one: with
+    the project's modules too (a half-typed cell is the editor's usual state)."""
+    proj = _copy(tmp_path)
+    nb = proj / "explore.ipynb"
+    cells = ["import bayesflow as bf\nfrom model.simulation import likelihood, prior\n",
+             "wf = bf.BasicWorkflow(simulator=bf.make_simulator([prior, likelihood]),\n"
+             "    inference_variables=['alpha', 'mu', 'sigma'], summary_variables=['x'],\n"
+             "    summary_network=bf.networks.SetTransformer(), standardize='all')\n"]
+    nb.write_text(_notebook(cells))
+    whole = {(f.cell, f.code, f.message) for f in runner.check_path(nb, engine._enabled(["BF103"]))}
+    assert {(c, code) for c, code, _ in whole} == {(2, "BF103")}
+    nb.write_text(_notebook([*cells, "def half_typed(:\n"]))
+    found = runner.check_path(nb, engine._enabled(["BF103", "BF000"]))
+    assert {(f.cell, f.code, f.message) for f in found if f.code == "BF103"} == whole
+    assert [(f.cell, f.code) for f in found if f.code == "BF000"] == [(3, "BF000")]
+
+
 def test_a_notebook_that_only_imports_the_project_passes_the_prefilter(tmp_path: Path) -> None:
     proj = _copy(tmp_path)
     nb = proj / "train.ipynb"
