@@ -810,7 +810,7 @@ def test_project_modules_and_their_changes_recheck_importers(tmp_path: Path):
             mark = len(c.notifications)
             c.notify("textDocument/didChange", {"textDocument": {"uri": wf_uri, "version": v},
                                                 "contentChanges": [{"text": text}]})
-            p = c.wait_notification(DIAG, lambda p: p["uri"] == wf_uri and p.get("version") == v,
+            p = c.wait_notification(DIAG, lambda p, v=v: p["uri"] == wf_uri and p.get("version") == v,
                                     since=mark)
             assert not _bf103(p["diagnostics"])
         assert c.shutdown() == 0
