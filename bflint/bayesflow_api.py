@@ -34,6 +34,7 @@ __all__ = [
     "adapter_chain_methods",
     "canonical",
     "estimator_names",
+    "has_no_workflow",
     "parameter_position",
     "positional_names",
     "record_name",
@@ -260,6 +261,17 @@ def estimator_names() -> frozenset[str]:
         if info is not None:
             out |= {n for n, kind in info["names"].items() if kind == "class"}
     return frozenset(out)
+
+
+@_per_target
+def has_no_workflow(qualname: str | None) -> bool:
+    """An estimator / approximator class that no workflow of the target release builds
+    (2.1: ``RatioEstimator``, ``AutoregressiveEstimator`` and their approximator names):
+    its own ``fit`` is the only way to train it, and it has no ``compute_default_diagnostics``.
+    False for an unknown class."""
+    if not qualname or not qualname.startswith("bayesflow."):
+        return False
+    return qualname.rsplit(".", 1)[-1] in api_data().get("estimators_without_workflow", ())
 
 
 @_per_target

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from bflint.bayesflow_api import has_no_workflow
 from bflint.rule import Rule, first_arg_name
 
 
@@ -11,7 +12,9 @@ class EstimatorFitBypassesWorkflow(Rule):
     workflow's `fit_offline` / `fit_online` / `fit_disk`.
 
     Such calls still count as training for the other rules (validation data,
-    diagnostics).
+    diagnostics). Estimators no workflow builds (`RatioApproximator` /
+    `RatioEstimator`, `AutoregressiveEstimator` in 2.1: generated data) are
+    trained with their own `fit` and not flagged.
 
     ## Why is this bad?
     Calling `.fit` on the estimator skips everything the workflow does
@@ -53,6 +56,8 @@ class EstimatorFitBypassesWorkflow(Rule):
             func = call.node.func
             receiver = first_arg_name(func.value) if isinstance(func, cst.Attribute) else "..."
             est = call.receiver
+            if est is not None and has_no_workflow(est.qualname):
+                continue  # neural ratio estimation: no workflow builds it, fit is the way
             if est is not None and est.parent is not None and est.parent.kind == "workflow":
                 owner = first_arg_name(func.value.value) if isinstance(func.value, cst.Attribute) \
                     else "workflow"

@@ -1,4 +1,5 @@
 from bflint.analyze.workflows import fit_label, mentions, non_image_fits
+from bflint.bayesflow_api import has_no_workflow
 from bflint.rule import Rule
 
 TRAINING = ("fit_offline", "fit_online", "fit_disk", "estimator_fit")
@@ -46,6 +47,9 @@ class MissingDiagnostics(Rule):
         if not fits or mentions(model, "compute_default_diagnostics"):
             return
         fits = non_image_fits(model, fits)
+        # an estimator no workflow builds (neural ratio estimation) has no default diagnostics
+        fits = [f for f in fits if not (f.bf == "estimator_fit" and f.receiver is not None
+                                        and has_no_workflow(f.receiver.qualname))]
         if not fits:
             return
         method, receiver = fit_label(fits[0])

@@ -544,6 +544,44 @@ def measure_workflow(bf, layer_keys, fit_keywords):
     return signatures, props
 
 
+def measure_estimators_without_workflow(bf):
+    """Estimator / approximator classes no workflow builds (2.1: neural ratio estimation's
+    ``RatioEstimator``, ``AutoregressiveEstimator`` and their approximator names): they are
+    trained with their own keras ``fit``, and no ``compute_default_diagnostics`` exists for
+    them. A class counts as built when it is named in the source of a ``bayesflow.workflows``
+    class; in 2.1 an approximator (the old name, a subclass of its estimator) when its
+    estimator is."""
+    import re
+
+    classes = {}
+    for mod_name in ("estimators", "approximators"):
+        mod = getattr(bf, mod_name, None)
+        for n in _public(dir(mod)) if mod is not None else ():
+            obj = getattr(mod, n)
+            if isinstance(obj, type) and n not in ("Estimator", "Approximator"):
+                classes[n] = obj
+    sources = []
+    for n in _public(dir(bf.workflows)):
+        obj = getattr(bf.workflows, n)
+        if isinstance(obj, type):
+            try:
+                sources.append(inspect.getsource(obj))
+            except (OSError, TypeError):
+                continue
+    named = {n for n in classes if any(re.search(rf"\b{n}\b", src) for src in sources)}
+    aliases = hasattr(bf, "estimators")  # 2.1: the approximators are the estimators' old names
+
+    def built(cls) -> bool:
+        if cls.__name__ in named:
+            return True
+        if aliases and cls.__module__.startswith("bayesflow.approximators"):
+            base = next((c for c in cls.__mro__[1:] if c.__name__ in classes), None)
+            return base is not None and base.__name__ in named
+        return False
+
+    return sorted(n for n, cls in classes.items() if not built(cls))
+
+
 def measure_functions(bf, module_names):
     import importlib
 
@@ -770,6 +808,7 @@ def generate():
         "adapter_methods": sorted(n for n in signatures if n.startswith("bayesflow.Adapter.")),
         "deprecated_aliases": measure_deprecated_aliases(bf),
         "simulators": measure_simulators(bf),
+        "estimators_without_workflow": measure_estimators_without_workflow(bf),
     }
     data["adapter_methods"] = [n.rpartition(".")[2] for n in data["adapter_methods"]]
     return data
