@@ -1,7 +1,9 @@
 """``bflint server``: a language server for editors and JupyterLab
 (``pip install "bflint[server]"``). The LSP side lives in
 :mod:`bflint.server.lsp` (pygls); :mod:`bflint.server.core` is the
-analysis it publishes, the CLI's own code."""
+analysis it publishes, the CLI's own code; :mod:`bflint.server.project` is
+the CLI's project index with the editor's unsaved modules;
+:mod:`bflint.server.incremental` parses an edited document incrementally."""
 
 from __future__ import annotations
 
