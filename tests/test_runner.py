@@ -367,3 +367,68 @@ def test_fifo_and_device_named_explicitly_are_bf001_not_a_hang(tmp_path: Path) -
         found, _ = run([target], opts)
         assert [f.code for f in found] == ["BF001"], (target, found)
         assert "regular file" in found[0].message
+
+
+# -- the pre-filter's project view without LibCST (issue 18 §3) ----------------------
+
+def test_sys_path_additions_read_with_ast_are_libcsts(tmp_path: Path) -> None:
+    import libcst as cst
+
+    from bflint.project.resolve import sys_path_additions, sys_path_additions_ast
+
+    for d in ("lib", "src", "up"):
+        (tmp_path / d).mkdir()
+    same = [
+        "import os, sys\nsys.path.append(os.path.join(os.path.dirname(__file__), 'lib'))\n",
+        "import sys\nfrom pathlib import Path\nsys.path.insert(0, str(Path(__file__).resolve().parent / 'src'))\n",
+        "import sys\nfrom pathlib import Path\nsys.path.insert(0, str(Path(__file__).parents[0] / 'src'))\n",
+        "import os, sys\nHERE = os.path.dirname(os.path.abspath(__file__))\nLIB = os.path.join(HERE, 'lib')\n"
+        "if LIB not in sys.path:\n    sys.path.insert(0, LIB)\n",
+        "import sys\n(sys.path).append('lib')\ntry:\n    sys.path.append('src')\nexcept E:\n"
+        "    sys.path.append('up')\nelse:\n    sys.path.append('up')\n",
+        "import sys\nsys.path.append('no-such-folder')\ndef f():\n    sys.path.append(g())\n",
+        "import sys\nsys.path.append('lib')\nwith ctx():\n    sys.path.insert(0, 'src')\n",
+    ]
+    for text in same:
+        path = tmp_path / "script.py"
+        want = sys_path_additions(cst.parse_module(text), str(path))
+        assert sys_path_additions_ast(text.encode(), str(path)) == want, text
+    # not sure to find LibCST's folders: None (the file may matter)
+    for text in ("import sys\nsys.path.append(here())\n",
+                 "import sys\nd = 'lib'\nif c: d = 'src'\nsys.path.append(d)\n",  # LibCST skips the if
+                 "import sys\nsys.path.insert(0, *args)\n", "import sys\nsys.path.append(\n"):
+        assert sys_path_additions_ast(text.encode(), str(tmp_path / "s.py")) is None, text
+
+
+def test_a_file_adding_a_folder_to_sys_path_matters_only_through_that_folder(tmp_path: Path) -> None:
+    from bflint.project.index import ProjectIndex
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "model.py").write_text("import bayesflow as bf\nWF = bf.BasicWorkflow()\n")
+    (tmp_path / "lib" / "plain.py").write_text("X = 1\n")
+    script = tmp_path / "scripts" / "train.py"
+    script.parent.mkdir()
+    head = "import os, sys\nsys.path.append(os.path.join(os.path.dirname(__file__), '..', 'lib'))\n"
+    index = ProjectIndex()
+    for tail, matters in (("from model import WF\n", True), ("from plain import X\n", False),
+                          ("import model\n", True), ("from nothing import y\n", False)):
+        script.write_text(head + tail)
+        assert index.may_matter(str(script), script.read_bytes()) is matters, tail
+        index.new_run()
+    script.write_text("import sys\nsys.path.append(where())\nfrom plain import X\n")
+    assert index.may_matter(str(script), script.read_bytes())  # a folder it cannot tell
+    # the pre-filter hides nothing: the same findings as without it
+    (tmp_path / "lib" / "model.py").write_text(
+        "import bayesflow as bf\n\ndef make():\n    return bf.BasicWorkflow(simulator=s)\n")
+    script.write_text(head + "from model import make\nwf = make()\nwf.fit_online(epochs=2)\n")
+    enabled = engine._enabled()
+    assert runner.check_path(script, enabled) == runner.check_path(script, enabled, prefilter=False) != []
+
+
+def test_import_lines_found_line_by_line_are_the_regexs() -> None:
+    from bflint.project.index import _IMPORT_LINE, _import_lines
+
+    for text in (b"import x", b"x\nimport y\r\nfrom . import (a,\n b)\n  import z", b"",
+                 b"importimport", b"# import\nfrom a import b # import c\n", b"s = 'import'\nimport q",
+                 Path(__file__).read_bytes()):
+        assert [m.span() for m in _import_lines(text)] == [m.span() for m in _IMPORT_LINE.finditer(text)]

@@ -18,7 +18,13 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from bflint.project.resolve import Resolver, clear_caches
+from bflint.project.resolve import (
+    LIBRARIES,
+    Resolver,
+    _module_file,
+    clear_caches,
+    sys_path_additions_ast,
+)
 from bflint.source import decode, may_need_analysis, nesting_guard, read_source
 
 if TYPE_CHECKING:  # LibCST is imported only where a module is parsed (a warm run never needs it)
@@ -101,6 +107,7 @@ class ProjectIndex:
         # module -> every name the files this process lints take from it (prepare):
         # one part of it serves them all
         self.shared: dict[str, frozenset[str] | None] = {}
+        self._passes: dict[str, bool] = {}  # module -> passes the text pre-filter (this run)
 
     def prepare(self, paths, fingerprints: bool = True) -> None:
         """The files this process lints in this run: their own parses serve as
@@ -125,6 +132,7 @@ class ProjectIndex:
     def new_run(self) -> None:
         """Forget what the file system looked like (modules created or deleted since)."""
         clear_caches()
+        self._passes.clear()
         self.pool_parses.clear()
 
     # -- files ---------------------------------------------------------------
@@ -276,9 +284,19 @@ class ProjectIndex:
             return False
         if path.endswith(".ipynb"):  # the cells' lines are JSON strings: one per line
             raw = raw.replace(b'"', b"\n")
-        if b"sys.path" in raw:
-            return True
-        return _may_matter(os.path.abspath(path), raw, self.depth - 1, set())
+            if b"sys.path" in raw or (b"sys" in raw and _SYS_PATH_EDIT.search(raw)):
+                return True
+            return _may_matter(os.path.abspath(path), raw, self.depth - 1, set(), self._passes)
+        additions = None
+        if b"sys" in raw and _SYS_PATH_EDIT.search(raw):
+            # the folders it adds to sys.path, read with ``ast`` (issue 18 §3: with LibCST,
+            # or taking every such file as one that matters, a run over the standard
+            # library parsed 93 files); None: not sure to see them all, so it may matter
+            additions = sys_path_additions_ast(raw, path)
+            if additions is None:
+                return True
+        return _may_matter(os.path.abspath(path), raw, self.depth - 1, set(), self._passes,
+                           additions)
 
     def finished(self, path: str, ctx: "Context") -> None:
         """A linted file's model is built: keep its dependencies for the cache:
@@ -491,7 +509,7 @@ def _plan(text: str | None, r: Resolver) -> dict[str, frozenset[str] | None]:
     """file -> the names ``from ... import`` lines of ``text`` take from it (None:
     not known, e.g. a multi-line import), by a cheap scan of the text."""
     plan: dict[str, frozenset[str] | None] = {}
-    for m in _IMPORT_LINE.finditer(text.encode("utf-8", "surrogatepass") if text else b""):
+    for m in _import_lines(text.encode("utf-8", "surrogatepass") if text else b""):
         if m.group(4) is not None:
             continue
         level, module, raw = len(m.group(1)), m.group(2).decode("ascii", "ignore"), m.group(3)
@@ -514,10 +532,28 @@ _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+
                           rb"|import[ \t]+([\w., \t]+))", re.MULTILINE)
 
 
+def _import_lines(raw: bytes):
+    """``_IMPORT_LINE.finditer(raw)``'s matches, found faster: every match holds
+    ``import`` and lies on one line, so only lines holding it are tried, from
+    their start (issue 18 §3: the regex tried at every line of every file was
+    most of a run over the standard library)."""
+    find, match = raw.find, _IMPORT_LINE.match
+    i = find(b"import")
+    while i >= 0:
+        start = raw.rfind(b"\n", 0, i) + 1
+        end = raw.find(b"\n", i)
+        if end < 0:
+            end = len(raw)
+        m = match(raw, start)
+        if m is not None:
+            yield m
+        i = find(b"import", end)
+
+
 def _imported(raw: bytes) -> list[tuple[int, str, list[str]]]:
     """(level, module, names) of the import lines of a source (a cheap scan)."""
     out: list[tuple[int, str, list[str]]] = []
-    for m in _IMPORT_LINE.finditer(raw):
+    for m in _import_lines(raw):
         if m.group(4) is not None:
             for part in m.group(4).split(b","):
                 name = part.strip().split()[0] if part.strip() else b""
@@ -531,23 +567,53 @@ def _imported(raw: bytes) -> list[tuple[int, str, list[str]]]:
     return out
 
 
-def _may_matter(path: str, raw: bytes, depth: int, seen: set) -> bool:
+# ``sys.path.append(`` / ``.insert(``, however spaced, parenthesised or continued
+_SEP = rb"(?:\s|\\|\)|#[^\r\n]*)*"
+_SYS_PATH_EDIT = re.compile(rb"sys" + _SEP + rb"\." + _SEP + rb"path" + _SEP + rb"\." + _SEP
+                            + rb"(?:append|insert)\b")
+
+
+def _candidates(r: Resolver, level: int, dotted: str) -> list[str]:
+    """The files an import may resolve to: the resolver's, and for an absolute import
+    the module in each of its folders (the analysis' resolver, with the folders LibCST
+    finds in sys.path edits, may take another one first)."""
+    if level:
+        f = r.relative(level, dotted)
+        return [f] if f is not None else []
+    if not dotted or dotted.split(".")[0] in LIBRARIES:
+        return []
+    out = []
+    for d in r.dirs:
+        f = _module_file(d, dotted)
+        if f is not None and os.path.abspath(f) != r.path:
+            out.append(f)
+    return out
+
+
+def _may_matter(path: str, raw: bytes, depth: int, seen: set, passes: dict[str, bool],
+                additions: list[str] | None = None) -> bool:
+    """``passes``: path -> whether that module passes the text pre-filter (one read
+    per module and run: a tree's files import the same modules)."""
     if depth < 0:
         return False
-    r = Resolver(path, None)
+    r = Resolver(path, None, additions)
     for level, module, names in _imported(raw):
-        cands = [r.relative(level, module) if level else r.absolute(module)]
+        cands = _candidates(r, level, module)
         for n in names:
-            dotted = f"{module}.{n}" if module else n
-            cands.append(r.relative(level, dotted) if level else r.absolute(dotted))
+            cands += _candidates(r, level, f"{module}.{n}" if module else n)
         for f in cands:
-            if f is None or f in seen:
+            if f in seen:
                 continue
             seen.add(f)
-            try:
-                data = read_source(f)
-            except OSError:
-                continue
-            if may_need_analysis(data) or _may_matter(f, data, depth - 1, seen):
+            ok = passes.get(f)
+            if ok is None or (not ok and depth > 0):
+                try:
+                    data = read_source(f)
+                except OSError:
+                    continue
+                ok = passes[f] = may_need_analysis(data)
+                if not ok and _may_matter(f, data, depth - 1, seen, passes):
+                    return True
+            if ok:
                 return True
     return False

@@ -14,6 +14,7 @@ resolved to project files: a vendored copy must not replace the real API."""
 
 from __future__ import annotations
 
+import ast as pyast
 import functools
 import os
 from pathlib import Path
@@ -67,13 +68,18 @@ class Resolver:
     """Import resolution for one file (``path``, its CST ``module`` for the
     ``sys.path`` additions)."""
 
-    def __init__(self, path: str, module: "cst.Module | None" = None):
+    def __init__(self, path: str, module: "cst.Module | None" = None,
+                 additions: list[str] | None = None):
+        """``additions``: the file's ``sys.path`` additions when known without its
+        CST (:func:`sys_path_additions_ast`); else read from ``module``."""
         self.path = os.path.abspath(path)
         self.folder = os.path.dirname(self.path)
         root, marked = project_root(self.folder)
         self.root = root
         dirs = [root, self.folder]
-        if module is not None:
+        if additions is not None:
+            dirs.extend(additions)
+        elif module is not None:
             dirs.extend(sys_path_additions(module, self.path))
         if not marked:
             up = Path(self.folder)
@@ -256,5 +262,163 @@ def sys_path_additions(module: cst.Module, path: str) -> list[str]:
             continue
         v = ev.eval(target)
         if v is not None and os.path.isdir(v):
+            out.append(v)
+    return out
+
+
+# -- the same without LibCST (the pre-filter's view, issue 18 §3) -------------------
+# A file that fails the text pre-filter is analysed when a project module it imports
+# passes it; a file that edits sys.path may import from the folders it adds. These
+# mirror _PathEval, _module_level and sys_path_additions on the ``ast`` of the file
+# (CPython's parser: no LibCST for a run over files that never use BayesFlow), and
+# answer None where they are not sure to find the same folders: the caller then
+# treats the file as one that may matter.
+
+_UNSURE = object()  # a name bound inside a block: LibCST's view may bind it otherwise
+
+
+class _Unsure(Exception):
+    pass
+
+
+class _AstPathEval:
+    """:class:`_PathEval` on ``ast`` nodes: the same forms, the same results."""
+
+    def __init__(self, path: str):
+        self.file = path
+        self.names: dict[str, object] = {}
+
+    def eval(self, e, depth: int = 0) -> str | None:
+        if depth > 20:
+            return None
+        if isinstance(e, pyast.Constant) and type(e.value) is str:
+            s = e.value
+            return s if os.path.isabs(s) else os.path.normpath(
+                os.path.join(os.path.dirname(self.file), s))
+        if isinstance(e, pyast.Name):
+            if e.id == "__file__":
+                return self.file
+            v = self.names.get(e.id)
+            if v is _UNSURE:
+                raise _Unsure
+            return v if isinstance(v, str) else None
+        if isinstance(e, pyast.Attribute):
+            if e.attr == "parent":
+                inner = self.eval(e.value, depth + 1)
+                return os.path.dirname(inner) if inner else None
+            return None
+        if isinstance(e, pyast.Subscript) and isinstance(e.value, pyast.Attribute) \
+                and e.value.attr == "parents" and isinstance(e.slice, pyast.Constant) \
+                and type(e.slice.value) is int and e.slice.value >= 0:
+            inner = self.eval(e.value.value, depth + 1)
+            if inner is None:
+                return None
+            for _ in range(e.slice.value + 1):
+                inner = os.path.dirname(inner)
+            return inner
+        if isinstance(e, pyast.BinOp) and isinstance(e.op, pyast.Div):
+            left = self.eval(e.left, depth + 1)
+            right = e.right.value if isinstance(e.right, pyast.Constant) \
+                and type(e.right.value) is str else None
+            if left is None or right is None:
+                return None
+            return os.path.normpath(os.path.join(left, right))
+        if isinstance(e, pyast.Call):
+            func = e.func
+            name = func.attr if isinstance(func, pyast.Attribute) else (
+                func.id if isinstance(func, pyast.Name) else None)
+            if e.keywords or any(isinstance(a, pyast.Starred) for a in e.args):
+                return None
+            args = e.args
+            if name in ("resolve", "absolute") and isinstance(func, pyast.Attribute) and not args:
+                return self.eval(func.value, depth + 1)
+            if name in ("str", "Path", "abspath", "realpath", "normpath", "fspath") and len(args) == 1:
+                inner = self.eval(args[0], depth + 1)
+                return os.path.normpath(inner) if inner else None
+            if name == "dirname" and len(args) == 1:
+                inner = self.eval(args[0], depth + 1)
+                return os.path.dirname(inner) if inner else None
+            if name == "join" and args:
+                first = self.eval(args[0], depth + 1)
+                parts = [a.value if isinstance(a, pyast.Constant) and type(a.value) is str else None
+                         for a in args[1:]]
+                rest = [r for r in parts if r is not None]
+                if first is None or len(rest) != len(parts):
+                    return None
+                return os.path.normpath(os.path.join(first, *rest))
+        return None
+
+
+def _ast_module_level(body, nested: bool = False):
+    """:func:`_module_level` on ``ast`` statements, each with whether it is inside a
+    block: ``if`` (``elif``/``else``), ``try`` (its body and ``else``, not its
+    handlers) and ``with``. (LibCST's walk skips a block written on its header's
+    line, ``if c: x = 1``; this one cannot tell: a name bound in any block is not
+    followed, an extra ``sys.path`` folder is harmless.)"""
+    for s in body:
+        if isinstance(s, (pyast.If, pyast.Try)):
+            yield from _ast_module_level(s.body, True)
+            yield from _ast_module_level(s.orelse, True)
+        elif isinstance(s, (pyast.With, pyast.AsyncWith)):
+            yield from _ast_module_level(s.body, True)
+        else:
+            yield s, nested
+
+
+def sys_path_additions_ast(source: bytes, path: str) -> list[str] | None:
+    """:func:`sys_path_additions` of a file's bytes with ``ast``; None when the file
+    does not parse or a ``sys.path.append/insert`` argument is not a path it can
+    follow (LibCST's view might then find a folder this one does not)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # no SyntaxWarning on stderr
+            warnings.simplefilter("ignore")
+            tree = pyast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    path = os.path.abspath(path)
+    ev = _AstPathEval(path)
+    out: list[str] = []
+    try:
+        return _additions(tree, ev, out)
+    except _Unsure:
+        return None
+
+
+def _additions(tree, ev: _AstPathEval, out: list[str]) -> list[str] | None:
+    for s, nested in _ast_module_level(tree.body):
+        if isinstance(s, pyast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], pyast.Name):
+            name = s.targets[0].id
+            if nested:
+                ev.names[name] = _UNSURE
+                continue
+            try:
+                v: object = ev.eval(s.value)
+            except _Unsure:
+                v = _UNSURE
+            if v is not None:
+                ev.names[name] = v
+            else:
+                ev.names.pop(name, None)
+            continue
+        if not isinstance(s, pyast.Expr) or not isinstance(s.value, pyast.Call):
+            continue
+        call = s.value
+        func = call.func
+        if not (isinstance(func, pyast.Attribute) and func.attr in ("append", "insert")
+                and isinstance(func.value, pyast.Attribute) and func.value.attr == "path"
+                and isinstance(func.value.value, pyast.Name) and func.value.value.id == "sys"):
+            continue
+        if call.keywords or any(isinstance(a, pyast.Starred) for a in call.args):
+            return None
+        args = call.args
+        target = args[-1] if args else None
+        if target is None or (func.attr == "insert" and len(args) != 2):
+            continue
+        v = ev.eval(target)
+        if v is None:
+            return None
+        if os.path.isdir(v):
             out.append(v)
     return out
