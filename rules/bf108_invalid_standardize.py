@@ -15,7 +15,9 @@ class InvalidStandardize(Rule):
     """## What it does
     Flags `BasicWorkflow(standardize=...)` when the string, or an element of
     the list, is not one of `"all"`, `"inference_variables"`,
-    `"summary_variables"`, `"inference_conditions"`.
+    `"summary_variables"`, `"inference_conditions"`, and `standardize=True`
+    (a boolean: training then fails with a `TypeError`; `False`, like `None`,
+    standardises nothing, as asked).
 
     ## Why is this bad?
     BayesFlow 2.1 compares these names with the adapter's output keys and
@@ -49,6 +51,17 @@ class InvalidStandardize(Rule):
         for wf in model.workflows:
             arg = wf.arg("standardize")
             if arg is None:
+                continue
+            if _is_true(model, arg.value):
+                yield self.report(
+                    wf.node,
+                    "`BasicWorkflow(standardize=True)`: BayesFlow takes the names of the "
+                    "variables to standardise here, not a boolean; training fails with "
+                    "`TypeError: 'bool' object is not iterable` once it starts",
+                    help='Use `standardize="all"` (or a list of `"inference_variables"`, '
+                         '`"summary_variables"`, `"inference_conditions"`)',
+                    fix=Fix.unsafe('Replace `True` by `"all"`', Edit(arg.value, '"all"'))
+                    if isinstance(arg.value, cst.Name) else None)
                 continue
             values = model.strings(arg.value)
             if not values:
@@ -99,6 +112,15 @@ def _respell(expr, bad: list[str], options) -> Fix | None:
     if content is None or string_value(expr) != bad[0]:
         return None
     return Fix.safe(f'Replace `"{bad[0]}"` by `"{close}"`', Edit(expr, content))
+
+
+def _is_true(model, expr) -> bool:
+    """``True``, or a name bound to ``True`` (``STANDARDIZE = True``)."""
+    if isinstance(expr, cst.Name) and expr.value == "True":
+        return True
+    obj = model.value(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+    node = obj.node if obj is not None and obj.kind in ("literal", "opaque") else None
+    return isinstance(node, cst.Name) and node.value == "True"
 
 
 def _is_single_string(expr, model) -> bool:
