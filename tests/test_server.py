@@ -935,6 +935,30 @@ def test_result_cache_shared_with_the_cli_carries_dependencies(tmp_path: Path, m
     assert codes(_cli_cached(wf, tmp_path)) == {"BF103"}  # the saved files' entry is intact
 
 
+def test_an_edit_elsewhere_in_a_module_keeps_the_importers_result(tmp_path: Path, monkeypatch):
+    """What workflow.py takes from model_settings.py decides (the summary
+    fingerprints of the CLI's cache): a function added elsewhere in the open
+    module does not analyse workflow.py again; an edit of the adapter does."""
+    from bflint.server import core
+
+    (tmp_path / "pyproject.toml").write_text("[tool.bflint]\n")
+    ms, wf = tmp_path / "model_settings.py", tmp_path / "workflow.py"
+    ms.write_text(MODEL_SETTINGS)
+    wf.write_text(WORKFLOW)
+    linter = core.Linter()
+    settings = linter.settings.for_path(str(wf))
+    linter.index.open_buffer(str(ms), MODEL_SETTINGS)
+    first = linter.findings(WORKFLOW, str(wf), settings)
+    assert [f.code for f in first] == ["BF103"]
+    linter.index.change_buffer(str(ms), MODEL_SETTINGS + "\n\ndef unused():\n    return 1\n")
+    analysed = []
+    check = core.engine.check_source
+    monkeypatch.setattr(core.engine, "check_source", lambda *a, **k: analysed.append(1) or check(*a, **k))
+    assert linter.findings(WORKFLOW, str(wf), settings) == first and not analysed
+    linter.index.change_buffer(str(ms), CONSTRAINED)
+    assert linter.findings(WORKFLOW, str(wf), settings) == [] and analysed
+
+
 # -- the incremental parse and positions (bflint.server.incremental) --------------
 
 def _edits(text: str, rng) -> str:

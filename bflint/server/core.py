@@ -228,7 +228,9 @@ class Linter:
         try:
             with bayesflow_api.use_target(settings.target):
                 if project is not None:
-                    project.fingerprints = cache is not None  # only cache entries need them
+                    # the summary fingerprints of what it takes from each module: an edit
+                    # of a module elsewhere leaves its result current (ServerIndex.current)
+                    project.fingerprints = True
                 if notebook is not None:
                     found = nb_mod.check_notebook(notebook, filename, settings.enabled,
                                                   document=self.document(filename + "#cells"),

@@ -150,13 +150,24 @@ class ServerIndex(ProjectIndex):
 
     # -- what a check read ----------------------------------------------------------
     def current(self, deps: dict | None) -> bool:
-        """Whether the modules a check read (``finished``'s record) are unchanged:
-        the same content (buffer or file) and no module where an import found none."""
+        """Whether the modules a check read (``finished``'s record) are unchanged
+        for it, as the CLI's result cache judges them: the same content (buffer or
+        file), or at least the same summary fingerprint of the names taken from it
+        (an edit of another function of ``model_settings.py``: the importer's
+        findings stay; the record takes the new hash), and no module where an
+        import found none."""
         if deps is None:
             return False
-        for path, digest in deps.get("hashes", {}).items():
-            if self.parsed(path, parse=False).digest != digest:
+        hashes = deps.get("hashes", {})
+        fps = deps.get("fingerprints", {})
+        for path, digest in list(hashes.items()):
+            now = self.parsed(path, parse=False).digest
+            if now == digest:
+                continue
+            fp = fps.get(path)
+            if now is None or fp is None or self.fingerprint(path, fp[1]) != fp[0]:
                 return False
+            hashes[path] = now
         for path in deps.get("missing", ()):
             if os.path.exists(path):
                 clear_caches()  # resolve the imports again
