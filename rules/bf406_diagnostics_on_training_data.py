@@ -17,7 +17,10 @@ class DiagnosticsOnTrainingData(Rule):
     `data=` or as `validation_data=`, given to the same workflow before the
     diagnostics call. A test set diagnosed with one workflow and only later
     passed to another one (also rebound to the same name), or a workflow name
-    that branches bind to different workflows, is not reported.
+    that branches bind to different workflows, is not reported. Test data
+    that is the training or validation data on one path only is reported with
+    that path: one side of `val_data if quick else test_data`, or one branch
+    of an `if` binding the name (`else: test_data = val_data`).
 
     ## Why is this bad?
     Diagnostics on data the networks were trained or early-stopped on
@@ -86,22 +89,50 @@ class DiagnosticsOnTrainingData(Rule):
                 continue
             if static_int(model, test, call.function) is not None:
                 continue  # a count (`test_data=N_TEST`): BayesFlow simulates fresh data
-            if model.alternatives(model.value(test)):
-                continue  # branches bind different data to the name: cannot tell
             if by_identity is None:  # the used data by identity, once per file (linear, issue 18)
                 by_identity = {}
                 for entry in used:
                     if not isinstance(entry[0], (cst.Integer, cst.Float)):
                         by_identity.setdefault(_identity(model, entry[0]), []).append(entry)
                 by_identity.pop(None, None)
-            for _expr, role, fit_name, fit in by_identity.get(_identity(model, test), ()):
-                if not trained_before(model, fit, call):
+            receiver = first_arg_name(call.node.func.value) if call.method else "workflow"
+            receiver = receiver if receiver != "..." else "workflow"
+            for identity, when in _candidates(model, test):
+                hit = next((e for e in by_identity.get(identity, ())
+                            if trained_before(model, e[3], call)), None)
+                if hit is None:
                     continue
-                receiver = first_arg_name(call.node.func.value) if call.method else "workflow"
-                yield self.report(call.node, method=call.bf, name=first_arg_name(test),
-                                  role=role, fit=fit_name,
-                                  receiver=receiver if receiver != "..." else "workflow")
+                expr, role, fit_name, _fit = hit
+                if when is None:
+                    yield self.report(call.node, method=call.bf, name=first_arg_name(test),
+                                      role=role, fit=fit_name, receiver=receiver)
+                else:
+                    yield self.report(
+                        call.node,
+                        f"`{call.bf}(test_data={first_arg_name(test)})`: {when} the test data "
+                        f"is `{first_arg_name(expr)}`, the {role} passed to `{fit_name}(...)`",
+                        help=self.FIX_TITLE.format(receiver=receiver))
                 break
+
+
+def _candidates(model, test):
+    """What ``test_data=`` may be, with when (None: always): the expression itself; each
+    side of a conditional expression (``val_data if quick else test_data``); and, for a
+    name that branches of an ``if`` bind differently (``else: test_data = val_data``),
+    each value a branch binds."""
+    if isinstance(test, cst.IfExp):
+        test_src = cst.Module([]).code_for_node(test.test)
+        yield _identity(model, test.body), f"when `{test_src}` is true,"
+        yield _identity(model, test.orelse), f"when `{test_src}` is false,"
+        return
+    value = model.value(test)
+    alternatives = model.alternatives(value)
+    if not alternatives:
+        yield _identity(model, test), None
+        return
+    for v in (value, *alternatives):
+        if v is not None and v.kind not in ("import", "literal"):
+            yield ("obj", id(v)), f"in one branch of the `if` that binds `{first_arg_name(test)}`,"
 
 
 def _identity(model, expr):
