@@ -158,8 +158,12 @@ class UnknownBayesflowApi(Rule):
                               advice=advice, fix=fix)
 
     def removed_attributes(self, model):
-        """``workflow.approximator`` (renamed ``workflow.estimator`` in 2.1)."""
-        for node in model.nodes(cst.Attribute):
+        """``workflow.approximator`` (renamed ``workflow.estimator`` in 2.1), read or
+        assigned (``workflow.approximator = keras.saving.load_model(...)`` sets an
+        attribute the workflow never reads: it samples with its own, untrained estimator)."""
+        targets = {id(t): t for rec in model.assignments for t in rec.targets
+                   if isinstance(t, cst.Attribute)}
+        for node in [*model.nodes(cst.Attribute), *targets.values()]:
             base = model.value(node.value)
             if not isinstance(base, WorkflowObj):
                 continue
@@ -175,9 +179,11 @@ class UnknownBayesflowApi(Rule):
                 if owner:
                     advice = f"use `{owner}.{new}` (the attribute was renamed in 2.1)"
                 fix = Fix.safe(f"Rename `.{node.attr.value}` to `.{new}`", Edit(node.attr, new))
-            yield self.report(node, what=f"`{shown}`",
-                              problem=f"does not exist in {_bf()}",
-                              advice=advice, fix=fix)
+            problem = f"does not exist in {_bf()}"
+            if id(node) in targets:
+                problem += (": assigning it adds an attribute the workflow never reads, and it "
+                            "keeps training and sampling with its own estimator")
+            yield self.report(node, what=f"`{shown}`", problem=problem, advice=advice, fix=fix)
 
     def method_typo(self, call, recv, members):
         method = call.method
