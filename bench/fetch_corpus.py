@@ -15,7 +15,9 @@ repositories, commits and paths. Each repository is taken, in this order, from
 
 A repository that can be had neither way is skipped with one line saying so; the exit code is 0
 as long as at least one repository was built (``--strict``: every one). Only ``.py`` and
-``.ipynb`` files under the listed ``paths`` (minus ``exclude``) are written, file by file, so a
+``.ipynb`` files under the listed ``paths`` (minus ``exclude``) are written, file by file (and the
+top-level files that pin BayesFlow: ``pyproject.toml``, ``setup.cfg``, ``requirements*.txt``,
+``environment.yml``, which decide the release bflint judges the code against), so a
 blob a mirror lacks (files of 4 MiB and more are not mirrored) is skipped, not fatal. The user's
 code is never imported or executed.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +76,14 @@ def locate(repo: str, commit: str, mirrors: Path, cache: Path, clone: bool) -> t
     return cloned, "clone"
 
 
+# the repository's BayesFlow pin (bflint judges a file against the release its project pins:
+# README "target-bayesflow"), taken from the top level whatever ``paths`` says; not linted
+PIN_FILES = re.compile(r"(pyproject\.toml|setup\.cfg|requirements[^/]*\.txt|environment\.ya?ml)")
+
+
 def wanted(path: str, paths: list[str], exclude: list[str]) -> bool:
+    if PIN_FILES.fullmatch(path):
+        return True
     if not path.endswith(SUFFIXES):
         return False
     def under(p: str, prefixes: list[str]) -> bool:
@@ -84,6 +94,8 @@ def wanted(path: str, paths: list[str], exclude: list[str]) -> bool:
 
 
 def kind_of(path: str, modules: set[str]) -> str:
+    if PIN_FILES.fullmatch(path):
+        return "pin"
     if path.endswith(".ipynb"):
         return "notebook"
     return "module" if path in modules else "script"
@@ -154,9 +166,11 @@ def main(argv: list[str] | None = None) -> int:
             skipped += 1
             continue
         built += 1
-        total += len(files)
+        pins = [f for f in files if PIN_FILES.fullmatch(f)]
+        total += len(files) - len(pins)
         note = f", {missing} blob(s) not in the {how}" if missing else ""
-        print(f"ok    {name}@{commit[:10]}: {len(files)} files from {how}{note}")
+        note += f" (+ pins: {', '.join(pins)})" if pins else ""
+        print(f"ok    {name}@{commit[:10]}: {len(files) - len(pins)} files from {how}{note}")
         modules = set(entry.get("modules", []))
         for f in files:
             rows.append((name, commit, f, kind_of(f, modules), how))
