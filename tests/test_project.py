@@ -471,3 +471,19 @@ def test_a_warm_run_after_an_edit_no_importer_sees_never_loads_libcst(tmp_path: 
     assert run() == ["1", "False"]      # warm, sim.py changed where wf.py does not look
     sim.write_text(_SIM.replace("0.5, 2.0", "0.5, 3.0"))
     assert run() == ["1", "True"]       # the prior wf.py takes changed: checked again
+
+
+def test_importer_of_a_class_simulator_is_rechecked_when_its_sample_changes(tmp_path, monkeypatch):
+    """A class of another module used as the simulator (``DDM()`` whose ``sample`` draws the
+    prior): its finding, and a new check of the importer when the method changes."""
+    src = PROJECTS / "classsim"
+    for name in ("pyproject.toml", "simulators.py", "train.py"):
+        shutil.copy(src / name, tmp_path / name)
+    sims, train = tmp_path / "simulators.py", tmp_path / "train.py"
+    first, _ = _cached_run(tmp_path, monkeypatch, train)
+    assert first == {("train.py", 7, "BF103")}
+    sims.write_text(sims.read_text().replace("np.random.uniform(0.5, 2.0, size=batch_shape)",
+                                             "np.random.normal(1.0, 0.2, size=batch_shape)"))
+    after, parses = _cached_run(tmp_path, monkeypatch, train)
+    assert any(p.endswith("train.py") for p in parses), "train.py was served from the cache"
+    assert after == set()

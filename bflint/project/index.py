@@ -396,7 +396,11 @@ class Context:
         self.names.setdefault(os.path.abspath(file), set()).add(name)
         scope = getattr(m, "module_scope", None) or {}
         v = scope.get(name)
-        if v is None or (v.kind not in _EXPORTED and not _numeric_constant(v)):
+        from bflint.semantic.values import ClassObj  # start-up: reached only once a module is modelled
+
+        # a class of that module too (``simulator = DDM()`` with ``DDM.sample`` there)
+        if v is None or (v.kind not in _EXPORTED and not _numeric_constant(v)
+                         and not isinstance(v, ClassObj)):
             return None
         if m not in self.adopted:
             self.adopted.append(m)
