@@ -959,6 +959,70 @@ def test_an_edit_elsewhere_in_a_module_keeps_the_importers_result(tmp_path: Path
     assert linter.findings(WORKFLOW, str(wf), settings) == [] and analysed
 
 
+RUN_SCRIPT = '''from model_settings import create_workflow
+
+workflow = create_workflow()
+history = workflow.fit_online(epochs=10, batch_size=32, num_batches_per_epoch=100)
+'''
+BF_WORKFLOW_MODULE = '''import bayesflow as bf
+
+
+def create_workflow():
+    return bf.BasicWorkflow(
+        simulator=bf.make_simulator([lambda: dict(x=1.0)]),
+        inference_network=bf.networks.CouplingFlow(),
+        inference_variables=["x"],
+        standardize="all",
+    )
+'''
+
+
+def test_a_module_that_starts_to_matter_rechecks_its_importer(tmp_path: Path):
+    """run.py never mentions BayesFlow (the text pre-filter leaves it out) and
+    imports a module that does not either; once that module builds a workflow
+    (on disk, then typed in the editor) run.py gets the CLI's findings."""
+    (tmp_path / "pyproject.toml").write_text("[tool.bflint]\n")
+    ms, run = tmp_path / "model_settings.py", tmp_path / "run.py"
+    plain = "def create_workflow():\n    return None\n"
+    ms.write_text(plain)
+    run.write_text(RUN_SCRIPT)
+    c = StdioClient([sys.executable, "-m", "bflint", "server"], cwd=str(tmp_path))
+    try:
+        c.initialize(tmp_path.as_uri(), capabilities=WATCHING)
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": run.as_uri(), "languageId": "python", "version": 1, "text": RUN_SCRIPT}})
+        assert c.wait_notification(DIAG, lambda p: p["uri"] == run.as_uri())["diagnostics"] == []
+        for change in ("disk", "typed"):
+            if change == "disk":
+                ms.write_text(BF_WORKFLOW_MODULE)
+                mark = len(c.notifications)
+                c.notify("workspace/didChangeWatchedFiles",
+                         {"changes": [{"uri": ms.as_uri(), "type": 2}]})
+            else:
+                ms.write_text(plain)  # back to the plain module (on disk): nothing again
+                mark = len(c.notifications)
+                c.notify("workspace/didChangeWatchedFiles",
+                         {"changes": [{"uri": ms.as_uri(), "type": 2}]})
+                got = c.wait_notification(DIAG, lambda p: p["uri"] == run.as_uri(), since=mark)
+                assert got["diagnostics"] == []
+                c.notify("textDocument/didOpen", {"textDocument": {
+                    "uri": ms.as_uri(), "languageId": "python", "version": 1, "text": plain}})
+                mark = len(c.notifications)
+                c.notify("textDocument/didChange", {
+                    "textDocument": {"uri": ms.as_uri(), "version": 2},
+                    "contentChanges": [{"text": BF_WORKFLOW_MODULE}]})
+            got = c.wait_notification(DIAG, lambda p: p["uri"] == run.as_uri(), since=mark)
+            ms.write_text(BF_WORKFLOW_MODULE)
+            cli = cli_json(run, tmp_path)
+            assert cli and sorted((d["range"]["start"]["line"] + 1, d["code"])
+                                  for d in got["diagnostics"]) == sorted(
+                (f["location"]["row"], f["code"]) for f in cli), change
+        assert c.shutdown() == 0
+    finally:
+        if not c.stderr.closed:
+            c.close()
+
+
 # -- the incremental parse and positions (bflint.server.incremental) --------------
 
 def _edits(text: str, rng) -> str:

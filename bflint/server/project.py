@@ -133,6 +133,11 @@ class ServerIndex(ProjectIndex):
         """The pre-filter's view (:meth:`ProjectIndex.may_matter`), and an open
         module whose buffer passes the pre-filter and whose name the file
         mentions (a cheap superset of importing it)."""
+        # the index memoises each module's pre-filter verdict for a CLI run; here every
+        # check is a run of its own (a module may have changed since the last one)
+        passes = getattr(self, "_passes", None)
+        if isinstance(passes, dict):
+            passes.clear()
         if super().may_matter(path, raw):
             return True
         if b"import" not in raw:
