@@ -75,21 +75,20 @@ def _exec(source, globals=None, locals=None, /, **kwargs):  # noqa: A002 (exec's
     return exec(source, globals, locals, **kwargs)
 
 
-def _read(path: str) -> dict[str, types.CodeType]:
-    """The table stored at ``path``; empty when missing, foreign or damaged."""
-    import marshal
-
+def read_private(path: str, max_bytes: int = MAX_BYTES) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of this user that nobody else
+    may write (never through a symlink), at most ``max_bytes``; else None."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_CLOEXEC", 0))
     except OSError:
-        return {}
+        return None
     try:
         st = os.fstat(fd)
         euid = os.geteuid() if hasattr(os, "geteuid") else None
-        if (not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES or st.st_mode & 0o022
+        if (not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes or st.st_mode & 0o022
                 or (euid is not None and st.st_uid != euid)):
-            return {}
+            return None
         chunks, left = [], st.st_size + 1
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
@@ -98,10 +97,45 @@ def _read(path: str) -> dict[str, types.CodeType]:
             chunks.append(chunk)
             left -= len(chunk)
         data = b"".join(chunks)
+        return data if len(data) <= max_bytes else None
     except OSError:
-        return {}
+        return None
     finally:
         os.close(fd)
+
+
+def write_private(path: str, data: bytes) -> bool:
+    """``data`` written to ``path`` atomically, readable by this user only (its
+    folder created private); False, silently, when it cannot be."""
+    folder = os.path.dirname(path)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        return True
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+
+
+def _read(path: str) -> dict[str, types.CodeType]:
+    """The table stored at ``path``; empty when missing, foreign or damaged."""
+    import marshal
+
+    data = read_private(path)
+    if data is None:
+        return {}
     head = _header()
     if not data.startswith(head):
         return {}
@@ -128,26 +162,11 @@ def save() -> bool:
         _table.update(_read(table_path()))
     table = dict(_table) if len(_table) + len(_new) <= MAX_ENTRIES else {}
     table.update(_new)
-    path = table_path()
-    folder = os.path.dirname(path)
-    tmp = os.path.join(folder, f".dataclass-code.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
         data = _header() + marshal.dumps(table)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_CLOEXEC", 0), 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    except ValueError:
+        return False
+    if not write_private(table_path(), data):
         return False
     _table.update(_new)
     _new.clear()

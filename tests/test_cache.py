@@ -246,3 +246,32 @@ def test_ruleset_hash_covers_every_analysis_module():
         assert expected in names, expected
     assert not any(n.startswith(("bflint/runtime/", "bflint/server/")) for n in names)
     assert not any("__pycache__" in n for n in names)
+
+
+def test_ruleset_hash_is_read_again_only_when_a_files_stamp_changes(tmp_path, monkeypatch) -> None:
+    """The ruleset hash is kept with the stat stamps of the files it hashes (the user's
+    cache folder): a cached run reads no rule file; an edit is seen (issue 18 §2)."""
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    rule = tmp_path / "bf999_rule.py"
+    rule.write_text("A = 1\n")
+    monkeypatch.setattr(cache_mod, "ruleset_files", lambda: [("rules/bf999_rule.py", rule)])
+    monkeypatch.setattr(cache_mod, "_RULESET", None)
+    first = cache_mod.ruleset_hash()
+    memo = Path(cache_mod._ruleset_memo_path())
+    assert memo.is_file() and first in memo.read_text()
+    reads = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    monkeypatch.setattr(cache_mod, "_RULESET", None)
+    assert cache_mod.ruleset_hash() == first and reads == []
+    rule.write_text("A = 2\n")  # same size, another content and stamp
+    os.utime(rule, ns=(rule.stat().st_atime_ns, rule.stat().st_mtime_ns + 10**9))
+    monkeypatch.setattr(cache_mod, "_RULESET", None)
+    second = cache_mod.ruleset_hash()
+    assert second != first and reads == [rule]
+    memo.chmod(0o666)  # a memo others may write is not believed
+    reads.clear()
+    monkeypatch.setattr(cache_mod, "_RULESET", None)
+    assert cache_mod.ruleset_hash() == second and reads == [rule]
