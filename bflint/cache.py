@@ -411,6 +411,10 @@ class Cache:
         self.hits = 0
         self._dep_hashes: dict[str, str | None] = {}
         self._dep_fps: dict[tuple, str | None] = {}
+        # "content hash:path" -> the folders a file that fails the pre-filter adds to sys.path
+        # (ProjectIndex.sys_path_memo: the runner shares this dict with the index)
+        self.sys_paths: dict[str, list[str] | None] = {}
+        self._sys_paths_read: dict[str, list[str] | None] = {}
         self._load()
 
     @classmethod
@@ -476,6 +480,12 @@ class Cache:
             return
         if isinstance(doc, dict) and isinstance(doc.get("files"), dict):
             self.entries = doc["files"]
+            paths = doc.get("sys_paths")
+            if isinstance(paths, dict) and len(paths) <= 100_000:
+                self.sys_paths = {k: v for k, v in paths.items() if isinstance(k, str) and (
+                    v is None or (isinstance(v, list) and len(v) <= 1000
+                                  and all(isinstance(d, str) and os.path.isabs(d) for d in v)))}
+                self._sys_paths_read = dict(self.sys_paths)
 
     def _read(self, sub: int) -> bytes | None:
         try:
@@ -621,6 +631,8 @@ class Cache:
 
     def save(self) -> bool:
         """Write the cache atomically; ``False`` (silently) when it cannot."""
+        if self.sys_paths != self._sys_paths_read:
+            self.dirty = True
         if not self.dirty:
             return True
         try:
@@ -628,7 +640,12 @@ class Cache:
             for key in [k for k in self.entries if k not in self.touched]:
                 if not isinstance(key, str) or not os.path.exists(key):
                     del self.entries[key]
-            body = json.dumps({"files": self.entries}, separators=(",", ":")).encode()
+            doc: dict = {"files": self.entries}
+            if self.sys_paths:
+                if len(self.sys_paths) > 20_000:  # a memo only: start afresh
+                    self.sys_paths.clear()
+                doc["sys_paths"] = self.sys_paths
+            body = json.dumps(doc, separators=(",", ":")).encode()
             header = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, "key": self.key,
                                  "seal": seal(body, self.key)}, separators=(",", ":")).encode()
             fds = self._dirs(create=True)
@@ -643,6 +660,7 @@ class Cache:
             finally:
                 os.close(sub)
                 os.close(top)
+            self._sys_paths_read = dict(self.sys_paths)
             return True
         except Unavailable as exc:
             _warn(str(exc))

@@ -195,6 +195,15 @@ def _internal(task: _Task, why: str) -> Finding:
         task.name, 1, 1)
 
 
+def _may_matter(name: str, data: bytes, cache) -> bool:
+    """``ProjectIndex.may_matter`` of a file that fails the text pre-filter; the folders
+    such files add to ``sys.path`` (their ``ast``) are kept in the result cache."""
+    index = project_index()
+    if cache is not None:
+        index.sys_path_memo = cache.sys_paths
+    return index.may_matter(name, data)
+
+
 def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
     """Findings of ``files`` in file order. Files that fail the byte
     pre-filter are read once and dropped here (never parsed, no IPC); cached
@@ -223,7 +232,7 @@ def check_files(files: Sequence[Path], options: RunOptions) -> list[Finding]:
             results[i] = _io_error(exc, name, enabled)
             continue
         if options.prefilter and not engine.may_need_analysis(data) and not (
-                options.project and project_index().may_matter(name, data)):
+                options.project and _may_matter(name, data, cache)):
             continue
         series = target_mod.for_file(path, options.target)  # issue 13 §5
         sel = ""

@@ -432,3 +432,32 @@ def test_import_lines_found_line_by_line_are_the_regexs() -> None:
                  b"importimport", b"# import\nfrom a import b # import c\n", b"s = 'import'\nimport q",
                  Path(__file__).read_bytes()):
         assert [m.span() for m in _import_lines(text)] == [m.span() for m in _IMPORT_LINE.finditer(text)]
+
+
+def test_the_sys_path_folders_of_prefiltered_files_are_kept_in_the_cache(tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    from bflint.project import index as index_mod
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "plain.py").write_text("X = 1\n")
+    script = tmp_path / "s.py"
+    script.write_text("import os, sys\nsys.path.append(os.path.join(os.path.dirname(__file__), 'lib'))\n"
+                      "from plain import X\n")
+    opts = RunOptions(enabled=engine._enabled(), exclude=[], jobs=1, cache=True,
+                      cache_dir=str(tmp_path / "cache"))
+    runner._INDEX = None
+    assert run([str(script)], opts)[0] == []
+    calls = []
+    real = index_mod.sys_path_candidates_ast
+    monkeypatch.setattr(index_mod, "sys_path_candidates_ast", lambda *a: calls.append(a) or real(*a))
+    runner._INDEX = None  # a new process: only the cache remembers
+    assert run([str(script)], opts)[0] == [] and calls == []
+    (tmp_path / "lib" / "plain.py").write_text("import bayesflow as bf\nX = bf.BasicWorkflow()\n")
+    runner._INDEX = None
+    run([str(script)], opts)  # the folder's module now passes the pre-filter: the file is checked
+    assert calls == [] and runner.project_index().read == {str(tmp_path / "lib" / "plain.py")}
+    script.write_text(script.read_text() + "# edited\n")
+    runner._INDEX = None
+    run([str(script)], opts)
+    assert len(calls) == 1  # new bytes: read again
+    runner._INDEX = None

@@ -23,7 +23,7 @@ from bflint.project.resolve import (
     Resolver,
     _module_file,
     clear_caches,
-    sys_path_additions_ast,
+    sys_path_candidates_ast,
 )
 from bflint.source import decode, may_need_analysis, nesting_guard, read_source
 
@@ -99,7 +99,9 @@ class ProjectIndex:
         self.read: set[str] = set()         # project modules read (the statistics line)
         self.last_deps: dict[str, dict] = {}  # linted file -> its dependencies (see finished)
         self._tables: dict[str, fp_mod.Table | None] = {}  # content hash -> fingerprint table
-        self._by_digest: dict[str, _Parsed] = {}  # content hash -> a module read (its guard)
+        # content hash -> nesting_guard of a module read (only the guard: keeping the _Parsed
+        # kept its text and tree beyond MAX_MEMO, peak memory grew with the tree, issue 18 §3)
+        self._guards: dict[str, tuple] = {}
         # files this process lints in this run: their summaries use their own full
         # parse; a module only imported is parsed in part (the statements taken)
         self.linting: set[str] = set()
@@ -108,6 +110,8 @@ class ProjectIndex:
         # one part of it serves them all
         self.shared: dict[str, frozenset[str] | None] = {}
         self._passes: dict[str, bool] = {}  # module -> passes the text pre-filter (this run)
+        # "content hash:path" -> the folders a file adds to sys.path (or None), see may_matter
+        self.sys_path_memo: dict[str, list[str] | None] = {}
 
     def prepare(self, paths, fingerprints: bool = True) -> None:
         """The files this process lints in this run: their own parses serve as
@@ -159,9 +163,9 @@ class ProjectIndex:
             deep, refusal = found.guard
             found.module = None if deep or refusal is not None else self._parse(path, found.text or "")
             if found.digest is not None:
-                if len(self._by_digest) >= MAX_MEMO:
-                    self._by_digest.clear()
-                self._by_digest[found.digest] = found
+                if len(self._guards) >= 16 * MAX_MEMO:
+                    self._guards.clear()
+                self._guards[found.digest] = found.guard
         return found
 
     def _load(self, path: str, stamp: tuple) -> _Parsed:
@@ -207,8 +211,7 @@ class ProjectIndex:
         """``nesting_guard`` of a module read earlier in this process with these bytes."""
         if data_hash is None:
             return None
-        found = self._by_digest.get(data_hash)
-        return found.guard if found is not None else None
+        return self._guards.get(data_hash)
 
     def known_parse(self, path: str, data_hash: str):
         """The module parsed earlier in this process for exactly these bytes, or None."""
@@ -292,11 +295,25 @@ class ProjectIndex:
             # the folders it adds to sys.path, read with ``ast`` (issue 18 §3: with LibCST,
             # or taking every such file as one that matters, a run over the standard
             # library parsed 93 files); None: not sure to see them all, so it may matter
-            additions = sys_path_additions_ast(raw, path)
-            if additions is None:
+            found = self._sys_path_candidates(raw, path)
+            if found is None:
                 return True
+            additions = [d for d in found if os.path.isdir(d)]
         return _may_matter(os.path.abspath(path), raw, self.depth - 1, set(), self._passes,
                            additions)
+
+    def _sys_path_candidates(self, raw: bytes, path: str) -> list[str] | None:
+        """``sys_path_candidates_ast``, kept by content hash and path in ``sys_path_memo``
+        (the result cache's, when the run has one: the ``ast`` of a large file costs
+        ~7 ms, issue 18 §3)."""
+        key = f"{content_hash(raw)}:{os.path.abspath(path)}"
+        memo = self.sys_path_memo
+        if key in memo:
+            return memo[key]
+        if len(memo) >= 20_000:  # (a long-running process) a memo only
+            memo.clear()
+        found = memo[key] = sys_path_candidates_ast(raw, path)
+        return found
 
     def finished(self, path: str, ctx: "Context") -> None:
         """A linted file's model is built: keep its dependencies for the cache:

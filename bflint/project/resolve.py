@@ -369,6 +369,13 @@ def sys_path_additions_ast(source: bytes, path: str) -> list[str] | None:
     """:func:`sys_path_additions` of a file's bytes with ``ast``; None when the file
     does not parse or a ``sys.path.append/insert`` argument is not a path it can
     follow (LibCST's view might then find a folder this one does not)."""
+    found = sys_path_candidates_ast(source, path)
+    return None if found is None else [d for d in found if os.path.isdir(d)]
+
+
+def sys_path_candidates_ast(source: bytes, path: str) -> list[str] | None:
+    """The folders :func:`sys_path_additions_ast` considers, whether they exist or
+    not: a function of the bytes and the path only (the result cache keeps it)."""
     import warnings
 
     try:
@@ -419,6 +426,5 @@ def _additions(tree, ev: _AstPathEval, out: list[str]) -> list[str] | None:
         v = ev.eval(target)
         if v is None:
             return None
-        if os.path.isdir(v):
-            out.append(v)
+        out.append(v)
     return out
