@@ -127,4 +127,4 @@ class UnconstrainedBoundedParameter(Rule):
                 if isinstance(route, cst.Call) and isinstance(route.func, cst.Attribute):
                     route = route.func.attr
                 yield self.report(site, key=key, family=info.family, where=where, advice=advice,
-                                  anchor=(route, wf.node))
+                                  anchor=(route, wf.site, wf.node) if wf.site else (route, wf.node))

@@ -6,6 +6,7 @@ diagnostics), also on objects of unknown origin. BayesFlow facts come from
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -81,6 +82,8 @@ class CallClassifier:
             ret = local.return_obj()
             if isinstance(ret, ParamObj):
                 return None, None
+            if isinstance(ret, WorkflowObj):
+                ret = self.workflow_with_arguments(ret, local, e, arg_values, 1 if bound else 0)
             return ret, None
         if method is None:
             return None, None
@@ -116,6 +119,36 @@ class CallClassifier:
             return None, None
         # unknown origin: parameter, project import, opaque value, unbound name
         return self.unknown_origin_method(e, method, receiver)
+
+    def workflow_with_arguments(self, wf: WorkflowObj, f, e: cst.Call, arg_values,
+                                offset: int) -> WorkflowObj:
+        """``create_workflow(simulator, adapter)`` returning ``bf.BasicWorkflow(
+        simulator=simulator, adapter=adapter, ...)`` (a helper of this file or of a project
+        module): at this call the workflow's simulator and adapter are the call's
+        arguments. A copy per call site, added to the model's workflows; the workflow
+        itself when no parameter of ``f`` is its simulator or adapter."""
+        given: dict[str, Obj | None] = {}
+        pos = offset
+        for a, v in zip(e.args, arg_values):
+            if a.star:
+                return wf  # ``*args`` / ``**kwargs``: which parameter gets what is unknown
+            if a.keyword is not None:
+                given[a.keyword.value] = v
+            else:
+                if pos < len(f.params):
+                    given[f.params[pos]] = v
+                pos += 1
+        def bound(current: Obj | None) -> Obj | None:
+            if isinstance(current, ParamObj) and current.function is f:
+                return given.get(current.name) or current
+            return current
+
+        adapter, simulator = bound(wf.adapter), bound(wf.simulator)
+        if adapter is wf.adapter and simulator is wf.simulator:
+            return wf
+        copy = dataclasses.replace(wf, model=self.m, site=e, adapter=adapter, simulator=simulator)
+        self.m.workflows.append(copy)
+        return copy
 
     @staticmethod
     def keras_style_fit(e: cst.Call) -> bool:

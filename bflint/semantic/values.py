@@ -305,6 +305,9 @@ class WorkflowObj(Obj):
     adapter: Obj | None = None
     simulator: Obj | None = None
     model: "SemanticModel | None" = None
+    # a helper's workflow as one call of the helper binds its parameters
+    # (``create_workflow(simulator, adapter)``): that call
+    site: cst.Call | None = None
 
     def arg(self, name: str) -> cst.Arg | None:
         return self.args.get(name)
