@@ -15,7 +15,7 @@ import libcst as cst
 
 from bflint.bayesflow_api import BAYESFLOW, canonical
 from bflint.semantic.classify import CallClassifier
-from bflint.semantic.cst_util import dotted, iter_children, p_node, ref_key
+from bflint.semantic.cst_util import dotted, iter_children, p_node, ref_key, string_value
 from bflint.semantic.histories import HistoryEffects, history_root
 from bflint.semantic.scope import MISSING, Scope, Vars
 from bflint.semantic.values import (
@@ -625,7 +625,29 @@ class Builder(CallClassifier, HistoryEffects):
                 return found
         if base is not None and base.kind == "history_dict":
             return base
-        return None
+        return self.dict_item(base, e)
+
+    def dict_item(self, base: Obj | None, e: cst.Subscript) -> Obj | None:
+        """``CONFIG["params"]`` of a literal dict (of this file or a project module's
+        config) no statement so far stored into: the literal of that entry."""
+        if base is None or base.kind != "literal" or not isinstance(base.node, cst.Dict):
+            return None
+        if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
+            return None
+        key = string_value(e.slice[0].slice.value)
+        if key is None or self.m._item_stores.get(base):
+            return None
+        found = None
+        for el in base.node.elements:
+            if not isinstance(el, cst.DictElement):
+                found = None  # ``{"a": 1, **other}``: other may replace it
+            elif string_value(el.key) == key:
+                found = el.value
+        if found is None or not isinstance(found, (cst.List, cst.Tuple, cst.SimpleString,
+                                                   cst.ConcatenatedString, cst.Integer,
+                                                   cst.Float, cst.Dict)):
+            return None
+        return Obj("literal", found)
 
     def comprehension(self, e) -> Obj | None:
         comp: cst.CompFor = e.for_in

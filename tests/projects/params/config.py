@@ -1,0 +1,2 @@
+PARAM_NAMES = ["mu", "sigma"]
+CONFIG = {"params": ["mu", "sigma"], "data": "x"}
