@@ -86,6 +86,11 @@ _NOT_ANALYSIS = ("runtime", "server")
 
 
 def ruleset_files() -> list[tuple[str, Path]]:
+    """(name, path) of every file whose change can change a finding (see _ruleset_paths)."""
+    return [(name, Path(path)) for name, path in _ruleset_paths()]
+
+
+def _ruleset_paths() -> list[tuple[str, str]]:
     """(name, path) of every file whose change can change a finding: the
     modules of bflint and its subpackages (``semantic``, ``analyze``...), the
     rules and the data files, sorted by name. Walked with ``os.scandir`` on
@@ -112,7 +117,7 @@ def ruleset_files() -> list[tuple[str, Path]]:
                 if suffix == ".json" and "data" not in rel.split("/")[:-1]:
                     continue
                 found[f"{label}/{rel}"] = entry.path
-    return [(name, Path(path)) for name, path in sorted(found.items())]
+    return sorted(found.items())
 
 
 def ruleset_hash() -> str:
@@ -126,7 +131,7 @@ def ruleset_hash() -> str:
     global _RULESET
     if _RULESET is not None:
         return _RULESET
-    files = ruleset_files()
+    files = ruleset_files() if ruleset_files is not _ruleset_files_as_defined else _ruleset_paths()
     stamps = blake2b(digest_size=16)
     for name, f in files:
         try:
@@ -145,7 +150,7 @@ def ruleset_hash() -> str:
     h = blake2b(digest_size=16)
     for name, f in files:
         try:
-            data = f.read_bytes()
+            data = Path(f).read_bytes()
         except OSError:
             continue
         h.update(f"{name}\0{len(data)}\0".encode())
@@ -153,6 +158,9 @@ def ruleset_hash() -> str:
     _RULESET = h.hexdigest()
     codecache.write_private(memo, f"{sig} {_RULESET}\n".encode())
     return _RULESET
+
+
+_ruleset_files_as_defined = ruleset_files
 
 
 def _ruleset_memo_path() -> str:

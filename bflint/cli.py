@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bflint import __version__, bayesflow_api, codecache, engine, notebook, output, selection
+from bflint import __version__, bayesflow_api, codecache, engine, output, selection
 from bflint import config as config_mod
 from bflint import runner as runner_mod
 from bflint import target as target_mod
@@ -155,6 +155,8 @@ def check(paths, select, ignore, extend_select, exclude, extend_exclude, config_
         if force_exclude and stdin_filename and _excluded(stdin_filename, excludes):
             pass
         elif stdin_name.endswith(".ipynb"):
+            from bflint import notebook  # start-up: only notebooks load the notebook reader
+
             with bayesflow_api.use_target(stdin_target):
                 findings.extend(notebook.check_notebook(stdin_data, stdin_name, en, prefilter=prefilter,
                                                         show_traceback=show_traceback))
@@ -262,7 +264,7 @@ def _apply_fixes(findings, files, enabled, per_file, root, unsafe, diff, prefilt
 
     # start-up: only --fix / --diff load the fixers (hashlib's OpenSSL with them)
     from bflint import fix as fixes
-    from bflint import notebook_fix
+    from bflint import notebook, notebook_fix
 
     by_file: dict[str, list] = {}
     for f in findings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-import pkgutil
+import os
 from typing import TYPE_CHECKING
 
 import bflint.rules as package
@@ -19,10 +19,8 @@ def all_rules() -> tuple[type[Rule], ...]:
     from bflint.rule import Rule  # start-up: the rule modules load LibCST (see rule_codes())
 
     found: dict[str, type[Rule]] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+    for name in rule_modules():
+        module = importlib.import_module(f"{package.__name__}.{name}")
         for obj in vars(module).values():
             if (
                 isinstance(obj, type)
@@ -70,4 +68,20 @@ def rules_by_code() -> dict[str, type[Rule]]:
 
 
 def rule_modules() -> list[str]:
-    return sorted(i.name for i in pkgutil.iter_modules(package.__path__) if not i.name.startswith("_"))
+    """The rule modules' names (``pkgutil.iter_modules``' for a folder of ``.py`` files,
+    read with ``os.scandir``: a cached run takes the codes from them, issue 18 §2)."""
+    names = set()
+    for folder in package.__path__:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            stem, ext = os.path.splitext(e.name)
+            if ext == ".py" and stem.isidentifier() and stem != "__init__" and not stem.startswith("_") \
+                    and e.is_file():
+                names.add(stem)
+            elif ext == "" and e.name.isidentifier() and not e.name.startswith("_") and e.is_dir() \
+                    and os.path.isfile(os.path.join(e.path, "__init__.py")):
+                names.add(e.name)
+    return sorted(names)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from bflint import bayesflow_api, engine, registry
 from bflint import cache as cache_mod
-from bflint import notebook as nb
 from bflint import target as target_mod
 from bflint.cache import content_hash
 from bflint.discovery import discover
@@ -123,6 +122,8 @@ def check_data(data: bytes, name: str, enabled: frozenset[str], *, notebook: boo
     """Check one file's bytes (a script or a notebook). ``project``: follow the
     imports of the project's own modules (``name`` is the file's path)."""
     if notebook:
+        from bflint import notebook as nb  # start-up: only notebooks load the notebook reader
+
         return nb.check_notebook(data, name, enabled, prefilter=prefilter,
                                  show_traceback=show_traceback,
                                  project=project_index() if project else None)

@@ -19,6 +19,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from bflint.project.resolve import (
+    FOUND,
     LIBRARIES,
     Resolver,
     _module_file,
@@ -597,18 +598,24 @@ _SYS_PATH_EDIT = re.compile(rb"sys" + _SEP + rb"\." + _SEP + rb"path" + _SEP + r
 def _candidates(r: Resolver, level: int, dotted: str) -> list[str]:
     """The files an import may resolve to: the resolver's, and for an absolute import
     the module in each of its folders (the analysis' resolver, with the folders LibCST
-    finds in sys.path edits, may take another one first)."""
+    finds in sys.path edits, may take another one first). The absolute lookups are
+    memoised by folders and name (resolve.FOUND: a folder's files import alike)."""
     if level:
         f = r.relative(level, dotted)
         return [f] if f is not None else []
-    if not dotted or dotted.split(".")[0] in LIBRARIES:
-        return []
-    out = []
-    for d in r.dirs:
-        f = _module_file(d, dotted)
-        if f is not None and os.path.abspath(f) != r.path:
-            out.append(f)
-    return out
+    key = (r.dirs_key, dotted)
+    out = FOUND.get(key)
+    if out is None:
+        out = []
+        if dotted and dotted.split(".")[0] not in LIBRARIES:
+            for d in r.dirs:
+                f = _module_file(d, dotted)
+                if f is not None:
+                    out.append((f, os.path.abspath(f)))
+        if len(FOUND) >= 65536:  # a long-running process
+            FOUND.clear()
+        FOUND[key] = out
+    return [f for f, absolute in out if absolute != r.path]
 
 
 def _may_matter(path: str, raw: bytes, depth: int, seen: set, passes: dict[str, bool],

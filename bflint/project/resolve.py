@@ -59,9 +59,15 @@ def _module_file(folder: str, dotted: str) -> str | None:
     return None
 
 
+# (a resolver's folders, dotted name) -> [(file, its absolute path)] in those folders: the
+# pre-filter's lookups (bflint.project.index._candidates), forgotten with the caches above
+FOUND: dict[tuple, list[tuple[str, str]]] = {}
+
+
 def clear_caches() -> None:
     project_root.cache_clear()
     _module_file.cache_clear()
+    FOUND.clear()
 
 
 class Resolver:
@@ -89,6 +95,7 @@ class Resolver:
                 up = up.parent
                 dirs.append(str(up))
         self.dirs = list(dict.fromkeys(os.path.normpath(d) for d in dirs))
+        self.dirs_key = tuple(self.dirs)
         # files an import looked for and did not find (issue 12: a module created
         # there later changes what the import resolves to; the cache checks them)
         self.missing: set[str] = set()
