@@ -35,6 +35,7 @@ __all__ = [
     "canonical",
     "estimator_names",
     "has_no_workflow",
+    "workflow_not_implemented",
     "parameter_position",
     "positional_names",
     "record_name",
@@ -530,6 +531,16 @@ def workflow_members() -> frozenset[str]:
     prefix = "bayesflow.BasicWorkflow."
     names = {q[len(prefix):] for q in api_data()["signatures"] if q.startswith(prefix)}
     return frozenset(names) | frozenset(api_data()["workflow"].get("properties", ()))
+
+
+@_per_target
+def workflow_not_implemented() -> frozenset[str]:
+    """``BasicWorkflow`` methods it inherits from the abstract ``Workflow`` without
+    implementing them (2.1: ``fit``, ``compute_diagnostics``, ``plot_diagnostics``,
+    ``make_simulator``, ``build_graph``): calling one raises ``NotImplementedError``."""
+    prefix = "bayesflow.BasicWorkflow."
+    return frozenset(q[len(prefix):] for q, sig in api_data()["signatures"].items()
+                     if q.startswith(prefix) and sig.get("not_implemented"))
 
 
 def submodule_with(module: str, name: str) -> str | None:

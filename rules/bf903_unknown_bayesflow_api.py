@@ -187,6 +187,8 @@ class UnknownBayesflowApi(Rule):
 
     def method_typo(self, call, recv, members):
         method = call.method
+        if isinstance(recv, WorkflowObj) and method in bayesflow_api.workflow_not_implemented():
+            return self.not_implemented(call, method)
         if isinstance(recv, WorkflowObj):
             known, owner = members, "BasicWorkflow"
         else:
@@ -203,6 +205,29 @@ class UnknownBayesflowApi(Rule):
         return self.report(call.node, what=f"`{shown}.{method}(...)`",
                            problem=f"calls a method `{owner}` does not have in {_bf()}",
                            advice=f"did you mean `{suggestion}`?", fix=fix)
+
+    # the methods to call instead of an abstract one BasicWorkflow inherits
+    _IMPLEMENTED = {"compute_diagnostics": "compute_default_diagnostics",
+                    "plot_diagnostics": "plot_default_diagnostics", "fit": "fit_offline"}
+
+    def not_implemented(self, call, method):
+        """``workflow.compute_diagnostics(...)``: inherited from the abstract ``Workflow``,
+        it raises ``NotImplementedError`` (after the training that came before it)."""
+        shown = display_name(call.node.func.value) or "..."
+        instead = self._IMPLEMENTED.get(method)
+        fix = None
+        if instead is not None:
+            advice = f"call `{shown}.{instead}(...)`"
+            if method != "fit":  # fit_offline takes other arguments than keras' fit
+                advice += f" (or `{method.replace('_diagnostics', '_custom_diagnostics')}(...)`)"
+                fix = Fix.unsafe(f"Rename `{method}` to `{instead}`", Edit(call.node.func.attr, instead))
+        else:
+            advice = f"use `bf.{method}(...)`" if method == "make_simulator" else \
+                "use the workflow's `fit_*` / `*_default_diagnostics` methods"
+        return self.report(call.node, what=f"`{shown}.{method}(...)`",
+                           problem=f"is not implemented by `BasicWorkflow` in {_bf()}: it raises "
+                                   "`NotImplementedError`",
+                           advice=advice, fix=fix)
 
     # -- keywords --------------------------------------------------------------------------
     def keywords(self, call, qualname):

@@ -515,6 +515,24 @@ def _method_signatures(cls):
             yield name, func, sig
 
 
+def _not_implemented(func) -> bool:
+    """The method's body (past its docstring) only raises ``NotImplementedError``
+    (``Workflow.compute_diagnostics``: BasicWorkflow does not implement it)."""
+    try:
+        tree = ast.parse(inspect.cleandoc("\n" + inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    fn = tree.body[0] if tree.body else None
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    body = [st for st in fn.body
+            if not (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
 def measure_workflow(bf, layer_keys, fit_keywords):
     cls = bf.BasicWorkflow
     signatures = {}
@@ -529,6 +547,8 @@ def measure_workflow(bf, layer_keys, fit_keywords):
     entry["kwargs_to"] = f"bayesflow.{est_name}"
     signatures["bayesflow.BasicWorkflow"] = entry
     for name, func, sig in _method_signatures(cls):
+        if _not_implemented(func):
+            sig["not_implemented"] = True  # an abstract method of the base Workflow
         extra = set(_kwargs_keys_used(func))
         if name.startswith("fit_"):
             # fit_* -> _fit -> estimator.fit -> keras.Model.fit (filtered by signature)
