@@ -199,7 +199,8 @@ def _check_text(text: str, filename: str, enabled: frozenset[str], show_tracebac
             if away:
                 from bflint.project.locate import relocate  # start-up: rare (another module's cause)
 
-                elsewhere = relocate(model, away, _positions)
+                elsewhere = relocate(model, away,
+                                     lambda m, ns, t=None: _positions(m, ns, t, document))
         for rule_cls, rep in reports:
             message, related, fix = rep.message, None, None
             if rep.position is not None:
