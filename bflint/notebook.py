@@ -223,9 +223,43 @@ def cells_of(nb: dict) -> list[Cell]:
             cells.append(Cell(i, [], {}, error=f"invalid notebook cell: {exc}"))
             continue
 
-        lines, offsets = _neutralise(physical_lines(src))
+        dedented, margins = _dedent(physical_lines(src))
+        lines, offsets = _neutralise(dedented)
+        for row, n in margins.items():
+            offsets[row] = offsets.get(row, 0) + n
         cells.append(Cell(i, lines, offsets))
     return cells
+
+
+def _dedent(lines: list[str]) -> tuple[list[str], dict[int, int]]:
+    """The cell as IPython runs it: without the indentation all its non-blank lines share
+    (IPython's ``leading_indent`` cleanup, ``textwrap.dedent``: a cell pasted with a
+    leading space runs), and per row the columns removed."""
+    margin: str | None = None
+    for line in lines:
+        body = line.lstrip(" \t")
+        if not body.strip():
+            continue  # a blank line has no say
+        indent = line[:len(line) - len(body)]
+        if margin is None or indent.startswith(margin):
+            margin = indent if margin is None else margin
+        else:
+            k = 0
+            while k < min(len(margin), len(indent)) and margin[k] == indent[k]:
+                k += 1
+            margin = margin[:k]
+        if not margin:
+            return lines, {}
+    if not margin:
+        return lines, {}
+    out, removed = [], {}
+    for row, line in enumerate(lines):
+        if line.startswith(margin):
+            out.append(line[len(margin):])
+            removed[row] = len(margin)
+        else:
+            out.append(line)  # a blank line shorter than the margin
+    return out, removed
 
 
 def check_notebook(data: bytes, filename: str, enabled: frozenset[str], *,

@@ -263,3 +263,34 @@ def test_fixture_notebook(path):
 def test_fixture_notebook_prefilter(path):
     enabled = engine._enabled(SELECT)
     assert runner.check_path(path, enabled) == runner.check_path(path, enabled, prefilter=False)
+
+
+def test_a_cell_indented_as_a_whole_runs_as_ipython_runs_it(tmp_path):
+    """IPython removes the indentation every line of a cell shares (leading_indent), so a
+    cell pasted with a leading space runs: it is analysed, at the cell's own columns."""
+    nb = make_nb(" " + IMPORTS + " " + WORKFLOW,
+                 "  x = 1\n\n  if x:\n      history = workflow.fit_offline(data=1, epochs=2)\n",
+                 "  %time history = workflow.fit_offline(data=1, epochs=2)\n")
+    found = lint_nb(tmp_path, nb)
+    assert [(f.cell, f.row, f.column, f.code) for f in found] == [
+        (2, 4, 17, "BF302"), (3, 1, 19, "BF302")]
+
+
+def test_a_cell_with_one_line_indented_more_than_the_first_is_a_syntax_error(tmp_path):
+    nb = make_nb(IMPORTS + WORKFLOW, "x = 1\n y = 2\n")
+    assert keys(lint_nb(tmp_path, nb)) == [(2, 2, "BF000")]
+
+
+def test_fixes_in_an_indented_cell_are_at_its_own_columns(tmp_path):
+    nb = make_nb(" import bayesflow as bf\n"
+                 " workflow = bf.BasicWorkflow(adapter=adapter, standardize='inference_variable')\n")
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    found = runner.check_path(p, engine._enabled(["BF108"]))
+    assert [(f.cell, f.row, f.column) for f in found] == [(1, 2, 13)]
+    fix = found[0].fix
+    assert fix is not None
+    edit = fix["edits"][0]
+    line = nb["cells"][0]["source"][1]
+    start, end = edit["location"]["column"] - 1, edit["end_location"]["column"] - 1
+    assert line[start:end] == "'inference_variable'"
