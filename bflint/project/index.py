@@ -444,6 +444,31 @@ class Context:
             self._summary(sub)
         return None
 
+    def star_import(self, level: int, module: str) -> list[tuple[str, object]]:
+        """``from <level dots><module> import *``: (name, project value) of each public name
+        of that module (its literal ``__all__``, else every name without a leading
+        underscore) that its summary knows."""
+        r = self.resolver
+        file = r.relative(level, module) if level else r.absolute(module)
+        if file is None:
+            return []
+        m = self._summary(file)
+        scope = getattr(m, "module_scope", None) if m is not None else None
+        if not scope:
+            return []
+        names = [n for n in scope if not n.startswith("_")]
+        listed = scope.get("__all__")
+        if listed is not None and m is not None:
+            found = m.strings(listed.node) if listed.kind == "literal" else None
+            if found is not None:
+                names = [n for n in found if n in scope]
+        out = []
+        for name in names:
+            v = self._export(file, name)
+            if v is not None:
+                out.append((name, v))
+        return out
+
     def import_module(self, dotted: str, qual: str) -> None:
         """``import pkg.mod [as m]``: remember the module (its attributes resolve later)."""
         file = self.resolver.absolute(dotted)

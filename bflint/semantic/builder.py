@@ -324,6 +324,12 @@ class Builder(CallClassifier, HistoryEffects):
         if isinstance(s.names, cst.ImportStar):
             self.m.star_imports.append(base)
             self._record_import(s, None, None, base + ".*")
+            if self.m.project is not None:  # a project module's names (``from config import *``)
+                module = (dotted(s.module) or "") if s.module is not None else ""
+                for name, v in self.m.project.star_import(len(s.relative), module):
+                    found = self.project_obj(v, s)
+                    if found is not None:
+                        self.scope.bind(name, found)
             return
         for alias in s.names:
             name = dotted(alias.name)
