@@ -461,3 +461,24 @@ def test_the_sys_path_folders_of_prefiltered_files_are_kept_in_the_cache(tmp_pat
     run([str(script)], opts)
     assert len(calls) == 1  # new bytes: read again
     runner._INDEX = None
+
+
+def test_prefilter_lookups_find_every_file_the_resolver_would(tmp_path: Path) -> None:
+    from bflint.project import resolve
+    from bflint.project.index import _module_files
+
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "both").mkdir()
+    for rel in ("mod.py", "Mod.py", "pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/leaf.py", "both.py",
+                "both/__init__.py"):
+        (tmp_path / rel).write_text("")
+    (tmp_path / "dir.py").mkdir()  # a folder named like a module: not a module
+    os.symlink(tmp_path / "nowhere.py", tmp_path / "broken.py")
+    resolve.clear_caches()
+    for dotted in ("mod", "pkg", "pkg.sub", "pkg.sub.leaf", "both", "dir", "broken", "missing", "pkg.nope",
+                   "a..b"):
+        found = _module_files(str(tmp_path), dotted)
+        one = resolve._module_file(str(tmp_path), dotted)
+        assert one is None or one in found, dotted
+    assert sorted(_module_files(str(tmp_path), "mod")) == [str(tmp_path / "Mod.py"), str(tmp_path / "mod.py")]
+    assert _module_files(str(tmp_path), "dir") == []

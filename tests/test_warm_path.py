@@ -146,3 +146,18 @@ def test_code_table_ignores_damaged_foreign_and_writable_files(tmp_path: Path, m
     link = path.with_name("link.bin")
     os.symlink(path, link)
     assert codecache._read(str(link)) == {}
+
+
+def test_a_cached_run_reads_no_code_table(tmp_path: Path) -> None:
+    """The table is read at the first dataclass created after the CLI starts: a run
+    whose files all hit the cache creates none (and imports no LibCST)."""
+    (tmp_path / "one.py").write_text(
+        "import bayesflow as bf\nwf = bf.BasicWorkflow()\nwf.fit_offline(data, epochs=2)\n")
+    code = ("import atexit, sys\nimport bflint.codecache as cc\n"
+            "atexit.register(lambda: print('TABLE', cc._loaded, 'libcst' in sys.modules, file=sys.stderr))\n"
+            "from bflint.cli import main\nsys.argv = ['bflint', 'one.py']\nmain()\n")
+    env = _code_env(tmp_path)
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120) for _ in range(2)]
+    assert [r.stderr.split("TABLE")[-1].split() for r in runs] == [["True", "True"], ["False", "False"]]
+    assert runs[0].stdout == runs[1].stdout and "BF" in runs[0].stdout

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bflint.project.resolve import (
     FOUND,
     LIBRARIES,
+    LISTINGS,
     Resolver,
     _module_file,
     clear_caches,
@@ -634,13 +635,59 @@ def _candidates(r: Resolver, level: int, dotted: str) -> list[str]:
         out = []
         if dotted and dotted.split(".")[0] not in LIBRARIES:
             for d in r.dirs:
-                f = _module_file(d, dotted)
-                if f is not None:
+                for f in _module_files(d, dotted):
                     out.append((f, os.path.abspath(f)))
         if len(FOUND) >= 65536:  # a long-running process
             FOUND.clear()
         FOUND[key] = out
     return [f for f, absolute in out if absolute != r.path]
+
+
+def _listing(folder: str) -> dict[str, list[tuple[str, bool]]]:
+    """The names in ``folder`` by their lower case: [(name, whether a directory)]
+    (one ``scandir`` per folder and run instead of two ``stat`` per lookup)."""
+    got = LISTINGS.get(folder)
+    if got is None:
+        got = {}
+        try:
+            with os.scandir(folder) as it:
+                for e in it:
+                    try:
+                        is_dir = e.is_dir()
+                    except OSError:
+                        is_dir = False
+                    got.setdefault(e.name.lower(), []).append((e.name, is_dir))
+        except OSError:
+            pass
+        if len(LISTINGS) >= 16384:  # a long-running process
+            LISTINGS.clear()
+        LISTINGS[folder] = got
+    return got
+
+
+def _module_files(folder: str, dotted: str) -> list[str]:
+    """The files module ``dotted`` may be in ``folder``: every ``<parts>.py`` and
+    ``<parts>/__init__.py`` whatever the case of the names (a superset of
+    resolve._module_file's, which asks the file system for one spelling)."""
+    parts = dotted.split(".")
+    if not all(parts):
+        found = _module_file(folder, dotted)
+        return [found] if found is not None else []
+    folders = [folder]
+    for part in parts[:-1]:
+        key = part.lower()
+        folders = [os.path.join(f, n) for f in folders for n, is_dir in _listing(f).get(key, ())
+                   if is_dir]
+    last = parts[-1].lower()
+    out = []
+    for f in folders:
+        names = _listing(f)
+        out += [os.path.join(f, n) for n, is_dir in names.get(last + ".py", ()) if not is_dir]
+        for n, is_dir in names.get(last, ()):
+            if is_dir:
+                sub = os.path.join(f, n)
+                out += [os.path.join(sub, m) for m, d in _listing(sub).get("__init__.py", ()) if not d]
+    return out
 
 
 def _may_matter(path: str, raw: bytes, depth: int, seen: set, passes: dict[str, bool],

@@ -62,12 +62,14 @@ def _module_file(folder: str, dotted: str) -> str | None:
 # (a resolver's folders, dotted name) -> [(file, its absolute path)] in those folders: the
 # pre-filter's lookups (bflint.project.index._candidates), forgotten with the caches above
 FOUND: dict[tuple, list[tuple[str, str]]] = {}
+LISTINGS: dict[str, dict[str, list[tuple[str, bool]]]] = {}  # folder -> its names (index._listing)
 
 
 def clear_caches() -> None:
     project_root.cache_clear()
     _module_file.cache_clear()
     FOUND.clear()
+    LISTINGS.clear()
 
 
 class Resolver:
