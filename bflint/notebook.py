@@ -234,13 +234,17 @@ def cells_of(nb: dict) -> list[Cell]:
 def _dedent(lines: list[str]) -> tuple[list[str], dict[int, int]]:
     """The cell as IPython runs it: without the indentation all its non-blank lines share
     (IPython's ``leading_indent`` cleanup, ``textwrap.dedent``: a cell pasted with a
-    leading space runs), and per row the columns removed."""
+    leading space runs), else without its first line's indentation (the same cleanup
+    before IPython 9), and per row the columns removed."""
     margin: str | None = None
+    first: str | None = None
     for line in lines:
         body = line.lstrip(" \t")
         if not body.strip():
             continue  # a blank line has no say
         indent = line[:len(line) - len(body)]
+        if first is None:
+            first = indent
         if margin is None or indent.startswith(margin):
             margin = indent if margin is None else margin
         else:
@@ -248,8 +252,10 @@ def _dedent(lines: list[str]) -> tuple[list[str], dict[int, int]]:
             while k < min(len(margin), len(indent)) and margin[k] == indent[k]:
                 k += 1
             margin = margin[:k]
-        if not margin:
-            return lines, {}
+    if not margin:
+        # IPython before 9 removed the first line's indentation from every line that
+        # starts with it (`` if x:`` over ``    y()``): what notebooks saved then ran with
+        margin = first
     if not margin:
         return lines, {}
     out, removed = [], {}

@@ -83,7 +83,7 @@ class UnconstrainedBoundedParameter(Rule):
 
     def check(self, model):
         seen: set[tuple[int, str]] = set()
-        for wf in model.workflows:
+        for wf in [*model.workflows, *model.bound_workflows]:
             outputs = prior_draws(model, wf.simulator)
             builtin = builtin_simulator_draws(model, wf.simulator) if outputs is None else {}
             if outputs is None and not builtin:

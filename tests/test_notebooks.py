@@ -294,3 +294,12 @@ def test_fixes_in_an_indented_cell_are_at_its_own_columns(tmp_path):
     line = nb["cells"][0]["source"][1]
     start, end = edit["location"]["column"] - 1, edit["end_location"]["column"] - 1
     assert line[start:end] == "'inference_variable'"
+
+
+def test_a_cell_whose_first_line_alone_is_indented_runs_as_older_ipython_ran_it(tmp_path):
+    """IPython < 9 removed the first line's indentation from every line starting with it:
+    `` if x:`` over ``    history = ...`` ran (a saved notebook of the held-out corpus)."""
+    nb = make_nb(IMPORTS + WORKFLOW,
+                 " if True:\n    history = workflow.fit_offline(data=1, epochs=2)\n")
+    found = lint_nb(tmp_path, nb)
+    assert [(f.cell, f.row, f.column, f.code) for f in found] == [(2, 2, 15, "BF302")]

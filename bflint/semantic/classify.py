@@ -125,8 +125,9 @@ class CallClassifier:
         """``create_workflow(simulator, adapter)`` returning ``bf.BasicWorkflow(
         simulator=simulator, adapter=adapter, ...)`` (a helper of this file or of a project
         module): at this call the workflow's simulator and adapter are the call's
-        arguments. A copy per call site, added to the model's workflows; the workflow
-        itself when no parameter of ``f`` is its simulator or adapter."""
+        arguments. A copy per call site, added to the model's workflows (a project module's
+        helper: to its ``bound_workflows``, so that only the pairing is judged here); the
+        workflow itself when no parameter of ``f`` is its simulator or adapter."""
         given: dict[str, Obj | None] = {}
         pos = offset
         for a, v in zip(e.args, arg_values):
@@ -147,7 +148,8 @@ class CallClassifier:
         if adapter is wf.adapter and simulator is wf.simulator:
             return wf
         copy = dataclasses.replace(wf, model=self.m, site=e, adapter=adapter, simulator=simulator)
-        self.m.workflows.append(copy)
+        foreign = self.m.project is not None and id(f) in self.m.project.foreign_functions
+        (self.m.bound_workflows if foreign else self.m.workflows).append(copy)
         return copy
 
     @staticmethod

@@ -71,6 +71,10 @@ class SemanticModel:
         self.calls: list[CallEvent] = []
         self.functions: list[FunctionInfo] = []
         self.workflows: list[WorkflowObj] = []
+        # a project module's helper's workflow as a call here binds its simulator / adapter
+        # (``create_workflow(simulator, adapter)``): not this file's workflow (the helper's
+        # module reports what it builds); rules about the pairing (BF103) look at them
+        self.bound_workflows: list[WorkflowObj] = []
         self.adapters: list[AdapterObj] = []
         self.simulators: list[SimulatorObj] = []
         self.histories: list[HistoryObj] = []
