@@ -148,6 +148,9 @@ UNIT_WRAPPERS = frozenset({"sigmoid", "expit"})
 # conversions that keep the values (and so the support)
 TRANSPARENT = frozenset({"float", "float32", "float64", "asarray", "array", "atleast_1d",
                          "squeeze"})
+# numpy functions joining a sequence of arrays (their first argument): the joined values keep
+# the union of the parts' supports (``np.stack([p_coil, p_helix], axis=1)``)
+STACKING = frozenset({"stack", "column_stack", "hstack", "vstack", "dstack", "concatenate"})
 # libraries whose wrappers count (``np.exp``, ``keras.ops.softplus``, ``math.exp``)
 WRAPPER_LIBS = frozenset({"numpy", "math", "keras", "jax", "tensorflow", "torch", "scipy"})
 

@@ -217,9 +217,19 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
         if _assigned(f, expr.value.value) is not None and _element_index(expr):
             return bounded_draw(model, expr.value, f, depth - 1)
         return None
-    if isinstance(expr, (cst.List, cst.Tuple)) and len(expr.elements) == 1 and isinstance(
-            expr.elements[0], cst.Element):
-        return bounded_draw(model, expr.elements[0].value, f, depth - 1)  # ``np.array([phi1])``
+    if isinstance(expr, (cst.List, cst.Tuple)) and expr.elements and all(
+            isinstance(el, cst.Element) for el in expr.elements):
+        # ``np.array([phi1])``; several draws: the union of their supports (``[a, b]``)
+        parts = []
+        for el in expr.elements:
+            b = bounded_draw(model, el.value, f, depth - 1)
+            if b is None:
+                return None
+            parts.append((b, el.value))
+        if len(parts) == 1:
+            return parts[0][0]
+        joined = _union(parts)
+        return joined[0] if joined is not None else None
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         inner = bounded_draw(model, expr.expression, f, depth - 1)
         return inner.affine(cst.Multiply, -1, True) if inner is not None else None
@@ -242,6 +252,10 @@ def bounded_draw(model, expr: cst.BaseExpression | None, f: FunctionInfo | None,
     # transparent conversions
     if name in nd.TRANSPARENT and (bare or (qualname or "").split(".")[0] == "numpy"):
         return bounded_draw(model, argument(expr, 0, "object"), f, depth - 1)
+    if name in nd.STACKING and (qualname or "").split(".")[0] == "numpy":
+        seq = argument(expr, 0, "arrays") or argument(expr, None, "tup")
+        return bounded_draw(model, seq, f, depth - 1) if isinstance(seq, (cst.List, cst.Tuple)) \
+            else None
     if method in ("item", "astype", "squeeze", "copy") and isinstance(expr.func, cst.Attribute):
         return bounded_draw(model, expr.func.value, f, depth - 1)
     # clipping bounds anything: ``np.clip(x, 5, 20)``, ``x.clip(0, None)``
