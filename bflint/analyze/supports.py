@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -838,7 +839,7 @@ def _appended(f: FunctionInfo, name: str) -> list[cst.BaseExpression] | None:
     return out
 
 
-def _union(found: list[tuple[Bounded, cst.CSTNode]]) -> tuple[Bounded, cst.CSTNode] | None:
+def _union(found: Sequence[tuple[Bounded, cst.CSTNode]]) -> tuple[Bounded, cst.CSTNode] | None:
     """One support for values of several draws: numeric bounds joined; a bound that is the
     code of an expression (a loop's variable) is unknown here."""
     if not found:
