@@ -1,3 +1,3 @@
-from bflint.cli import main
+from bflint.entry import main
 
 main()

@@ -35,7 +35,7 @@ LAYERS: dict[str, int] = {
     "bflint.fix": 6, "bflint.cache": 6,
     "bflint.runner": 7,  # the only loop over files
     "bflint.api": 8, "bflint.output": 8, "bflint.add_noqa": 8, "bflint.notebook_fix": 8, "bflint.flake8_plugin": 8,
-    "bflint.cli": 9, "bflint.server": 9, "bflint.ipython_ext": 9, "bflint.runtime": 9,
+    "bflint.cli": 9, "bflint.check_command": 9, "bflint.entry": 9, "bflint.server": 9, "bflint.ipython_ext": 9, "bflint.runtime": 9,
     "bflint.__main__": 9,
     "bflint": 10,  # the package's lazy public names
 }

@@ -161,3 +161,27 @@ def test_a_cached_run_reads_no_code_table(tmp_path: Path) -> None:
                            text=True, timeout=120) for _ in range(2)]
     assert [r.stderr.split("TABLE")[-1].split() for r in runs] == [["True", "True"], ["False", "False"]]
     assert runs[0].stdout == runs[1].stdout and "BF" in runs[0].stdout
+
+
+def test_plain_paths_run_without_click_and_give_the_click_commands_output(tmp_path: Path) -> None:
+    """``bflint [check] PATHS...`` with no option skips click's import (bflint.entry); the
+    output and exit code are those of the click command, which options still go through."""
+    (tmp_path / "one.py").write_text(
+        "import bayesflow as bf\nwf = bf.BasicWorkflow()\nwf.fit_offline(data, epochs=2)\n")
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    via_click = [sys.executable, "-c",
+                 "import sys; from bflint.cli import main; sys.argv[0] = 'bflint'; main()"]
+    for args in (["one.py", "plain.py"], ["check", "one.py"], ["missing.py"], []):
+        fast = subprocess.run([sys.executable, "-X", "importtime", "-m", "bflint", *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        slow = subprocess.run([*via_click, *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert "click" not in _imported(fast.stderr), args
+        assert (fast.stdout, fast.returncode) == (slow.stdout, slow.returncode), args
+        assert [ln for ln in fast.stderr.splitlines() if not ln.startswith("import time:")] == \
+            slow.stderr.splitlines(), args
+    with_option = subprocess.run([sys.executable, "-X", "importtime", "-m", "bflint", "--no-cache",
+                                  "one.py"], cwd=tmp_path, capture_output=True, text=True,
+                                 timeout=120)
+    assert "click" in _imported(with_option.stderr)
+    assert with_option.returncode == 1 and "BF302" in with_option.stdout
