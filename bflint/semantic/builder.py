@@ -41,6 +41,14 @@ _UNPACKED_KINDS = frozenset({"workflow", "estimator", "adapter", "simulator", "n
                              "figures"})
 
 
+# methods that only read a dict, and builtins that only read their arguments (dict_changed)
+_DICT_READERS = frozenset({"get", "keys", "values", "items", "copy", "__getitem__", "__contains__"})
+_PURE_BUILTINS = frozenset({"len", "list", "tuple", "dict", "set", "sorted", "print", "str", "repr",
+                            "iter", "enumerate", "zip", "isinstance", "bool", "any", "all", "sum",
+                            "min", "max", "id", "type", "hash", "reversed", "frozenset"})
+_BAYESFLOW_KINDS = frozenset({"adapter", "workflow", "simulator", "network", "estimator"})
+
+
 class Builder(CallClassifier, HistoryEffects):
     """Walks the module once, filling the model (calls are classified by
     :class:`CallClassifier`, history uses recorded by :class:`HistoryEffects`)."""
@@ -51,6 +59,7 @@ class Builder(CallClassifier, HistoryEffects):
         self.function: FunctionInfo | None = None
         self.loops: tuple[cst.CSTNode, ...] = ()
         self.counter = 0
+        self._dict_entries: dict[cst.CSTNode, Obj] = {}  # an entry literal -> its dict (dict_item)
         self.type_checking = False  # inside ``if TYPE_CHECKING:``
         self._adopted = 0  # project models adopted so far (issue 12)
         # marimo notebooks: name -> what the cell that returns it bound to it
@@ -148,7 +157,7 @@ class Builder(CallClassifier, HistoryEffects):
                 self.bind(s.target, value, s.value)
         elif isinstance(s, cst.AugAssign):
             self.eval(s.value)
-            self.eval(s.target)
+            self.dict_changed(self.eval(s.target))  # ``CONFIG |= {...}``
             self.m.aug_assignments.append(
                 AssignRecord([s.target], s.value, self.counter, self.function)
             )
@@ -356,6 +365,8 @@ class Builder(CallClassifier, HistoryEffects):
             for el in target.elements:
                 self.delete(el.value)
             return
+        if isinstance(target, cst.Subscript):
+            self.dict_changed(self.eval(target.value))  # ``del CONFIG["params"]``
         key = ref_key(target)
         if key is not None:
             self.scope.bind(key, None)
@@ -633,6 +644,15 @@ class Builder(CallClassifier, HistoryEffects):
             return base
         return self.dict_item(base, e)
 
+    def dict_changed(self, v: Obj | None) -> None:
+        if v is None or v.kind != "literal" or not isinstance(v.node, (cst.Dict, cst.List, cst.Set)):
+            return  # numbers and strings cannot change
+        if isinstance(v.node, cst.Dict):
+            self.m._changed_dicts.add(v)
+        owner = self._dict_entries.get(v.node)  # ``CONFIG["params"].append("tau")``
+        if owner is not None:
+            self.m._changed_dicts.add(owner)
+
     def dict_item(self, base: Obj | None, e: cst.Subscript) -> Obj | None:
         """``CONFIG["params"]`` of a literal dict (of this file or a project module's
         config) no statement so far stored into: the literal of that entry."""
@@ -641,7 +661,7 @@ class Builder(CallClassifier, HistoryEffects):
         if len(e.slice) != 1 or not isinstance(e.slice[0].slice, cst.Index):
             return None
         key = string_value(e.slice[0].slice.value)
-        if key is None or self.m._item_stores.get(base):
+        if key is None or self.m._item_stores.get(base) or base in self.m._changed_dicts:
             return None
         found = None
         for el in base.node.elements:
@@ -653,6 +673,7 @@ class Builder(CallClassifier, HistoryEffects):
                                                    cst.ConcatenatedString, cst.Integer,
                                                    cst.Float, cst.Dict)):
             return None
+        self._dict_entries[found] = base
         return Obj("literal", found)
 
     def comprehension(self, e) -> Obj | None:
@@ -726,6 +747,16 @@ class Builder(CallClassifier, HistoryEffects):
 
         qualname = fobj.qualname if isinstance(fobj, Obj) and fobj.kind == "import" else None
         local = fobj.info if isinstance(fobj, FunctionObj) else None
+        # a literal dict a method may change (``CONFIG.update(...)``,
+        # ``CONFIG["params"].append(...)``) or that a function of the project receives
+        # (``apply_overrides(CONFIG)``; libraries' and BayesFlow's calls read their
+        # arguments) is no literal any more (dict_item)
+        if receiver is not None and method not in _DICT_READERS:
+            self.dict_changed(receiver)
+        if qualname is None and not (isinstance(func, cst.Name) and func.value in _PURE_BUILTINS) \
+                and not (receiver is not None and receiver.kind in _BAYESFLOW_KINDS):
+            for v in arg_values:
+                self.dict_changed(v)
         if qualname is not None:
             method = None  # a module attribute, not a method call
             receiver = None

@@ -88,6 +88,9 @@ class SemanticModel:
         self._sources: dict[Obj, cst.CSTNode] = {}
         # container Obj -> values stored into it by item assignment (``out[k] = v``)
         self._item_stores: dict[Obj, list[cst.CSTNode]] = {}
+        # literal dicts something may have changed besides ``d[k] = v`` (``d.update(...)``,
+        # ``del d[k]``, ``d |= ...``, passed to a function): their entries are not literals
+        self._changed_dicts: set[Obj] = set()
         self._store_index: dict[int, int] = {}  # id(stored value) -> statement counter
         # value a name holds after an ``if`` -> what other branches bound to it
         self._alternatives: dict[Obj, list[Obj]] = {}
@@ -104,6 +107,7 @@ class SemanticModel:
             mine, theirs = getattr(self, name), getattr(other, name)
             for k, v in theirs.items():
                 mine.setdefault(k, v)
+        self._changed_dicts |= other._changed_dicts
 
     def adopted(self) -> list["SemanticModel"]:
         """The project modules' models this one uses, transitively."""
