@@ -18,6 +18,7 @@ from bflint.semantic.values import (
     AdapterObj,
     FunctionObj,
     HistoryObj,
+    InstanceObj,
     Obj,
     ParamObj,
     SimulatorObj,
@@ -117,6 +118,9 @@ class CallClassifier:
                 # e.g. ``workflow = build_workflow()`` imported from a project module
                 return self.workflow_method(e, method, receiver)
             return None, None
+        if method == "sample" and isinstance(receiver, InstanceObj) \
+                and receiver.cls in self.m._simulator_classes:
+            return Obj("sims", e, parent=receiver), "simulator_sample"
         # unknown origin: parameter, project import, opaque value, unbound name
         return self.unknown_origin_method(e, method, receiver)
 
@@ -236,6 +240,11 @@ class CallClassifier:
             wf.adapter = self.m.value(wf.args["adapter"].value)
         if "simulator" in wf.args:
             wf.simulator = self.m.value(wf.args["simulator"].value)
+            if isinstance(wf.simulator, InstanceObj) and wf.simulator.cls is not None:
+                # an instance of a class of this file is the workflow's simulator (BayesFlow
+                # calls its ``sample``): ``sample(...)`` of that class's instances from here
+                # on simulates (also a second instance for a validation batch)
+                self.m._simulator_classes.add(wf.simulator.cls)
         self.m.workflows.append(wf)
         return wf
 

@@ -91,6 +91,8 @@ class SemanticModel:
         # literal dicts something may have changed besides ``d[k] = v`` (``d.update(...)``,
         # ``del d[k]``, ``d |= ...``, passed to a function): their entries are not literals
         self._changed_dicts: set[Obj] = set()
+        # classes of this file whose instance a workflow got as ``simulator=``
+        self._simulator_classes: set[Obj] = set()
         self._store_index: dict[int, int] = {}  # id(stored value) -> statement counter
         # value a name holds after an ``if`` -> what other branches bound to it
         self._alternatives: dict[Obj, list[Obj]] = {}
