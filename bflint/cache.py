@@ -505,16 +505,7 @@ class Cache:
             if (not stat.S_ISREG(st.st_mode) or st.st_uid != _euid()
                     or st.st_size > MAX_CACHE_BYTES):
                 return None
-            chunks = []
-            left = MAX_CACHE_BYTES + 1
-            while left > 0:
-                chunk = os.read(fd, min(left, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                left -= len(chunk)
-            data = b"".join(chunks)
-            return data if len(data) <= MAX_CACHE_BYTES else None
+            return codecache.read_fd(fd, MAX_CACHE_BYTES)
         except OSError:
             return None
         finally:

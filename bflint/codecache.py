@@ -89,19 +89,25 @@ def read_private(path: str, max_bytes: int = MAX_BYTES) -> bytes | None:
         if (not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes or st.st_mode & 0o022
                 or (euid is not None and st.st_uid != euid)):
             return None
-        chunks, left = [], st.st_size + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
-        return data if len(data) <= max_bytes else None
+        return read_fd(fd, max_bytes)
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def read_fd(fd: int, max_bytes: int) -> bytes | None:
+    """The rest of an open file, or None when it holds more than ``max_bytes`` (a file
+    that grows while it is read is not taken whole); raises ``OSError``."""
+    chunks, left = [], max_bytes + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    data = b"".join(chunks)
+    return data if len(data) <= max_bytes else None
 
 
 def write_private(path: str, data: bytes) -> bool:

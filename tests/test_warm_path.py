@@ -185,3 +185,11 @@ def test_plain_paths_run_without_click_and_give_the_click_commands_output(tmp_pa
                                  timeout=120)
     assert "click" in _imported(with_option.stderr)
     assert with_option.returncode == 1 and "BF302" in with_option.stdout
+
+
+def test_the_console_script_knows_every_command_of_the_click_group() -> None:
+    """bflint.entry keeps its own list of the first words click dispatches on (it must not
+    import click to read them): the two agree."""
+    from bflint import cli, entry
+
+    assert entry.COMMANDS == set(cli.main.commands) | set(cli._LAZY)

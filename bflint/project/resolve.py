@@ -155,6 +155,37 @@ def _string(node) -> str | None:
     return string_value(node)
 
 
+def _up(path: str | None, levels: int) -> str | None:
+    """``Path(path).parents[levels - 1]``: ``levels`` times ``os.path.dirname``."""
+    if not path:
+        return None
+    for _ in range(levels):
+        path = os.path.dirname(path)
+    return path
+
+
+def _path_call(name: str | None, receiver, args: list, value, string) -> str | None:
+    """What the path calls both evaluators know give (``os.path.join`` / ``dirname`` /
+    ``abspath`` ..., ``str()``, ``Path()``, ``.resolve()`` / ``.absolute()``): ``receiver``
+    the node before ``.name`` (None for a plain call), ``value(node)`` evaluates a node,
+    ``string(node)`` reads a string literal."""
+    if name in ("resolve", "absolute") and receiver is not None and not args:
+        return value(receiver)
+    if name in ("str", "Path", "abspath", "realpath", "normpath", "fspath") and len(args) == 1:
+        inner = value(args[0])
+        return os.path.normpath(inner) if inner else None
+    if name == "dirname" and len(args) == 1:
+        return _up(value(args[0]), 1)
+    if name == "join" and args:
+        first = value(args[0])
+        parts = [string(a) for a in args[1:]]
+        rest = [r for r in parts if r is not None]
+        if first is None or len(rest) != len(parts):
+            return None
+        return os.path.normpath(os.path.join(first, *rest))
+    return None
+
+
 class _PathEval:
     """A tiny evaluator of path expressions made of ``__file__``, string literals,
     ``os.path.join/dirname/abspath/realpath/normpath``, ``str()``, ``Path(...)``,
@@ -178,20 +209,12 @@ class _PathEval:
                 return self.file
             return self.names.get(e.value)
         if isinstance(e, cst.Attribute):
-            if e.attr.value == "parent":
-                inner = self.eval(e.value, depth + 1)
-                return os.path.dirname(inner) if inner else None
-            return None
+            return _up(self.eval(e.value, depth + 1), 1) if e.attr.value == "parent" else None
         if isinstance(e, cst.Subscript) and isinstance(e.value, cst.Attribute) \
                 and e.value.attr.value == "parents" and len(e.slice) == 1 \
                 and isinstance(e.slice[0].slice, cst.Index) \
                 and isinstance(e.slice[0].slice.value, cst.Integer):
-            inner = self.eval(e.value.value, depth + 1)
-            if inner is None:
-                return None
-            for _ in range(int(e.slice[0].slice.value.value) + 1):
-                inner = os.path.dirname(inner)
-            return inner
+            return _up(self.eval(e.value.value, depth + 1), int(e.slice[0].slice.value.value) + 1)
         if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.Divide):
             left = self.eval(e.left, depth + 1)
             right = _string(e.right)
@@ -205,21 +228,8 @@ class _PathEval:
             args = [a.value for a in e.args if a.keyword is None and not a.star]
             if len(args) != len(e.args):
                 return None
-            if name in ("resolve", "absolute") and isinstance(func, cst.Attribute) and not args:
-                return self.eval(func.value, depth + 1)
-            if name in ("str", "Path", "abspath", "realpath", "normpath", "fspath") and len(args) == 1:
-                inner = self.eval(args[0], depth + 1)
-                return os.path.normpath(inner) if inner else None
-            if name == "dirname" and len(args) == 1:
-                inner = self.eval(args[0], depth + 1)
-                return os.path.dirname(inner) if inner else None
-            if name == "join" and args:
-                first = self.eval(args[0], depth + 1)
-                parts = [_string(a) for a in args[1:]]
-                rest = [r for r in parts if r is not None]
-                if first is None or len(rest) != len(parts):
-                    return None
-                return os.path.normpath(os.path.join(first, *rest))
+            return _path_call(name, func.value if isinstance(func, cst.Attribute) else None,
+                              args, lambda n: self.eval(n, depth + 1), _string)
         return None
 
 
@@ -290,6 +300,10 @@ class _Unsure(Exception):
     pass
 
 
+def _ast_string(node) -> str | None:
+    return node.value if isinstance(node, pyast.Constant) and type(node.value) is str else None
+
+
 class _AstPathEval:
     """:class:`_PathEval` on ``ast`` nodes: the same forms, the same results."""
 
@@ -312,23 +326,14 @@ class _AstPathEval:
                 raise _Unsure
             return v if isinstance(v, str) else None
         if isinstance(e, pyast.Attribute):
-            if e.attr == "parent":
-                inner = self.eval(e.value, depth + 1)
-                return os.path.dirname(inner) if inner else None
-            return None
+            return _up(self.eval(e.value, depth + 1), 1) if e.attr == "parent" else None
         if isinstance(e, pyast.Subscript) and isinstance(e.value, pyast.Attribute) \
                 and e.value.attr == "parents" and isinstance(e.slice, pyast.Constant) \
                 and type(e.slice.value) is int and e.slice.value >= 0:
-            inner = self.eval(e.value.value, depth + 1)
-            if inner is None:
-                return None
-            for _ in range(e.slice.value + 1):
-                inner = os.path.dirname(inner)
-            return inner
+            return _up(self.eval(e.value.value, depth + 1), e.slice.value + 1)
         if isinstance(e, pyast.BinOp) and isinstance(e.op, pyast.Div):
             left = self.eval(e.left, depth + 1)
-            right = e.right.value if isinstance(e.right, pyast.Constant) \
-                and type(e.right.value) is str else None
+            right = _ast_string(e.right)
             if left is None or right is None:
                 return None
             return os.path.normpath(os.path.join(left, right))
@@ -338,23 +343,8 @@ class _AstPathEval:
                 func.id if isinstance(func, pyast.Name) else None)
             if e.keywords or any(isinstance(a, pyast.Starred) for a in e.args):
                 return None
-            args = e.args
-            if name in ("resolve", "absolute") and isinstance(func, pyast.Attribute) and not args:
-                return self.eval(func.value, depth + 1)
-            if name in ("str", "Path", "abspath", "realpath", "normpath", "fspath") and len(args) == 1:
-                inner = self.eval(args[0], depth + 1)
-                return os.path.normpath(inner) if inner else None
-            if name == "dirname" and len(args) == 1:
-                inner = self.eval(args[0], depth + 1)
-                return os.path.dirname(inner) if inner else None
-            if name == "join" and args:
-                first = self.eval(args[0], depth + 1)
-                parts = [a.value if isinstance(a, pyast.Constant) and type(a.value) is str else None
-                         for a in args[1:]]
-                rest = [r for r in parts if r is not None]
-                if first is None or len(rest) != len(parts):
-                    return None
-                return os.path.normpath(os.path.join(first, *rest))
+            return _path_call(name, func.value if isinstance(func, pyast.Attribute) else None,
+                              list(e.args), lambda n: self.eval(n, depth + 1), _ast_string)
         return None
 
 

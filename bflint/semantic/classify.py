@@ -132,17 +132,10 @@ class CallClassifier:
         arguments. A copy per call site, added to the model's workflows (a project module's
         helper: to its ``bound_workflows``, so that only the pairing is judged here); the
         workflow itself when no parameter of ``f`` is its simulator or adapter."""
-        given: dict[str, Obj | None] = {}
-        pos = offset
-        for a, v in zip(e.args, arg_values):
-            if a.star:
-                return wf  # ``*args`` / ``**kwargs``: which parameter gets what is unknown
-            if a.keyword is not None:
-                given[a.keyword.value] = v
-            else:
-                if pos < len(f.params):
-                    given[f.params[pos]] = v
-                pos += 1
+        pairs, starred = f.arguments(e.args, arg_values, offset)
+        if starred:
+            return wf  # ``*args`` / ``**kwargs``: which parameter gets what is unknown
+        given = dict(pairs)
         def bound(current: Obj | None) -> Obj | None:
             if isinstance(current, ParamObj) and current.function is f:
                 return given.get(current.name) or current

@@ -52,17 +52,8 @@ class HistoryEffects:
     def apply_effects(self, e: cst.Call, f: FunctionInfo, arg_values, offset: int = 0) -> None:
         if not f.param_effects:
             return
-        pos = offset
-        for a, v in zip(e.args, arg_values):
-            if a.star:
-                continue
-            name: str | None
-            if a.keyword is not None:
-                name = a.keyword.value
-            else:
-                name = f.params[pos] if pos < len(f.params) else None
-                pos += 1
-            if name is None or v is None or v.kind not in ("history", "history_dict", "param"):
+        for name, v in f.arguments(e.args, arg_values, offset)[0]:
+            if v is None or v.kind not in ("history", "history_dict", "param"):
                 continue
             for use in list(f.param_effects.get(name, ())):  # may grow (recursion)
                 whole = use.whole and v.kind != "history_dict"

@@ -211,6 +211,24 @@ class FunctionInfo:
     parent: "FunctionInfo | None" = None
     is_method: bool = False
 
+    def arguments(self, args, values, offset: int = 0) -> tuple[list[tuple[str, Obj | None]], bool]:
+        r"""(parameter name, value) of a call's arguments (``args`` the call's ``cst.Arg``\ s,
+        ``values`` what they evaluate to; ``offset`` 1 for a method called on an instance),
+        and whether a ``*`` / ``**`` argument hides where the others go."""
+        out: list[tuple[str, Obj | None]] = []
+        starred = False
+        pos = offset
+        for a, v in zip(args, values):
+            if a.star:
+                starred = True
+            elif a.keyword is not None:
+                out.append((a.keyword.value, v))
+            else:
+                if pos < len(self.params):
+                    out.append((self.params[pos], v))
+                pos += 1
+        return out, starred
+
     def return_obj(self) -> Obj | None:
         objs = {id(o): o for _, o in self.returns if o is not None}
         return next(iter(objs.values())) if len(objs) == 1 else None

@@ -172,7 +172,7 @@ class Document:
             except (cst.ParserSyntaxError, cst.CSTValidationError, ValueError):
                 module = None  # the whole text decides (and reports the error)
         if module is None:
-            module = engine.parse_without_gc(cst.parse_module, text)
+            module = engine.parse_module(text)
             self.first_block = _first_block(module.body)
             self.stats["full"] += 1
             generated = "".join([_lines_code(module.header, module),
